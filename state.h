@@ -1,0 +1,83 @@
+#ifndef PV_STATE_H
+#define PV_STATE_H
+
+#include "platforms.h"
+#include "ipam.h"
+#include "utils/errors.h"
+#include "utils/list.h"
+
+typedef enum {
+	BALANCE_ROUNDROBIN = 0,
+	BALANCE_LEASTCONN,
+	BALANCE_FIRST,
+	BALANCE_SOURCE,
+} balance_t;
+
+// "roundrobin", ...; -1 when the name is unknown.
+int pv_balance_from_str(const char *s);
+const char *pv_balance_to_str(balance_t b);
+
+// An active health check of an ingress's backends.
+struct pv_ingress_check {
+	int enabled;
+	int http; // 0: connect only; 1: HTTP request
+	char *path; // "/health"
+	int expect; // 200
+	int interval_ms; // 0: the proxy's default
+	int timeout_ms;
+	int rise;
+	int fall;
+};
+
+// One rule of device.json "ingress".
+struct pv_ingress {
+	char *name;
+	char *type; // "tcp"
+	char *external; // bind address as written: "0.0.0.0:80"
+	char **providers; // NULL-terminated container names, one backend each
+	char *service;
+	balance_t balance;
+	int balance_set; // balance was written in the state
+	struct pv_ingress_check check;
+	int connect_ms; // 0: not set
+	int idle_ms; // 0: not set
+	int maxconn; // 0: not set
+	char *proxy_protocol; // "v1", "v2" or NULL
+	char **allow; // NULL-terminated client CIDRs, or NULL
+	struct dl_list list; // in pv_state.ingress
+};
+
+// A whole state: pools, containers in state order, ingress rules.
+struct pv_state {
+	char *spec; // "pantavisor-service-system@1"
+	char *xconnect_stats; // device.json "xconnect.stats" bind address
+	struct dl_list pools; // pv_ipam_pool
+	struct dl_list platforms; // pv_platform, in container order
+	struct dl_list ingress; // pv_ingress
+};
+
+// Allocates an empty state. NULL on failure.
+struct pv_state *pv_state_new(void);
+
+// Frees a state and everything it owns. NULL-safe.
+void pv_state_free(struct pv_state *s);
+
+// Returns the container or pool of that name, or NULL.
+struct pv_platform *pv_state_find_platform(struct pv_state *s,
+					   const char *name);
+struct pv_ipam_pool *pv_state_find_pool(struct pv_state *s, const char *name);
+
+// Frees an ingress rule. NULL-safe.
+void pv_ingress_free(struct pv_ingress *in);
+
+// Leases an address for every pool interface of every container, in
+// container order (static addresses first, so a static address later in
+// the order is never handed out before its owner asks). Each failure is
+// added to errs as one line. Returns 0 when all were leased, -1 otherwise.
+int pv_state_lease_addresses(struct pv_state *s, struct pv_errors *errs);
+
+// The xconnect-graph of the state as compact JSON on one line, with the
+// current pids and leases. Caller frees; NULL on allocation failure.
+char *pv_state_get_xconnect_graph_json(struct pv_state *s);
+
+#endif

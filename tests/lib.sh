@@ -1,0 +1,84 @@
+# Shared helpers for tests/integration/*.sh. Source it after `set -eu`.
+#
+#   . "$(dirname "$0")/../lib.sh"
+#   need_root; need_cmd nginx
+#   on_cleanup 'kill $pid'          # runs at exit, last registered first
+#   wait_for 5 test -S "$T/sock"    # polls until true or fails the test
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+PVD=$BUILD/pvd
+PVX=$BUILD/pv-xconnect
+T=$(mktemp -d /tmp/pvtest.XXXXXX)
+chmod 755 "$T"
+_cleanups=""
+_failed=1
+
+# Skips (77) outside CI, fails under CI=true.
+skip() {
+	if [ "${CI:-}" = true ]; then
+		echo "FAIL (prerequisite missing under CI): $*" >&2
+		exit 1
+	fi
+	echo "SKIP: $*" >&2
+	exit 77
+}
+
+need_root() { [ "$(id -u)" -eq 0 ] || skip "needs root"; }
+need_cmd() { for c in "$@"; do command -v "$c" >/dev/null 2>&1 || skip "needs $c"; done; }
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+on_cleanup() { _cleanups="$*; $_cleanups"; }
+
+_run_cleanup() {
+	rc=$?
+	trap - EXIT INT TERM
+	if [ $rc -ne 0 ]; then
+		# Dump every log the test wrote, so a CI failure explains itself.
+		for f in $(find "$T" -name '*.log' 2>/dev/null); do
+			echo "----- $f (last 40 lines)" >&2
+			tail -n 40 "$f" >&2
+		done
+	fi
+	eval "$_cleanups" >/dev/null 2>&1 || true
+	rm -rf "$T"
+	exit $rc
+}
+trap _run_cleanup EXIT
+trap 'exit 130' INT TERM
+
+# wait_for SECONDS CMD...: polls CMD every 50 ms until it succeeds.
+wait_for() {
+	_limit=$(($1 * 20))
+	shift
+	_i=0
+	while ! "$@" >/dev/null 2>&1; do
+		_i=$((_i + 1))
+		[ $_i -ge $_limit ] && fail "timed out waiting for: $*"
+		sleep 0.05
+	done
+}
+
+# assert_eq GOT WANT WHAT
+assert_eq() {
+	[ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"
+}
+
+# ctrl SOCK PATH [curl args...]: GET from pv-ctrl, body on stdout.
+ctrl() {
+	_sock=$1 _path=$2
+	shift 2
+	curl -sS --max-time 5 --unix-socket "$_sock" "http://localhost$_path" "$@"
+}
+
+# A free TCP port on loopback.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Counts the open fds of a pid.
+fd_count() { ls /proc/"$1"/fd | wc -l; }

@@ -1,0 +1,48 @@
+#ifndef PV_TEST_KIT_H
+#define PV_TEST_KIT_H
+
+// A tiny assertion kit in the spirit of jsmn's test/test.h: each failed
+// check prints where and what, and the test's exit status counts failures.
+
+#include <stdio.h>
+#include <string.h>
+
+extern int kit_failures;
+extern int kit_checks;
+
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		kit_checks++;                                                  \
+		if (!(cond)) {                                                 \
+			kit_failures++;                                        \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
+				__LINE__, #cond);                              \
+		}                                                              \
+	} while (0)
+
+#define CHECK_STR(got, want)                                                   \
+	do {                                                                   \
+		const char *g_ = (got), *w_ = (want);                          \
+		kit_checks++;                                                  \
+		if (!g_ || !w_ || strcmp(g_, w_)) {                            \
+			kit_failures++;                                        \
+			fprintf(stderr,                                        \
+				"%s:%d: %s\n  got:  %s\n  want: %s\n",         \
+				__FILE__, __LINE__, #got, g_ ? g_ : "(null)",  \
+				w_ ? w_ : "(null)");                           \
+		}                                                              \
+	} while (0)
+
+// Runs one test function, naming it on failure.
+#define RUN(fn)                                                                \
+	do {                                                                   \
+		int before_ = kit_failures;                                    \
+		fn();                                                          \
+		if (kit_failures != before_)                                   \
+			fprintf(stderr, "FAIL %s\n", #fn);                     \
+	} while (0)
+
+// Prints the summary; returns the exit status for main().
+int kit_report(const char *suite);
+
+#endif
