@@ -1,0 +1,292 @@
+// Backends: one link's way to its provider, a TCP address or a Unix
+// socket path reached inside the provider's root, and the connect that
+// starts each session.
+
+#define MODULE_NAME "backend"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "utils/addr.h"
+#include "xconnect.h"
+
+#define HOST_PROVIDER "_host_"
+
+// Sets kind/addr from b->socket (already validated by the graph parser).
+static void set_address(struct pvx_backend *b)
+{
+	b->kind = PVX_BACKEND_NONE;
+	if (!b->socket[0])
+		return;
+	if (b->socket[0] == '/') {
+		b->kind = PVX_BACKEND_UNIX;
+		return;
+	}
+	if (!pv_addr_parse(b->socket, &b->addr, &b->addr_len))
+		b->kind = PVX_BACKEND_TCP;
+}
+
+// Drops the provider's root fd (a new pid has a new root).
+static void root_close(struct pvx_backend *b)
+{
+	if (b->root_fd != -1)
+		close(b->root_fd);
+	b->root_fd = -1;
+	b->root_pid = 0;
+}
+
+const char *pvx_backend_describe(const struct pvx_backend *b, char *buf,
+				 size_t n)
+{
+	if (b->kind == PVX_BACKEND_NONE)
+		snprintf(buf, n, "%s:(no address yet)", b->provider);
+	else if (b->kind == PVX_BACKEND_UNIX && !b->host)
+		snprintf(buf, n, "%s:%s", b->provider, b->socket);
+	else
+		snprintf(buf, n, "%s", b->socket);
+	return buf;
+}
+
+// Copies the link's backend fields into b. Returns 0 or -1 (memory).
+static int apply_link(struct pvx_backend *b, const struct pvx_link *link)
+{
+	char *provider = strdup(link->provider);
+	char *socket = strdup(link->socket);
+
+	if (!provider || !socket) {
+		free(provider);
+		free(socket);
+		return -1;
+	}
+	free(b->provider);
+	free(b->socket);
+	b->provider = provider;
+	b->socket = socket;
+	b->host = !strcmp(provider, HOST_PROVIDER);
+	if (b->provider_pid != link->provider_pid)
+		root_close(b);
+	b->provider_pid = link->provider_pid;
+	b->connect_ms = link->connect_ms > 0 ? link->connect_ms
+					     : PVX_CONNECT_MS_DEFAULT;
+	b->idle_ms = link->idle_ms;
+	set_address(b);
+	return 0;
+}
+
+struct pvx_backend *pvx_backend_new(struct pvx_frontend *fe,
+				    const struct pvx_link *link)
+{
+	struct pvx_backend *b = calloc(1, sizeof(*b));
+
+	if (!b) {
+		pv_log(ERROR, "link %s: %s", link->label, strerror(errno));
+		return NULL;
+	}
+	b->refs = 1;
+	b->root_fd = -1;
+	dl_list_init(&b->sessions);
+	dl_list_init(&b->list);
+	b->label = strdup(link->label);
+	if (!b->label || apply_link(b, link)) {
+		pv_log(ERROR, "link %s: out of memory", link->label);
+		free(b->label);
+		free(b->provider);
+		free(b->socket);
+		free(b);
+		return NULL;
+	}
+	pvx_frontend_ref(fe);
+	b->fe = fe;
+	dl_list_add_tail(&fe->backends, &b->list);
+	b->in_pool = 1;
+	return b;
+}
+
+int pvx_backend_update(struct pvx_backend *b, const struct pvx_link *link)
+{
+	char was[PV_ADDR_STRLEN + 256], now[PV_ADDR_STRLEN + 256];
+	int changed;
+
+	changed = strcmp(b->socket, link->socket) ||
+		  strcmp(b->provider, link->provider) ||
+		  b->provider_pid != link->provider_pid;
+	pvx_backend_describe(b, was, sizeof(was));
+	if (apply_link(b, link)) {
+		pv_log(ERROR, "link %s: out of memory, update lost", b->label);
+		return 0;
+	}
+	if (changed)
+		pv_log(INFO, "link %s: backend %s (pid %d), was %s", b->label,
+		       pvx_backend_describe(b, now, sizeof(now)),
+		       b->provider_pid, was);
+	return changed;
+}
+
+void pvx_backend_ref(struct pvx_backend *b)
+{
+	b->refs++;
+}
+
+void pvx_backend_unref(struct pvx_backend *b)
+{
+	if (!b || --b->refs > 0)
+		return;
+	if (b->in_pool)
+		dl_list_del(&b->list);
+	if (b->drain_armed)
+		event_del(&b->ev_drain);
+	root_close(b);
+	free(b->label);
+	free(b->provider);
+	free(b->socket);
+	pvx_frontend_unref(b->fe);
+	free(b);
+}
+
+// The grace period of a removed link is over: cut what is left.
+static void on_drain(evutil_socket_t fd, short what, void *arg)
+{
+	struct pvx_backend *b = arg;
+	struct pvx_session *s, *n;
+	int count = 0;
+
+	(void)fd;
+	(void)what;
+	b->drain_armed = 0;
+	pvx_backend_ref(b);
+	dl_list_for_each_safe (s, n, &b->sessions, struct pvx_session, list) {
+		pvx_session_close(s, "link removed, grace period over");
+		count++;
+	}
+	if (count)
+		pv_log(INFO,
+		       "link %s: closed %d session(s) left after the "
+		       "grace period",
+		       b->label, count);
+	pvx_backend_unref(b);
+}
+
+void pvx_backend_remove(struct pvx_backend *b, int drain)
+{
+	struct pvx_frontend *fe = b->fe;
+	unsigned int n = dl_list_len(&b->sessions);
+	struct timeval tv;
+
+	if (b->in_pool) {
+		dl_list_del(&b->list);
+		b->in_pool = 0;
+	}
+	b->removed = 1;
+	if (n && drain && fe->x->drain_ms <= 0) {
+		// No grace period: the sessions end here and now.
+		on_drain(-1, 0, b);
+	} else if (n && drain) {
+		tv.tv_sec = fe->x->drain_ms / 1000;
+		tv.tv_usec = (fe->x->drain_ms % 1000) * 1000;
+		evtimer_assign(&b->ev_drain, fe->x->base, on_drain, b);
+		if (evtimer_add(&b->ev_drain, &tv) == 0)
+			b->drain_armed = 1;
+		pv_log(INFO, "link %s: %u session(s) draining for %d ms",
+		       b->label, n, fe->x->drain_ms);
+	}
+	pvx_frontend_check_empty(fe);
+	pvx_backend_unref(b);
+}
+
+int pvx_backend_usable(const struct pvx_backend *b)
+{
+	if (b->kind == PVX_BACKEND_NONE || b->removed)
+		return 0;
+	// A path inside a container that is not running is down; the same
+	// path on the host is another socket altogether.
+	if (b->kind == PVX_BACKEND_UNIX && !b->host && b->provider_pid <= 0)
+		return 0;
+	return 1;
+}
+
+// Connects fd to a Unix socket that pathfd (O_PATH) designates: through
+// /proc/self/fd the path fits sun_path whatever its real length.
+static int connect_pathfd(int fd, int pathfd)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "/proc/self/fd/%d",
+		 pathfd);
+	return connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+}
+
+// Starts the connect of a Unix socket to b's path.
+static int connect_unix(struct pvx_backend *b, int fd, const char **reason)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	size_t len = strlen(b->socket);
+	int pathfd, rc, err;
+
+	if (b->host && len < sizeof(sun.sun_path)) {
+		memcpy(sun.sun_path, b->socket, len + 1);
+		return connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	}
+	if (b->host) {
+		pathfd = open(b->socket, O_PATH | O_CLOEXEC);
+	} else {
+		if (b->root_fd == -1) {
+			b->root_fd = pvx_root_open(b->provider_pid);
+			if (b->root_fd == -1) {
+				*reason = "provider's root not reachable";
+				return -1;
+			}
+			b->root_pid = b->provider_pid;
+		}
+		pathfd = pvx_root_resolve(b->root_fd, b->socket);
+	}
+	if (pathfd == -1)
+		return -1;
+	rc = connect_pathfd(fd, pathfd);
+	err = errno;
+	close(pathfd);
+	errno = err;
+	return rc;
+}
+
+int pvx_backend_connect(struct pvx_backend *b, int *again, const char **reason)
+{
+	int fd, one = 1, rc, err;
+	int family = b->kind == PVX_BACKEND_TCP ? b->addr.ss_family : AF_UNIX;
+
+	*again = 0;
+	*reason = NULL;
+	if (!pvx_backend_usable(b)) {
+		*reason = b->kind == PVX_BACKEND_NONE ? "no address yet"
+						      : "provider not running";
+		return -1;
+	}
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (b->kind == PVX_BACKEND_TCP) {
+		// Requests and answers go out as they come: no Nagle delay
+		// on top of the client's own.
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		rc = connect(fd, (struct sockaddr *)&b->addr, b->addr_len);
+	} else {
+		rc = connect_unix(b, fd, reason);
+	}
+	if (rc == 0 || errno == EINPROGRESS)
+		return fd;
+	err = errno;
+	close(fd);
+	// A Unix listener with a full backlog says EAGAIN: not a failure of
+	// the backend, only a moment to wait.
+	if (err == EAGAIN && family == AF_UNIX)
+		*again = 1;
+	errno = err;
+	return -1;
+}

@@ -1,0 +1,298 @@
+// Frontends: one listening socket per ingress rule or consumer target,
+// the pool of backends behind it, and the accept loop with its brakes
+// (fd exhaustion, maxconn).
+
+#define MODULE_NAME "frontend"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "utils/addr.h"
+#include "xconnect.h"
+
+// Accepts per readiness event: enough to drain a burst, few enough that
+// one busy listener does not starve the sessions.
+#define ACCEPT_BATCH 32
+
+static void start_listening(struct pvx_frontend *fe);
+
+static void timer_in(struct pvx_frontend *fe, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	evtimer_add(&fe->ev_timer, &tv);
+}
+
+// Stops accepting for a while; the timer resumes.
+static void pause_accept(struct pvx_frontend *fe)
+{
+	if (!fe->paused)
+		event_del(&fe->ev_accept);
+	fe->paused = 1;
+}
+
+void pvx_frontend_resume(struct pvx_frontend *fe)
+{
+	if (!fe->listening || !fe->paused)
+		return;
+	if (fe->maxconn && fe->stats.sessions_now >= (uint32_t)fe->maxconn)
+		return;
+	fe->paused = 0;
+	event_add(&fe->ev_accept, NULL);
+}
+
+static void on_accept(evutil_socket_t fd, short what, void *arg)
+{
+	struct pvx_frontend *fe = arg;
+	struct sockaddr_storage peer;
+	socklen_t plen;
+	int i, cfd;
+
+	(void)what;
+	// A session that fails at once drops its reference: keep fe alive
+	// until the loop is done with it.
+	pvx_frontend_ref(fe);
+	for (i = 0; i < ACCEPT_BATCH && fe->listening; i++) {
+		if (fe->maxconn &&
+		    fe->stats.sessions_now >= (uint32_t)fe->maxconn) {
+			// Further clients wait in the backlog, not dropped.
+			pause_accept(fe);
+			break;
+		}
+		plen = sizeof(peer);
+		cfd = accept4(fd, (struct sockaddr *)&peer, &plen,
+			      SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				// The client stays in the backlog; trying
+				// again at once would spin on the same error.
+				pv_log(WARN,
+				       "link %s: accept: %s, pausing %d ms",
+				       fe->label, strerror(errno),
+				       PVX_ACCEPT_PAUSE_MS);
+				pause_accept(fe);
+				timer_in(fe, PVX_ACCEPT_PAUSE_MS);
+				break;
+			}
+			pv_log(ERROR, "link %s: accept: %s", fe->label,
+			       strerror(errno));
+			break;
+		}
+		pvx_session_start(fe, cfd, (struct sockaddr *)&peer, plen);
+	}
+	pvx_frontend_unref(fe);
+}
+
+// Timer: retries a failed bind, or ends an accept pause.
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct pvx_frontend *fe = arg;
+
+	(void)fd;
+	(void)what;
+	if (fe->closed)
+		return;
+	if (!fe->listening)
+		start_listening(fe);
+	else
+		pvx_frontend_resume(fe);
+}
+
+// Binds the listener; on failure logs once and retries on a timer.
+static void start_listening(struct pvx_frontend *fe)
+{
+	const char *what = "";
+	int fd;
+
+	if (fe->listening || fe->closed || fe->netns_pid < 0)
+		return;
+	fd = pvx_listen(fe->x, (struct sockaddr *)&fe->addr, fe->addr_len,
+			fe->netns_pid, &what);
+	if (fd == -1) {
+		if (!fe->bind_failed)
+			pv_log(ERROR,
+			       "link %s: listen on %s%s%.0d: %s: %s, retrying "
+			       "every %d ms",
+			       fe->label, fe->target,
+			       fe->netns_pid ? " in netns of pid " : "",
+			       fe->netns_pid, what, strerror(errno),
+			       PVX_BIND_RETRY_MS);
+		fe->bind_failed = 1;
+		timer_in(fe, PVX_BIND_RETRY_MS);
+		return;
+	}
+	fe->fd = fd;
+	event_assign(&fe->ev_accept, fe->x->base, fd, EV_READ | EV_PERSIST,
+		     on_accept, fe);
+	fe->listening = 1;
+	fe->paused = 1;
+	pvx_frontend_resume(fe);
+	pv_log(INFO, "link %s: listening on %s%s%.0d", fe->label, fe->target,
+	       fe->netns_pid ? " in netns of pid " : "", fe->netns_pid);
+	fe->bind_failed = 0;
+}
+
+// Closes the listening socket: the port is free from now on.
+static void stop_listening(struct pvx_frontend *fe)
+{
+	evtimer_del(&fe->ev_timer);
+	if (!fe->listening)
+		return;
+	event_del(&fe->ev_accept);
+	close(fe->fd);
+	fe->fd = -1;
+	fe->listening = 0;
+	fe->paused = 0;
+	pv_log(INFO, "link %s: stopped listening on %s", fe->label, fe->target);
+}
+
+struct pvx_frontend *pvx_frontend_get(struct pvx *x, const char *key,
+				      const char *label, const char *target,
+				      int netns_pid)
+{
+	struct pvx_frontend *fe;
+
+	dl_list_for_each (fe, &x->frontends, struct pvx_frontend, list) {
+		if (!fe->closed && !strcmp(fe->key, key)) {
+			pvx_frontend_ref(fe);
+			return fe;
+		}
+	}
+	fe = calloc(1, sizeof(*fe));
+	if (!fe) {
+		pv_log(ERROR, "link %s: %s", label, strerror(errno));
+		return NULL;
+	}
+	fe->refs = 1;
+	fe->x = x;
+	fe->fd = -1;
+	fe->netns_pid = netns_pid;
+	dl_list_init(&fe->backends);
+	fe->key = strdup(key);
+	fe->label = strdup(label);
+	fe->target = strdup(target);
+	if (!fe->key || !fe->label || !fe->target ||
+	    pv_addr_parse(target, &fe->addr, &fe->addr_len)) {
+		pv_log(ERROR, "link %s: cannot set up a listener on %s", label,
+		       target);
+		free(fe->key);
+		free(fe->label);
+		free(fe->target);
+		free(fe);
+		return NULL;
+	}
+	evtimer_assign(&fe->ev_timer, x->base, on_timer, fe);
+	dl_list_add_tail(&x->frontends, &fe->list);
+	start_listening(fe);
+	return fe;
+}
+
+void pvx_frontend_ref(struct pvx_frontend *fe)
+{
+	fe->refs++;
+}
+
+void pvx_frontend_unref(struct pvx_frontend *fe)
+{
+	if (!fe || --fe->refs > 0)
+		return;
+	stop_listening(fe);
+	dl_list_del(&fe->list);
+	free(fe->key);
+	free(fe->label);
+	free(fe->target);
+	free(fe);
+}
+
+void pvx_frontend_check_empty(struct pvx_frontend *fe)
+{
+	if (!dl_list_empty(&fe->backends) || fe->closed)
+		return;
+	fe->closed = 1;
+	stop_listening(fe);
+}
+
+// The n-th backend of the pool, counting from 0 and wrapping.
+static struct pvx_backend *nth(struct pvx_frontend *fe, unsigned int n)
+{
+	struct pvx_backend *b;
+
+	dl_list_for_each (b, &fe->backends, struct pvx_backend, list) {
+		if (n-- == 0)
+			return b;
+	}
+	return NULL;
+}
+
+// A hash of the client's address (not its port), for "source".
+static unsigned int peer_hash(const struct sockaddr *peer)
+{
+	const unsigned char *p;
+	unsigned int h = 2166136261u;
+	size_t n, i;
+
+	if (!peer)
+		return 0;
+	if (peer->sa_family == AF_INET) {
+		p = (const void *)&((const struct sockaddr_in *)peer)->sin_addr;
+		n = 4;
+	} else if (peer->sa_family == AF_INET6) {
+		p = (const void *)&((const struct sockaddr_in6 *)peer)
+			    ->sin6_addr;
+		n = 16;
+	} else {
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+struct pvx_backend *pvx_frontend_pick(struct pvx_frontend *fe,
+				      const struct sockaddr *peer,
+				      const struct pvx_backend *skip)
+{
+	unsigned int count = dl_list_len(&fe->backends), start, i;
+	struct pvx_backend *b, *best = NULL;
+
+	if (!count)
+		return NULL;
+	switch (fe->balance) {
+	case PVX_BALANCE_LEASTCONN:
+		dl_list_for_each (b, &fe->backends, struct pvx_backend, list) {
+			if (b == skip || !pvx_backend_usable(b))
+				continue;
+			if (!best ||
+			    b->stats.sessions_now < best->stats.sessions_now)
+				best = b;
+		}
+		return best;
+	case PVX_BALANCE_FIRST:
+		start = 0;
+		break;
+	case PVX_BALANCE_SOURCE:
+		start = peer_hash(peer) % count;
+		break;
+	case PVX_BALANCE_ROUNDROBIN:
+	default:
+		start = fe->rr++ % count;
+		break;
+	}
+	// From start on, the first backend that can take the client.
+	for (i = 0; i < count; i++) {
+		b = nth(fe, (start + i) % count);
+		if (b && b != skip && pvx_backend_usable(b))
+			return b;
+	}
+	return NULL;
+}

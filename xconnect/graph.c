@@ -1,0 +1,440 @@
+// The xconnect-graph: parsing a document into links, with every link
+// checked field by field so that one bad entry is skipped (and named)
+// while the others keep working.
+
+#define MODULE_NAME "graph"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "utils/addr.h"
+#include "xconnect.h"
+
+// Where in the document a link is, for error lines.
+struct where {
+	struct pv_errors *errs;
+	int index;
+	const char *label; // the link's name once known
+};
+
+static void bad(struct where *w, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+// Adds one error line: "graph: link[3] (nginx-http): target: reason".
+static void bad(struct where *w, const char *field, const char *fmt, ...)
+{
+	char reason[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	if (w->label)
+		pv_errors_add(w->errs, "graph: link[%d] (%s): %s: %s", w->index,
+			      w->label, field, reason);
+	else
+		pv_errors_add(w->errs, "graph: link[%d]: %s: %s", w->index,
+			      field, reason);
+}
+
+void pvx_graph_init(struct pvx_graph *g)
+{
+	dl_list_init(&g->links);
+	g->count = 0;
+}
+
+void pvx_link_free(struct pvx_link *l)
+{
+	if (!l)
+		return;
+	free(l->key);
+	free(l->label);
+	free(l->type);
+	free(l->name);
+	free(l->consumer);
+	free(l->provider);
+	free(l->role);
+	free(l->interface);
+	free(l->target);
+	free(l->socket);
+	free(l->ingress);
+	free(l->proxy_protocol);
+	free(l->check.path);
+	free(l);
+}
+
+void pvx_graph_clear(struct pvx_graph *g)
+{
+	struct pvx_link *l, *n;
+
+	dl_list_for_each_safe (l, n, &g->links, struct pvx_link, list) {
+		dl_list_del(&l->list);
+		pvx_link_free(l);
+	}
+	g->count = 0;
+}
+
+struct pvx_link *pvx_graph_find(struct pvx_graph *g, const char *key)
+{
+	struct pvx_link *l;
+
+	dl_list_for_each (l, &g->links, struct pvx_link, list) {
+		if (!strcmp(l->key, key))
+			return l;
+	}
+	return NULL;
+}
+
+int pvx_balance_parse(const char *s)
+{
+	static const char *const names[] = {
+		[PVX_BALANCE_ROUNDROBIN] = "roundrobin",
+		[PVX_BALANCE_LEASTCONN] = "leastconn",
+		[PVX_BALANCE_FIRST] = "first",
+		[PVX_BALANCE_SOURCE] = "source",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(s, names[i]))
+			return (int)i;
+	return -1;
+}
+
+// Appends s to the key with a separator that cannot occur in names.
+static int key_put(char **key, size_t *len, const char *s)
+{
+	size_t n = strlen(s);
+	char *k = realloc(*key, *len + n + 2);
+
+	if (!k)
+		return -1;
+	memcpy(k + *len, s, n);
+	k[*len + n] = '\x1f';
+	k[*len + n + 1] = '\0';
+	*len += n + 1;
+	*key = k;
+	return 0;
+}
+
+char *pvx_link_key(const struct pvx_link *l)
+{
+	char *key = NULL;
+	size_t len = 0;
+	int rc;
+
+	// An ingress rule can front several providers (one link each) and two
+	// rules can front the same service: the rule and the provider together
+	// name the link. Other links belong to a consumer, which may require
+	// the same service twice on different targets.
+	if (l->ingress)
+		rc = key_put(&key, &len, "ingress") ||
+		     key_put(&key, &len, l->ingress) ||
+		     key_put(&key, &len, l->provider);
+	else
+		rc = key_put(&key, &len, "link") ||
+		     key_put(&key, &len, l->consumer ? l->consumer : "") ||
+		     key_put(&key, &len, l->name) ||
+		     key_put(&key, &len, l->target);
+	if (rc) {
+		free(key);
+		return NULL;
+	}
+	return key;
+}
+
+static int str_eq(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return !strcmp(a, b);
+}
+
+int pvx_link_equal(const struct pvx_link *a, const struct pvx_link *b)
+{
+	return str_eq(a->type, b->type) && str_eq(a->name, b->name) &&
+	       str_eq(a->consumer, b->consumer) &&
+	       str_eq(a->provider, b->provider) && str_eq(a->role, b->role) &&
+	       str_eq(a->interface, b->interface) &&
+	       str_eq(a->target, b->target) && str_eq(a->socket, b->socket) &&
+	       str_eq(a->ingress, b->ingress) &&
+	       a->consumer_pid == b->consumer_pid &&
+	       a->provider_pid == b->provider_pid && a->balance == b->balance &&
+	       str_eq(a->proxy_protocol, b->proxy_protocol) &&
+	       a->connect_ms == b->connect_ms && a->idle_ms == b->idle_ms &&
+	       a->maxconn == b->maxconn && a->check.type == b->check.type &&
+	       str_eq(a->check.path, b->check.path) &&
+	       a->check.expect == b->check.expect &&
+	       a->check.interval_ms == b->check.interval_ms &&
+	       a->check.timeout_ms == b->check.timeout_ms &&
+	       a->check.rise == b->check.rise && a->check.fall == b->check.fall;
+}
+
+// Reads the string at key of obj into *out (NULL when absent or null).
+// Returns 0, or -1 after logging a wrong type or an allocation failure.
+static int get_str(const struct pv_json *doc, int obj, const char *key,
+		   int required, char **out, struct where *w)
+{
+	char ex[48];
+	int i = pv_json_get(doc, obj, key);
+
+	*out = NULL;
+	if (i < 0) {
+		if (!required)
+			return 0;
+		bad(w, key, "missing");
+		return -1;
+	}
+	if (!pv_json_is_string(doc, i)) {
+		pv_json_excerpt(doc, i, ex, sizeof(ex));
+		bad(w, key, "%s is not a string", ex);
+		return -1;
+	}
+	*out = pv_json_strdup(doc, i);
+	if (!*out) {
+		bad(w, key, "not a valid string (or out of memory)");
+		return -1;
+	}
+	return 0;
+}
+
+// Reads an integer in [min, max] at key of obj; absent leaves *out as is.
+static int get_int(const struct pv_json *doc, int obj, const char *key,
+		   long long min, long long max, int *out, struct where *w)
+{
+	char ex[48];
+	long long v;
+	int i = pv_json_get(doc, obj, key);
+
+	if (i < 0)
+		return 0;
+	if (pv_json_int(doc, i, &v) || v < min || v > max) {
+		pv_json_excerpt(doc, i, ex, sizeof(ex));
+		bad(w, key, "%s is not an integer in %lld..%lld", ex, min, max);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+// The "timeouts" object: connect_ms, idle_ms.
+static int parse_timeouts(const struct pv_json *doc, int obj,
+			  struct pvx_link *l, struct where *w)
+{
+	int t = pv_json_get(doc, obj, "timeouts");
+
+	if (t < 0)
+		return 0;
+	if (!pv_json_is_object(doc, t)) {
+		bad(w, "timeouts", "not an object");
+		return -1;
+	}
+	if (get_int(doc, t, "connect_ms", 1, 3600000, &l->connect_ms, w) ||
+	    get_int(doc, t, "idle_ms", 0, 86400000, &l->idle_ms, w))
+		return -1;
+	return 0;
+}
+
+// The "check" object: {"type":"tcp"} or {"type":"http", "path", ...}.
+static int parse_check(const struct pv_json *doc, int obj, struct pvx_link *l,
+		       struct where *w)
+{
+	int c = pv_json_get(doc, obj, "check");
+	char *type = NULL;
+	int rc = -1;
+
+	if (c < 0)
+		return 0;
+	if (!pv_json_is_object(doc, c)) {
+		bad(w, "check", "not an object");
+		return -1;
+	}
+	if (get_str(doc, c, "type", 1, &type, w))
+		return -1;
+	if (!strcmp(type, "tcp")) {
+		l->check.type = PVX_CHECK_TCP;
+	} else if (!strcmp(type, "http")) {
+		l->check.type = PVX_CHECK_HTTP;
+	} else {
+		bad(w, "check.type", "\"%s\" is not tcp or http", type);
+		goto out;
+	}
+	if (get_str(doc, c, "path", 0, &l->check.path, w) ||
+	    get_int(doc, c, "expect", 100, 599, &l->check.expect, w) ||
+	    get_int(doc, c, "interval_ms", 1, 3600000, &l->check.interval_ms,
+		    w) ||
+	    get_int(doc, c, "timeout_ms", 1, 3600000, &l->check.timeout_ms,
+		    w) ||
+	    get_int(doc, c, "rise", 1, 1000, &l->check.rise, w) ||
+	    get_int(doc, c, "fall", 1, 1000, &l->check.fall, w))
+		goto out;
+	if (l->check.path && l->check.path[0] != '/') {
+		bad(w, "check.path", "\"%s\" does not start with /",
+		    l->check.path);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(type);
+	return rc;
+}
+
+// Checks that socket names something a backend can be: empty (not known
+// yet), an absolute path, or an IP address and port.
+static int check_socket(struct pvx_link *l, struct where *w)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (!l->socket[0] || l->socket[0] == '/')
+		return 0;
+	if (pv_addr_parse(l->socket, &ss, &len)) {
+		bad(w, "socket",
+		    "\"%s\" is neither an absolute path nor IP:PORT or "
+		    "[IPv6]:PORT",
+		    l->socket);
+		return -1;
+	}
+	return 0;
+}
+
+// Parses the link object at obj. Returns the link or NULL (logged).
+static struct pvx_link *parse_link(const struct pv_json *doc, int obj,
+				   struct where *w)
+{
+	struct sockaddr_storage ss;
+	struct pvx_link *l;
+	socklen_t len;
+	char *balance = NULL;
+	int b;
+
+	if (!pv_json_is_object(doc, obj)) {
+		bad(w, "link", "not an object");
+		return NULL;
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		bad(w, "link", "out of memory");
+		return NULL;
+	}
+	dl_list_init(&l->list);
+	if (get_str(doc, obj, "name", 1, &l->name, w))
+		goto fail;
+	w->label = l->name;
+	if (get_str(doc, obj, "ingress", 0, &l->ingress, w))
+		goto fail;
+	if (l->ingress)
+		w->label = l->ingress;
+	if (get_str(doc, obj, "type", 1, &l->type, w) ||
+	    get_str(doc, obj, "provider", 1, &l->provider, w) ||
+	    get_str(doc, obj, "target", 1, &l->target, w) ||
+	    get_str(doc, obj, "consumer", !l->ingress, &l->consumer, w) ||
+	    get_str(doc, obj, "role", 0, &l->role, w) ||
+	    get_str(doc, obj, "interface", 0, &l->interface, w) ||
+	    get_str(doc, obj, "socket", 0, &l->socket, w) ||
+	    get_str(doc, obj, "proxy_protocol", 0, &l->proxy_protocol, w) ||
+	    get_str(doc, obj, "balance", 0, &balance, w))
+		goto fail;
+	// A pid beyond int is not a pid; negative ones mean "not running".
+	if (get_int(doc, obj, "consumer_pid", -2147483647LL, 2147483647LL,
+		    &l->consumer_pid, w) ||
+	    get_int(doc, obj, "provider_pid", -2147483647LL, 2147483647LL,
+		    &l->provider_pid, w) ||
+	    get_int(doc, obj, "maxconn", 0, 1000000000, &l->maxconn, w) ||
+	    parse_timeouts(doc, obj, l, w) || parse_check(doc, obj, l, w))
+		goto fail;
+	if (!l->socket) {
+		l->socket = strdup("");
+		if (!l->socket) {
+			bad(w, "socket", "out of memory");
+			goto fail;
+		}
+	}
+	if (!l->name[0] || !l->provider[0]) {
+		bad(w, l->name[0] ? "provider" : "name", "empty");
+		goto fail;
+	}
+	if (pv_addr_parse(l->target, &ss, &len)) {
+		bad(w, "target",
+		    "\"%s\" is not an address (IP:PORT, [IPv6]:PORT or :PORT)",
+		    l->target);
+		goto fail;
+	}
+	if (check_socket(l, w))
+		goto fail;
+	if (balance) {
+		b = pvx_balance_parse(balance);
+		if (b < 0) {
+			bad(w, "balance",
+			    "\"%s\" is not roundrobin, leastconn, first or "
+			    "source",
+			    balance);
+			goto fail;
+		}
+		l->balance = (enum pvx_balance)b;
+	}
+	if (l->proxy_protocol && strcmp(l->proxy_protocol, "v1") &&
+	    strcmp(l->proxy_protocol, "v2")) {
+		bad(w, "proxy_protocol", "\"%s\" is not v1 or v2",
+		    l->proxy_protocol);
+		goto fail;
+	}
+	l->label = strdup(w->label);
+	l->key = pvx_link_key(l);
+	if (!l->label || !l->key) {
+		bad(w, "link", "out of memory");
+		goto fail;
+	}
+	free(balance);
+	return l;
+fail:
+	free(balance);
+	pvx_link_free(l);
+	return NULL;
+}
+
+int pvx_graph_parse(struct pvx_graph *g, const char *text, size_t len,
+		    struct pv_errors *errs)
+{
+	struct pv_json doc = { 0 };
+	struct where w = { .errs = errs };
+	const char *reason;
+	struct pvx_link *l;
+	int i;
+
+	if (pv_json_parse(&doc, text, len, &reason)) {
+		pv_errors_add(errs, "graph: not valid JSON: %s", reason);
+		return -1;
+	}
+	if (!pv_json_is_array(&doc, 0)) {
+		pv_errors_add(errs, "graph: not a JSON array of links");
+		pv_json_free(&doc);
+		return -1;
+	}
+	for (i = pv_json_first(&doc, 0); i >= 0 && i < doc.ntok;
+	     i = pv_json_next(&doc, i), w.index++) {
+		w.label = NULL;
+		l = parse_link(&doc, i, &w);
+		if (!l)
+			continue;
+		// Two entries with one identity cannot both be served; the
+		// first one wins, predictably.
+		if (pvx_graph_find(g, l->key)) {
+			w.label = l->label;
+			bad(&w, l->ingress ? "provider" : "target",
+			    "duplicate of an earlier link (%s %s)",
+			    l->ingress ? "ingress" : "consumer",
+			    l->ingress ? l->ingress
+				       : (l->consumer ? l->consumer : ""));
+			pvx_link_free(l);
+			continue;
+		}
+		dl_list_add_tail(&g->links, &l->list);
+		g->count++;
+	}
+	pv_json_free(&doc);
+	return 0;
+}

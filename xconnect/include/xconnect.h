@@ -1,0 +1,455 @@
+#ifndef PV_XCONNECT_H
+#define PV_XCONNECT_H
+
+// pv-xconnect: the service-mesh proxy. The objects, from the outside in:
+//
+//   pvx_graph     the links parsed from one xconnect-graph document
+//   pvx_link      one entry of the graph; owned by its graph, freed when
+//                 the next graph replaces it: nothing long-lived points
+//                 into it, plugins copy what they need
+//   pvx_plugin    the code for one link type ("tcp"), called by reconcile
+//   pvx_frontend  one listener (ingress name or consumer + target) and the
+//                 pool of backends behind it; reference-counted
+//   pvx_backend   one link's way to its provider (TCP address or Unix path
+//                 inside the provider's root); reference-counted
+//   pvx_session   one accepted client: connects to a backend, then moves
+//                 bytes through a pvx_tunnel until both directions end
+//
+// Sessions hold a reference on their backend, backends on their
+// frontend, so reconcile can drop links and listeners at any time.
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include "utils/errors.h"
+#include "utils/json.h"
+#include "utils/list.h"
+
+// Connect timeout when the link sets none (timeouts.connect_ms).
+#define PVX_CONNECT_MS_DEFAULT 5000
+// Sessions of a removed link get this long to finish before they are cut.
+#define PVX_DRAIN_MS 5000
+// How long an accept that failed for lack of fds pauses its listener.
+#define PVX_ACCEPT_PAUSE_MS 250
+// How often a listener that could not bind tries again.
+#define PVX_BIND_RETRY_MS 1000
+// At most this many bytes wait in the proxy per direction of a session:
+// one read's worth. Also the size of each read.
+#define PVX_FLOW_BUF (64 * 1024)
+
+// ---- links and graphs (graph.c) ----
+
+enum pvx_check_type {
+	PVX_CHECK_NONE = 0,
+	PVX_CHECK_TCP,
+	PVX_CHECK_HTTP,
+};
+
+// An ingress rule's active health check, as the graph gives it.
+struct pvx_check {
+	enum pvx_check_type type;
+	char *path;				 // HTTP path, NULL: "/health"
+	int expect;				 // HTTP status, 0: 200
+	int interval_ms, timeout_ms, rise, fall; // 0: defaults
+};
+
+enum pvx_balance {
+	PVX_BALANCE_ROUNDROBIN = 0,
+	PVX_BALANCE_LEASTCONN,
+	PVX_BALANCE_FIRST,
+	PVX_BALANCE_SOURCE,
+};
+
+// One entry of the xconnect-graph. Absent strings are NULL, except those
+// every link has (type, name, provider, target), and socket ("" when
+// absent).
+struct pvx_link {
+	char *key;   // identity across graphs, see pvx_link_key
+	char *label; // for logs: the ingress name, else the service name
+	char *type;
+	char *name;
+	char *consumer;
+	char *provider;
+	char *role;
+	char *interface;
+	char *target;
+	char *socket;
+	char *ingress;
+	int consumer_pid; // <= 0: not running
+	int provider_pid;
+	enum pvx_balance balance;
+	char *proxy_protocol;
+	int connect_ms; // 0: default
+	int idle_ms;	// 0: no idle timeout
+	int maxconn;	// 0: unlimited
+	struct pvx_check check;
+	void *priv;	     // the plugin's object, carried across updates
+	int served;	     // reconcile: 1 set up by its plugin, 0 not (yet)
+	int unserved_logged; // reconcile: "no plugin" said once
+	struct dl_list list; // in pvx_graph.links
+};
+
+// The links of one graph document, in document order.
+struct pvx_graph {
+	struct dl_list links; // pvx_link
+	int count;
+};
+
+// Starts an empty graph.
+void pvx_graph_init(struct pvx_graph *g);
+
+// Frees every link of g (their priv is not touched); g is empty after.
+void pvx_graph_clear(struct pvx_graph *g);
+
+// Parses an xconnect-graph document into g (which must be empty). Bad
+// links are skipped, each with one line in errs naming it, field and
+// reason. Returns 0, or -1 when the document as a whole is unusable (not
+// JSON, not an array): then g stays empty and errs says why.
+int pvx_graph_parse(struct pvx_graph *g, const char *text, size_t len,
+		    struct pv_errors *errs);
+
+// The link of g with that key, or NULL.
+struct pvx_link *pvx_graph_find(struct pvx_graph *g, const char *key);
+
+// Frees a link. NULL-safe.
+void pvx_link_free(struct pvx_link *l);
+
+// The identity of a link: an ingress link by (ingress, provider), any
+// other by (consumer, name, target). Caller frees; NULL on failure.
+char *pvx_link_key(const struct pvx_link *l);
+
+// 1 when two links with the same key carry the same configuration.
+int pvx_link_equal(const struct pvx_link *a, const struct pvx_link *b);
+
+// "roundrobin"... as the enum; -1 when unknown.
+int pvx_balance_parse(const char *s);
+
+// ---- plugins and reconcile (reconcile.c) ----
+
+struct pvx;
+
+// The code for one link type. Hooks other than the three link hooks are
+// optional (NULL). A plugin keeps its per-link object in link->priv; the
+// link itself is freed by reconcile after the call, so the plugin copies
+// whatever it needs beyond the call.
+struct pvx_plugin {
+	const char *type; // the links' "type"
+	// Called once at start and at exit.
+	int (*init)(struct pvx *x);
+	void (*fini)(struct pvx *x);
+	// A new link: set up its listener/backend. Returns 0, or -1 when the
+	// link could not be set up at all (it is tried again next graph).
+	int (*on_link_added)(struct pvx *x, struct pvx_link *link);
+	// The link with the same key changed: link->priv holds old->priv on
+	// entry; apply the difference in place, without cutting established
+	// sessions.
+	void (*on_link_updated)(struct pvx *x, const struct pvx_link *old,
+				struct pvx_link *link);
+	// The link is gone: close its listener now, drain its sessions.
+	void (*on_link_removed)(struct pvx *x, struct pvx_link *link);
+	// Writes the plugin's status (one JSON value) into js.
+	void (*status)(struct pvx *x, struct pv_json_ser *js);
+};
+
+// The links in effect and the plugins that serve them.
+struct pvx_reconciler {
+	struct pvx_graph current;
+	const struct pvx_plugin *const *plugins; // NULL-terminated
+	struct pvx *x;				 // passed to the hooks
+	char *last_errors; // the previous parse's error lines, to log once
+};
+
+// Starts with no links.
+void pvx_reconciler_init(struct pvx_reconciler *r,
+			 const struct pvx_plugin *const *plugins,
+			 struct pvx *x);
+
+// Applies next: links whose key is new are added, those gone removed,
+// those whose configuration changed updated. Removals run first so that
+// a listener moved between links can bind again. Takes the links of next
+// (left empty). Returns the number of changes.
+int pvx_reconcile(struct pvx_reconciler *r, struct pvx_graph *next);
+
+// Removes every link (at exit).
+void pvx_reconciler_clear(struct pvx_reconciler *r);
+
+// Parses a graph document and reconciles it; bad links are logged once
+// (not at every poll while they stay the same). A document that does not
+// parse leaves the links in effect as they are. Returns 0 or -1.
+int pvx_reconcile_text(struct pvx_reconciler *r, const char *text, size_t len);
+
+// ---- the graph over pv-ctrl (fetch.c) ----
+
+// Finds the body of a complete HTTP/1.x response in buf: status 200,
+// Content-Length honoured when present (the body must be complete), else
+// everything after the headers. Returns 0, or -1 with *reason set.
+int pvx_http_body(const char *buf, size_t len, const char **body,
+		  size_t *body_len, const char **reason);
+
+struct pvx_fetch;
+
+// Called once with the body (NULL and a reason on failure); the fetch is
+// freed after the call returns.
+typedef void (*pvx_fetch_cb)(const char *body, size_t len, const char *reason,
+			     void *arg);
+
+// GETs path from the HTTP server on the Unix socket sock, reading the
+// whole answer until EOF, within timeout_ms. Returns NULL when it could
+// not start (cb is then not called).
+struct pvx_fetch *pvx_fetch_start(struct event_base *base, const char *sock,
+				  const char *path, int timeout_ms,
+				  pvx_fetch_cb cb, void *arg);
+
+// Abandons a fetch in progress (cb is not called). NULL-safe.
+void pvx_fetch_cancel(struct pvx_fetch *f);
+
+// ---- the proxy context (xconnect.c) ----
+
+struct pvx {
+	struct event_base *base;
+	int netns_fd; // our own network namespace, to return to
+	int verbose;
+	int drain_ms;
+	struct pvx_reconciler rec;
+	struct dl_list frontends; // pvx_frontend, with or without listener
+	struct dl_list sessions;  // pvx_session, every one (at exit: closed)
+	char *scratch;		  // PVX_FLOW_BUF bytes for reads
+};
+
+// Sets up x (event base, own netns, scratch buffer). Returns 0 or -1.
+int pvx_init(struct pvx *x);
+
+// Frees what pvx_init and the links created. NULL-safe members.
+void pvx_fini(struct pvx *x);
+
+// The program: parses argv, runs until SIGTERM. Returns the exit status.
+int pvx_main(int argc, char **argv);
+
+// The plugins built in, NULL-terminated.
+extern const struct pvx_plugin *const pvx_plugins[];
+
+// ---- network namespaces and sockets (netns.c) ----
+
+// A listening TCP socket on addr (SO_REUSEADDR, non-blocking, CLOEXEC),
+// created inside the network namespace of pid when pid > 0, else in ours.
+// Returns the fd, or -1 with errno set and *what naming the step.
+int pvx_listen(struct pvx *x, const struct sockaddr *addr, socklen_t len,
+	       int pid, const char **what);
+
+// An O_PATH fd on the root of pid's mount namespace, or -1 (errno set).
+int pvx_root_open(int pid);
+
+// Opens path (absolute) under the root fd without leaving it: symlinks
+// resolve inside it, magic links are refused. Returns an O_PATH fd or -1.
+int pvx_root_resolve(int rootfd, const char *path);
+
+// ---- frontends, backends (frontend.c, backend.c) ----
+
+// Counters shared by frontends and backends.
+struct pvx_stats {
+	uint64_t sessions_total;
+	uint32_t sessions_now;
+	uint64_t bytes_in;  // client to backend
+	uint64_t bytes_out; // backend to client
+	uint64_t connect_errors;
+	uint64_t retries;
+};
+
+// A listener and its pool of backends. Links with the same frontend key
+// (ingress name or consumer, consumer pid and target) share it.
+struct pvx_frontend {
+	int refs;
+	struct pvx *x;
+	char *key;
+	char *label;  // for logs
+	char *target; // as written in the graph
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	int netns_pid; // 0: ours
+	int fd;	       // -1 while not listening
+	struct event ev_accept;
+	struct event ev_timer;	  // bind retry, accept pause
+	unsigned listening : 1;	  // fd open, ev_accept set up
+	unsigned paused : 1;	  // ev_accept removed (EMFILE, maxconn)
+	unsigned bind_failed : 1; // last bind failed (logged once)
+	unsigned closed : 1;	  // no links left; waits for its references
+	enum pvx_balance balance;
+	int maxconn; // 0: unlimited
+	unsigned rr; // roundrobin position
+	struct pvx_stats stats;
+	struct dl_list backends; // pvx_backend, in the pool
+	struct dl_list list;	 // in pvx.frontends
+};
+
+enum pvx_backend_kind {
+	PVX_BACKEND_NONE = 0, // no address yet: down
+	PVX_BACKEND_TCP,
+	PVX_BACKEND_UNIX,
+};
+
+// One link's backend: how to reach its provider.
+struct pvx_backend {
+	int refs;
+	struct pvx_frontend *fe; // reference held
+	char *label;		 // the link's label, for logs
+	char *provider;
+	char *socket; // as written in the graph
+	int provider_pid;
+	int host; // provider "_host_": the address is a host one
+	enum pvx_backend_kind kind;
+	struct sockaddr_storage addr; // TCP
+	socklen_t addr_len;
+	int root_fd;  // O_PATH on /proc/PID/root, -1 until needed
+	int root_pid; // the pid root_fd belongs to
+	int connect_ms;
+	int idle_ms;
+	unsigned in_pool : 1; // in fe->backends
+	unsigned removed : 1; // link gone: sessions draining
+	struct event ev_drain;
+	unsigned drain_armed : 1;
+	struct pvx_stats stats;
+	struct dl_list sessions; // pvx_session
+	struct dl_list list;	 // in fe->backends
+};
+
+// The frontend with this key, a new one (listening at once, or retrying)
+// when there is none. Returns a new reference, or NULL.
+struct pvx_frontend *pvx_frontend_get(struct pvx *x, const char *key,
+				      const char *label, const char *target,
+				      int netns_pid);
+
+// Takes a reference.
+void pvx_frontend_ref(struct pvx_frontend *fe);
+
+// Drops a reference; the last one frees. NULL-safe.
+void pvx_frontend_unref(struct pvx_frontend *fe);
+
+// Closes the listener when the pool is empty (the port is free at once);
+// the struct lives on while sessions reference it.
+void pvx_frontend_check_empty(struct pvx_frontend *fe);
+
+// Resumes accepting (after maxconn relief); no-op when not paused by it.
+void pvx_frontend_resume(struct pvx_frontend *fe);
+
+// Picks the backend for a new client; skip is one that just failed (or
+// NULL). Returns a borrowed pointer, or NULL when none is usable.
+struct pvx_backend *pvx_frontend_pick(struct pvx_frontend *fe,
+				      const struct sockaddr *peer,
+				      const struct pvx_backend *skip);
+
+// A backend for link in fe's pool. Returns a new backend (one reference,
+// held by the caller: the link), or NULL.
+struct pvx_backend *pvx_backend_new(struct pvx_frontend *fe,
+				    const struct pvx_link *link);
+
+// Applies a changed link to b in place. Returns 1 when anything changed.
+int pvx_backend_update(struct pvx_backend *b, const struct pvx_link *link);
+
+// The link of b is gone (or moved elsewhere): b leaves the pool and the
+// link's reference is dropped. With drain, its sessions get the grace
+// period and are then cut; without, they run on until they end.
+void pvx_backend_remove(struct pvx_backend *b, int drain);
+
+// Takes/drops a reference; the last one frees. unref is NULL-safe.
+void pvx_backend_ref(struct pvx_backend *b);
+void pvx_backend_unref(struct pvx_backend *b);
+
+// 1 when b can be tried for a new session.
+int pvx_backend_usable(const struct pvx_backend *b);
+
+// Starts a non-blocking connect to b. Returns the socket (connect in
+// progress or done), or -1 with errno set, or *reason (static) when errno
+// does not say it. *again is set to 1 for a Unix backlog that is full
+// (try again shortly).
+int pvx_backend_connect(struct pvx_backend *b, int *again, const char **reason);
+
+// Describes b's address for logs into buf ("10.0.4.2:80",
+// "app1:/run/app.sock"). Returns buf.
+const char *pvx_backend_describe(const struct pvx_backend *b, char *buf,
+				 size_t n);
+
+// ---- the data path (plumbing.c) ----
+
+// One direction of a tunnel: bytes read from `from` are written to `to`.
+// Bytes that the peer did not take at once wait in buf (at most
+// PVX_FLOW_BUF), and while they do `from` is not read: backpressure.
+struct pvx_flow {
+	int from, to;
+	struct event ev_read;  // from is readable
+	struct event ev_write; // to is writable, while buf holds bytes
+	char *buf;	       // NULL while nothing waits
+	uint32_t off, len;     // waiting bytes: buf[off..len)
+	unsigned eof : 1;      // from has ended (EOF or error)
+	unsigned done : 1;     // finished: shutdown(to) sent, or to failed
+	uint64_t bytes;
+};
+
+struct pvx_tunnel;
+typedef void (*pvx_tunnel_done_cb)(struct pvx_tunnel *t, void *arg);
+
+// Two sockets joined both ways, with half-close: an EOF on one side
+// becomes shutdown(SHUT_WR) on the other once its waiting bytes are
+// written. When both directions are done (or the idle timeout fires) the
+// done callback runs; it must call pvx_tunnel_fini.
+struct pvx_tunnel {
+	struct pvx *x;
+	struct pvx_flow up;   // a -> b (client to backend)
+	struct pvx_flow down; // b -> a
+	struct event ev_idle;
+	int idle_ms;	     // 0: none
+	struct timeval last; // last activity (cached loop time)
+	pvx_tunnel_done_cb done;
+	void *arg;
+	unsigned started : 1;
+	unsigned finished : 1;	   // done called
+	unsigned idle_expired : 1; // ended by the idle timeout
+};
+
+// Joins a and b (both non-blocking sockets; the tunnel owns them from now
+// on, also on failure). Returns 0 or -1.
+int pvx_tunnel_start(struct pvx_tunnel *t, struct pvx *x, int a, int b,
+		     int idle_ms, pvx_tunnel_done_cb done, void *arg);
+
+// Stops the tunnel and closes both sockets. Safe on a zeroed tunnel.
+void pvx_tunnel_fini(struct pvx_tunnel *t);
+
+// ---- sessions (session.c) ----
+
+enum pvx_session_state {
+	PVX_SESSION_CONNECTING = 0,
+	PVX_SESSION_ESTABLISHED,
+};
+
+// One accepted client and its backend connection.
+struct pvx_session {
+	struct pvx_frontend *fe; // reference held
+	struct pvx_backend *be;	 // reference held; NULL between attempts
+	enum pvx_session_state state;
+	int cfd;		 // client; owned by the tunnel once established
+	int bfd;		 // backend while connecting
+	int attempts;		 // backends tried
+	struct timeval deadline; // of the connect to the current backend
+	struct sockaddr_storage peer;
+	struct event ev_conn; // connect progress and timeout
+	int conn_armed;	      // ev_conn added
+	struct pvx_tunnel tun;
+	struct dl_list list; // in be->sessions
+	struct dl_list all;  // in pvx.sessions
+};
+
+// Takes an accepted client socket (owned from now on) and proxies it to
+// a backend of fe. Returns 0, or -1 when the client was closed at once.
+int pvx_session_start(struct pvx_frontend *fe, int cfd,
+		      const struct sockaddr *peer, socklen_t peer_len);
+
+// The one way a session ends: logs (when verbose) and frees everything.
+void pvx_session_close(struct pvx_session *s, const char *why);
+
+// ---- the tcp plugin (plugins/tcp.c) ----
+
+extern const struct pvx_plugin pvx_plugin_tcp;
+
+#endif

@@ -1,0 +1,129 @@
+// The tcp plugin: a link of type "tcp" is a backend in the pool of the
+// frontend that listens on its target (shared by every link of the same
+// ingress rule, or of the same consumer and target).
+
+#define MODULE_NAME "tcp"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "utils/addr.h"
+#include "xconnect.h"
+
+// The network namespace the link listens in: ours for ingress rules, the
+// consumer's for the others, none (-1) while the consumer is not running.
+static int link_netns(const struct pvx_link *l)
+{
+	if (l->ingress)
+		return 0;
+	return l->consumer_pid > 0 ? l->consumer_pid : -1;
+}
+
+// Which frontend a link belongs to. Caller frees; NULL on failure.
+static char *frontend_key(const struct pvx_link *l)
+{
+	char *key;
+
+	if (asprintf(&key, "%s\x1f%s\x1f%d\x1f%s",
+		     l->ingress ? "ingress" : "consumer",
+		     l->ingress ? l->ingress : (l->consumer ? l->consumer : ""),
+		     link_netns(l), l->target) < 0)
+		return NULL;
+	return key;
+}
+
+// The pool-wide settings travel with every link of the rule; the last
+// link applied wins, which is every link when pvd wrote the graph.
+static void apply_frontend(struct pvx_frontend *fe, const struct pvx_link *l)
+{
+	fe->balance = l->balance;
+	fe->maxconn = l->maxconn;
+	pvx_frontend_resume(fe);
+}
+
+// A backend for l in the frontend its key names. NULL on failure.
+static struct pvx_backend *attach(struct pvx *x, const struct pvx_link *l)
+{
+	struct pvx_frontend *fe;
+	struct pvx_backend *b;
+	char *key = frontend_key(l);
+
+	if (!key) {
+		pv_log(ERROR, "link %s: out of memory", l->label);
+		return NULL;
+	}
+	fe = pvx_frontend_get(x, key, l->label, l->target, link_netns(l));
+	free(key);
+	if (!fe)
+		return NULL;
+	apply_frontend(fe, l);
+	b = pvx_backend_new(fe, l);
+	// The backend holds its own reference on fe now (or fe is unused).
+	if (!b)
+		pvx_frontend_check_empty(fe);
+	pvx_frontend_unref(fe);
+	return b;
+}
+
+static int tcp_added(struct pvx *x, struct pvx_link *l)
+{
+	char to[PV_ADDR_STRLEN + 256];
+	struct pvx_backend *b = attach(x, l);
+
+	if (!b)
+		return -1;
+	l->priv = b;
+	pv_log(INFO, "link %s: added: %s -> %s (pid %d)%s", l->label, l->target,
+	       pvx_backend_describe(b, to, sizeof(to)), l->provider_pid,
+	       link_netns(l) < 0 ? ", waiting for the consumer to run" : "");
+	return 0;
+}
+
+static void tcp_updated(struct pvx *x, const struct pvx_link *old,
+			struct pvx_link *l)
+{
+	struct pvx_backend *b = l->priv, *nb;
+	char *key = frontend_key(l);
+
+	(void)old;
+	if (key && strcmp(key, b->fe->key)) {
+		// Another listener (target, or the consumer restarted): a new
+		// backend there; sessions on the old one run on until they end.
+		nb = attach(x, l);
+		if (nb) {
+			pv_log(INFO, "link %s: now listening on %s%s", l->label,
+			       l->target,
+			       link_netns(l) > 0 ? " in the consumer's netns"
+						 : "");
+			pvx_backend_remove(b, 0);
+			l->priv = nb;
+			free(key);
+			return;
+		}
+	}
+	free(key);
+	apply_frontend(b->fe, l);
+	if (!pvx_backend_update(b, l))
+		pv_log(INFO, "link %s: updated", l->label);
+}
+
+static void tcp_removed(struct pvx *x, struct pvx_link *l)
+{
+	struct pvx_backend *b = l->priv;
+	char to[PV_ADDR_STRLEN + 256];
+
+	(void)x;
+	pv_log(INFO, "link %s: removed (backend %s)", l->label,
+	       pvx_backend_describe(b, to, sizeof(to)));
+	pvx_backend_remove(b, 1);
+	l->priv = NULL;
+}
+
+const struct pvx_plugin pvx_plugin_tcp = {
+	.type = "tcp",
+	.on_link_added = tcp_added,
+	.on_link_updated = tcp_updated,
+	.on_link_removed = tcp_removed,
+};

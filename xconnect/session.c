@@ -1,0 +1,263 @@
+// Sessions: an accepted client, the connect to a backend of its frontend
+// (with the next backend tried when one fails, before any byte moved),
+// then the tunnel. pvx_session_close is the only way a session ends.
+
+#define MODULE_NAME "session"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "utils/addr.h"
+#include "xconnect.h"
+
+// How soon a connect to a Unix backend with a full backlog is tried again.
+#define UNIX_AGAIN_MS 5
+
+static void try_connect(struct pvx_session *s, struct pvx_backend *skip);
+
+// The client, for verbose logs.
+static const char *peer_str(const struct pvx_session *s, char *buf, size_t n)
+{
+	if (s->peer.ss_family == AF_INET || s->peer.ss_family == AF_INET6)
+		return pv_addr_format((const struct sockaddr *)&s->peer, buf,
+				      n);
+	snprintf(buf, n, "client");
+	return buf;
+}
+
+// Leaves the backend the session was tried on or connected to.
+static void detach(struct pvx_session *s)
+{
+	struct pvx_backend *b = s->be;
+
+	if (!b)
+		return;
+	dl_list_del(&s->list);
+	b->stats.sessions_now--;
+	s->be = NULL;
+	pvx_backend_unref(b);
+}
+
+static void attach(struct pvx_session *s, struct pvx_backend *b)
+{
+	pvx_backend_ref(b);
+	s->be = b;
+	dl_list_add_tail(&b->sessions, &s->list);
+	b->stats.sessions_now++;
+	b->stats.sessions_total++;
+}
+
+void pvx_session_close(struct pvx_session *s, const char *why)
+{
+	struct pvx_frontend *fe = s->fe;
+	char peer[PV_ADDR_STRLEN];
+	uint64_t in = s->tun.up.bytes, out = s->tun.down.bytes;
+
+	if (fe->x->verbose)
+		pv_log(DEBUG, "link %s: %s: %s (%llu bytes in, %llu out)",
+		       s->be ? s->be->label : fe->label,
+		       peer_str(s, peer, sizeof(peer)), why,
+		       (unsigned long long)in, (unsigned long long)out);
+	if (s->conn_armed)
+		event_del(&s->ev_conn);
+	if (s->bfd != -1)
+		close(s->bfd);
+	if (s->cfd != -1)
+		close(s->cfd);
+	pvx_tunnel_fini(&s->tun);
+	if (s->be) {
+		s->be->stats.bytes_in += in;
+		s->be->stats.bytes_out += out;
+	}
+	fe->stats.bytes_in += in;
+	fe->stats.bytes_out += out;
+	detach(s);
+	dl_list_del(&s->all);
+	fe->stats.sessions_now--;
+	pvx_frontend_resume(fe);
+	free(s);
+	pvx_frontend_unref(fe);
+}
+
+static void on_tunnel_done(struct pvx_tunnel *t, void *arg)
+{
+	(void)t;
+	pvx_session_close(arg, t->idle_expired ? "idle timeout" : "closed");
+}
+
+// The connect succeeded: from now on the tunnel owns both sockets.
+static void established(struct pvx_session *s)
+{
+	struct pvx_backend *b = s->be;
+	char peer[PV_ADDR_STRLEN], to[PV_ADDR_STRLEN + 256];
+	int cfd = s->cfd, bfd = s->bfd;
+
+	s->cfd = s->bfd = -1;
+	s->state = PVX_SESSION_ESTABLISHED;
+	if (s->fe->x->verbose)
+		pv_log(DEBUG, "link %s: %s connected to %s", b->label,
+		       peer_str(s, peer, sizeof(peer)),
+		       pvx_backend_describe(b, to, sizeof(to)));
+	if (pvx_tunnel_start(&s->tun, s->fe->x, cfd, bfd, b->idle_ms,
+			     on_tunnel_done, s))
+		pvx_session_close(s, "cannot start the tunnel");
+}
+
+// The attempt on s->be failed: log it, then try the next backend.
+static void attempt_failed(struct pvx_session *s, int err, const char *reason)
+{
+	struct pvx_backend *b = s->be;
+	char to[PV_ADDR_STRLEN + 256];
+
+	if (s->conn_armed) {
+		event_del(&s->ev_conn);
+		s->conn_armed = 0;
+	}
+	if (s->bfd != -1) {
+		close(s->bfd);
+		s->bfd = -1;
+	}
+	pv_log(WARN, "link %s: connect to %s failed: %s", b->label,
+	       pvx_backend_describe(b, to, sizeof(to)),
+	       reason ? reason : strerror(err));
+	b->stats.connect_errors++;
+	s->fe->stats.connect_errors++;
+	pvx_backend_ref(b);
+	detach(s);
+	try_connect(s, b);
+	pvx_backend_unref(b);
+}
+
+// The session's deadline for the current backend has passed.
+static int past_deadline(struct pvx_session *s)
+{
+	struct timeval now;
+
+	event_base_gettimeofday_cached(s->fe->x->base, &now);
+	return !timercmp(&now, &s->deadline, <);
+}
+
+static void on_connect(evutil_socket_t fd, short what, void *arg);
+
+// Waits for the connect on fd (or, with fd -1, for a pause of ms).
+static void arm(struct pvx_session *s, int fd, short what, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (s->conn_armed)
+		event_del(&s->ev_conn);
+	event_assign(&s->ev_conn, s->fe->x->base, fd, what, on_connect, s);
+	event_add(&s->ev_conn, &tv);
+	s->conn_armed = 1;
+}
+
+// Starts (or restarts, after EAGAIN) the connect to s->be.
+static void connect_be(struct pvx_session *s)
+{
+	struct timeval now, left;
+	const char *reason;
+	int again, ms;
+
+	s->bfd = pvx_backend_connect(s->be, &again, &reason);
+	if (s->bfd != -1) {
+		event_base_gettimeofday_cached(s->fe->x->base, &now);
+		timersub(&s->deadline, &now, &left);
+		ms = left.tv_sec * 1000 + left.tv_usec / 1000;
+		arm(s, s->bfd, EV_WRITE, ms > 0 ? ms : 1);
+		return;
+	}
+	if (again && !past_deadline(s)) {
+		arm(s, -1, 0, UNIX_AGAIN_MS);
+		return;
+	}
+	attempt_failed(s, again ? ETIMEDOUT : errno, reason);
+}
+
+static void on_connect(evutil_socket_t fd, short what, void *arg)
+{
+	struct pvx_session *s = arg;
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	s->conn_armed = 0;
+	if (fd == -1) {
+		// The pause after a full Unix backlog is over.
+		connect_be(s);
+		return;
+	}
+	if (what & EV_TIMEOUT)
+		err = ETIMEDOUT;
+	else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	if (err) {
+		attempt_failed(s, err, NULL);
+		return;
+	}
+	established(s);
+}
+
+// Picks a backend (other than skip) and connects to it; with none left,
+// the client is closed at once.
+static void try_connect(struct pvx_session *s, struct pvx_backend *skip)
+{
+	struct pvx_frontend *fe = s->fe;
+	struct pvx_backend *b;
+	struct timeval now, tv;
+	unsigned int pool = dl_list_len(&fe->backends);
+
+	if (s->attempts >= (int)(pool ? pool : 1)) {
+		pvx_session_close(s, "no backend could be reached");
+		return;
+	}
+	b = pvx_frontend_pick(fe, (struct sockaddr *)&s->peer, skip);
+	if (!b) {
+		pvx_session_close(s, "no backend available");
+		return;
+	}
+	if (s->attempts > 0) {
+		b->stats.retries++;
+		fe->stats.retries++;
+	}
+	s->attempts++;
+	attach(s, b);
+	event_base_gettimeofday_cached(fe->x->base, &now);
+	tv.tv_sec = b->connect_ms / 1000;
+	tv.tv_usec = (b->connect_ms % 1000) * 1000;
+	timeradd(&now, &tv, &s->deadline);
+	connect_be(s);
+}
+
+int pvx_session_start(struct pvx_frontend *fe, int cfd,
+		      const struct sockaddr *peer, socklen_t peer_len)
+{
+	struct pvx_session *s;
+	int one = 1;
+
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		pv_log(ERROR, "link %s: session: %s", fe->label,
+		       strerror(errno));
+		close(cfd);
+		return -1;
+	}
+	pvx_frontend_ref(fe);
+	s->fe = fe;
+	s->cfd = cfd;
+	s->bfd = -1;
+	dl_list_init(&s->list);
+	dl_list_add_tail(&fe->x->sessions, &s->all);
+	if (peer_len <= sizeof(s->peer))
+		memcpy(&s->peer, peer, peer_len);
+	fe->stats.sessions_now++;
+	fe->stats.sessions_total++;
+	if (peer->sa_family == AF_INET || peer->sa_family == AF_INET6)
+		setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	try_connect(s, NULL);
+	return 0;
+}

@@ -1,0 +1,362 @@
+// The pv-xconnect program: options, the event loop, where the graph comes
+// from (pv-ctrl, polled; or a file, re-read on SIGHUP), and a clean exit.
+
+#define MODULE_NAME "xconnect"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "xconnect.h"
+
+#define DEFAULT_CTRL	    "/run/pantavisor/pv/pv-ctrl"
+#define DEFAULT_INTERVAL_MS 1000
+// A fetch that takes longer than this is abandoned (the next poll retries).
+#define FETCH_TIMEOUT_MS 5000
+
+const struct pvx_plugin *const pvx_plugins[] = {
+	&pvx_plugin_tcp,
+	NULL,
+};
+
+// The program's state beyond the proxy itself.
+struct app {
+	struct pvx x;
+	const char *ctrl;
+	const char *graph_file;
+	int interval_ms;
+	struct pvx_fetch *fetch; // in progress, or NULL
+	int fetch_failing;	 // the last fetch failed (said once)
+	struct event *ev_poll;
+	struct event *ev_term, *ev_int, *ev_hup;
+};
+
+int pvx_init(struct pvx *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->netns_fd = -1;
+	x->drain_ms = PVX_DRAIN_MS;
+	dl_list_init(&x->frontends);
+	dl_list_init(&x->sessions);
+	pvx_reconciler_init(&x->rec, pvx_plugins, x);
+	x->scratch = malloc(PVX_FLOW_BUF);
+	if (!x->scratch) {
+		pv_log(ERROR, "scratch buffer: %s", strerror(errno));
+		return -1;
+	}
+	// Where we return after creating a listener in a consumer's netns.
+	x->netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (x->netns_fd == -1) {
+		pv_log(ERROR, "open /proc/self/ns/net: %s", strerror(errno));
+		return -1;
+	}
+	x->base = event_base_new();
+	if (!x->base) {
+		pv_log(ERROR, "cannot create the event loop");
+		return -1;
+	}
+	return 0;
+}
+
+void pvx_fini(struct pvx *x)
+{
+	struct pvx_session *s, *n;
+	struct pvx_frontend *fe;
+
+	if (x->base) {
+		pvx_reconciler_clear(&x->rec);
+		dl_list_for_each_safe (s, n, &x->sessions, struct pvx_session,
+				       all) {
+			pvx_session_close(s, "exiting");
+		}
+		dl_list_for_each (fe, &x->frontends, struct pvx_frontend,
+				  list) {
+			pv_log(ERROR, "link %s: still referenced at exit",
+			       fe->label);
+		}
+		event_base_free(x->base);
+		x->base = NULL;
+	}
+	free(x->scratch);
+	x->scratch = NULL;
+	if (x->netns_fd != -1)
+		close(x->netns_fd);
+	x->netns_fd = -1;
+}
+
+// Reads the graph file and applies it; a file that cannot be read keeps
+// the links in effect.
+static void load_file(struct app *a)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(a->graph_file, O_RDONLY | O_CLOEXEC);
+	if (fd == -1) {
+		pv_log(ERROR, "graph %s: %s", a->graph_file, strerror(errno));
+		return;
+	}
+	for (;;) {
+		if (cap - len < 4096) {
+			char *nb;
+
+			if (cap > PV_JSON_MAX_SIZE) {
+				pv_log(ERROR, "graph %s: larger than %d bytes",
+				       a->graph_file, PV_JSON_MAX_SIZE);
+				goto out;
+			}
+			nb = realloc(buf, cap ? cap * 2 : 65536);
+			if (!nb) {
+				pv_log(ERROR, "graph %s: %s", a->graph_file,
+				       strerror(errno));
+				goto out;
+			}
+			buf = nb;
+			cap = cap ? cap * 2 : 65536;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			pv_log(ERROR, "graph %s: %s", a->graph_file,
+			       strerror(errno));
+			goto out;
+		}
+		len += n;
+	}
+	pv_log(DEBUG, "graph %s: %zu bytes", a->graph_file, len);
+	pvx_reconcile_text(&a->x.rec, buf, len);
+out:
+	free(buf);
+	close(fd);
+}
+
+static void on_fetched(const char *body, size_t len, const char *reason,
+		       void *arg)
+{
+	struct app *a = arg;
+
+	a->fetch = NULL;
+	if (!body) {
+		if (!a->fetch_failing)
+			pv_log(WARN, "graph from %s: %s; retrying every %d ms",
+			       a->ctrl, reason, a->interval_ms);
+		a->fetch_failing = 1;
+		return;
+	}
+	if (a->fetch_failing)
+		pv_log(INFO, "graph from %s: fetched again", a->ctrl);
+	a->fetch_failing = 0;
+	pvx_reconcile_text(&a->x.rec, body, len);
+}
+
+// Starts a fetch unless one is still running.
+static void poll_ctrl(struct app *a)
+{
+	if (a->fetch)
+		return;
+	a->fetch = pvx_fetch_start(a->x.base, a->ctrl, "/xconnect-graph",
+				   FETCH_TIMEOUT_MS, on_fetched, a);
+	if (!a->fetch) {
+		if (!a->fetch_failing)
+			pv_log(WARN, "graph from %s: %s; retrying every %d ms",
+			       a->ctrl, strerror(errno), a->interval_ms);
+		a->fetch_failing = 1;
+	}
+}
+
+static void on_poll(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	poll_ctrl(arg);
+}
+
+static void on_hup(evutil_socket_t fd, short what, void *arg)
+{
+	struct app *a = arg;
+
+	(void)fd;
+	(void)what;
+	pv_log(INFO, "SIGHUP: reloading the graph");
+	if (a->graph_file)
+		load_file(a);
+	else
+		poll_ctrl(a);
+}
+
+static void on_term(evutil_socket_t fd, short what, void *arg)
+{
+	struct app *a = arg;
+
+	(void)what;
+	pv_log(INFO, "signal %d: exiting", (int)fd);
+	event_base_loopbreak(a->x.base);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: pv-xconnect [--ctrl SOCK | --graph FILE] "
+		   "[--interval MS] [--verbose]\n"
+		   "\n"
+		   "  --ctrl SOCK     read the xconnect-graph from pv-ctrl "
+		   "(default " DEFAULT_CTRL ")\n"
+		   "  --graph FILE    read it from FILE instead (re-read on "
+		   "SIGHUP)\n"
+		   "  --interval MS   poll pv-ctrl every MS ms (default 1000)\n"
+		   "  --verbose       debug logging, one line per connection\n"
+		   "  --help          this text\n");
+}
+
+// Exits 2 with one line naming the problem.
+static void bad_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "pv-xconnect: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see --help)\n");
+	exit(2);
+}
+
+// Strict decimal milliseconds in 1..3600000.
+static int parse_ms(const char *s, int *out)
+{
+	long v = 0;
+	const char *p;
+
+	if (!*s || strlen(s) > 7)
+		return -1;
+	for (p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	if (v < 1 || v > 3600000)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+// Adds a signal event; returns it or NULL (logged).
+static struct event *add_signal(struct app *a, int sig, event_callback_fn cb)
+{
+	struct event *ev = evsignal_new(a->x.base, sig, cb, a);
+
+	if (!ev || evsignal_add(ev, NULL)) {
+		pv_log(ERROR, "cannot watch signal %d", sig);
+		event_free(ev);
+		return NULL;
+	}
+	return ev;
+}
+
+int pvx_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "ctrl", required_argument, NULL, 'c' },
+		{ "graph", required_argument, NULL, 'g' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct timeval tv;
+	struct app a;
+	int opt, rc = 1;
+
+	memset(&a, 0, sizeof(a));
+	a.interval_ms = DEFAULT_INTERVAL_MS;
+	pv_log_set_program("pv-xconnect");
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			a.ctrl = optarg;
+			break;
+		case 'g':
+			a.graph_file = optarg;
+			break;
+		case 'i':
+			if (parse_ms(optarg, &a.interval_ms))
+				bad_usage("--interval: \"%s\" is not a number "
+					  "of milliseconds (1..3600000)",
+					  optarg);
+			break;
+		case 'v':
+			a.x.verbose = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case ':':
+			bad_usage("%s needs an argument", argv[optind - 1]);
+			break;
+		default:
+			bad_usage("unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		bad_usage("unexpected argument \"%s\"", argv[optind]);
+	if (a.ctrl && a.graph_file)
+		bad_usage("%s", "--ctrl and --graph exclude each other");
+	if (!a.graph_file && !a.ctrl)
+		a.ctrl = DEFAULT_CTRL;
+
+	if (a.x.verbose)
+		pv_log_set_level(DEBUG);
+	// Writes to a vanished peer fail with EPIPE rather than kill us.
+	signal(SIGPIPE, SIG_IGN);
+	opt = a.x.verbose;
+	if (pvx_init(&a.x))
+		goto out;
+	a.x.verbose = opt;
+	a.ev_term = add_signal(&a, SIGTERM, on_term);
+	a.ev_int = add_signal(&a, SIGINT, on_term);
+	a.ev_hup = add_signal(&a, SIGHUP, on_hup);
+	if (!a.ev_term || !a.ev_int || !a.ev_hup)
+		goto out;
+
+	if (a.graph_file) {
+		pv_log(INFO, "graph from %s (SIGHUP re-reads it)",
+		       a.graph_file);
+		load_file(&a);
+	} else {
+		pv_log(INFO, "graph from %s every %d ms", a.ctrl,
+		       a.interval_ms);
+		a.ev_poll = event_new(a.x.base, -1, EV_PERSIST, on_poll, &a);
+		tv.tv_sec = a.interval_ms / 1000;
+		tv.tv_usec = (a.interval_ms % 1000) * 1000;
+		if (!a.ev_poll || event_add(a.ev_poll, &tv)) {
+			pv_log(ERROR, "cannot start polling");
+			goto out;
+		}
+		poll_ctrl(&a);
+	}
+	if (event_base_dispatch(a.x.base) == -1) {
+		pv_log(ERROR, "event loop failed");
+		goto out;
+	}
+	rc = 0;
+out:
+	pvx_fetch_cancel(a.fetch);
+	if (a.ev_poll)
+		event_free(a.ev_poll);
+	if (a.ev_term)
+		event_free(a.ev_term);
+	if (a.ev_int)
+		event_free(a.ev_int);
+	if (a.ev_hup)
+		event_free(a.ev_hup);
+	pvx_fini(&a.x);
+	return rc;
+}
