@@ -5,6 +5,72 @@
 #   make SANITIZER=address,undefined check
 #   make install PREFIX=/usr DESTDIR=/tmp/img
 #   make format / format-check
+#   make ARCH=arm64 check-cross  cross-build into build/arm64/, unit tests
+#                                under qemu-user (docs/embedded.md)
+
+# ---- Cross builds (issue 9) -------------------------------------------------
+# `make ARCH=arm64` (or armhf), or `make CROSS_COMPILE=aarch64-linux-gnu-`:
+# CC is $(CROSS_COMPILE)gcc unless given on the command line, objects go to
+# build/ARCH/, and pkg-config reads only the target's .pc files from SYSROOT
+# (build/ARCH/sysroot, unpacked from Debian's ARCH packages by `make sysroot`;
+# lxc-dev:ARCH cannot be installed beside the host's lxc). SYSROOT= (empty)
+# uses multiarch -dev packages installed in /usr/lib/TRIPLET instead.
+CROSS_TRIPLET_arm64 := aarch64-linux-gnu
+CROSS_TRIPLET_armhf := arm-linux-gnueabihf
+CROSS_ARCH_aarch64-linux-gnu := arm64
+CROSS_ARCH_arm-linux-gnueabihf := armhf
+CROSS_QEMU_arm64 := qemu-aarch64
+CROSS_QEMU_armhf := qemu-arm
+ifneq ($(ARCH),)
+ifeq ($(CROSS_COMPILE),)
+CROSS_COMPILE := $(CROSS_TRIPLET_$(ARCH))-
+ifeq ($(CROSS_COMPILE),-)
+$(error ARCH=$(ARCH): unknown; use arm64 or armhf, or set CROSS_COMPILE)
+endif
+endif
+endif
+ifneq ($(CROSS_COMPILE),)
+TRIPLET := $(patsubst %-,%,$(notdir $(CROSS_COMPILE)))
+ARCH := $(or $(ARCH),$(CROSS_ARCH_$(TRIPLET)),$(TRIPLET))
+ifneq ($(origin CC),command line)
+CC := $(CROSS_COMPILE)gcc
+endif
+STRIP ?= $(CROSS_COMPILE)strip
+ifneq ($(origin BUILD),command line)
+BUILD := build/$(ARCH)
+endif
+SYSROOT ?= $(BUILD)/sysroot
+QEMU ?= $(or $(CROSS_QEMU_$(ARCH)),qemu-$(firstword $(subst -, ,$(TRIPLET))))
+ifneq ($(SYSROOT),)
+SYSROOT_ABS := $(abspath $(SYSROOT))
+CROSS_LIBDIRS := $(SYSROOT_ABS)/usr/lib/$(TRIPLET):$(SYSROOT_ABS)/lib/$(TRIPLET)
+CROSS_PC_DIR := $(SYSROOT_ABS)/usr/lib/$(TRIPLET)/pkgconfig
+CROSS_PKG_CONFIG := PKG_CONFIG_SYSROOT_DIR=$(SYSROOT_ABS) \
+	PKG_CONFIG_LIBDIR=$(CROSS_PC_DIR):$(SYSROOT_ABS)/usr/share/pkgconfig \
+	pkg-config
+# liblxc.so.1's own libraries (libseccomp, libcap, ...) are found at link
+# time only through -rpath-link; the paths are not recorded in the binary.
+CROSS_LDFLAGS := -Wl,-rpath-link,$(CROSS_LIBDIRS)
+else
+CROSS_LIBDIRS := /usr/lib/$(TRIPLET):/lib/$(TRIPLET)
+CROSS_PC_DIR := /usr/lib/$(TRIPLET)/pkgconfig
+CROSS_PKG_CONFIG := PKG_CONFIG_LIBDIR=$(CROSS_PC_DIR):/usr/share/pkgconfig \
+	pkg-config
+endif
+ifneq ($(origin PKG_CONFIG),command line)
+PKG_CONFIG := $(CROSS_PKG_CONFIG)
+# No target libraries yet: only `sysroot`, `check-cross` (which makes the
+# sysroot first) and `clean` may run; anything else would fail to compile.
+ifeq ($(wildcard $(CROSS_PC_DIR)/lxc.pc),)
+ifeq ($(filter sysroot check-cross clean,$(MAKECMDGOALS)),)
+$(error $(CROSS_PC_DIR)/lxc.pc missing: $(if $(SYSROOT),run `make \
+	ARCH=$(ARCH) sysroot` first,install lxc-dev:$(ARCH) or drop SYSROOT=))
+endif
+PKG_CONFIG := true
+endif
+endif
+endif
+# ------------------------------------------------------------------------------
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
@@ -30,6 +96,12 @@ ifneq ($(SANITIZER),)
 PV_CFLAGS += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -O1
 PV_LDFLAGS += -fsanitize=$(SANITIZER)
 endif
+# Embedded targets (issue 9): no build directory recorded in the binaries
+# (debug info, __FILE__), target paths for a sysroot's headers; link only
+# the libraries a program uses (pv-xconnect needs no liblxc).
+PV_CFLAGS += -ffile-prefix-map=$(CURDIR)=. \
+	$(if $(SYSROOT_ABS),-ffile-prefix-map=$(SYSROOT_ABS)=)
+PV_LDFLAGS += -Wl,--as-needed $(CROSS_LDFLAGS)
 
 # Shared by both programs: logging, JSON, addresses, lists.
 COMMON_SRCS := log.c $(wildcard utils/*.c)
@@ -83,12 +155,66 @@ unit: $(PROGRAMS) $(UNIT_BINS)
 check: unit
 	$(Q)tests/run-integration.sh
 
+# ---- Install (issue 9) --------------------------------------------------------
+# Exactly: the two programs, their man pages (plain; image builders compress
+# as they like) and the example state; tests/integration/02-install.sh checks
+# the list. Unstripped, so that image builders can keep debug symbols apart.
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/pv-xconnect
+MANPAGES := man/pvd.8 man/pv-xconnect.8
+EXAMPLE_FILES := $(shell find examples/ingress-nginx -type f 2>/dev/null | \
+	LC_ALL=C sort)
+EXAMPLE_DIRS := $(patsubst %/,%,$(sort $(dir $(EXAMPLE_FILES))))
+
 install: $(PROGRAMS)
-	install -d $(DESTDIR)$(BINDIR)
+	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man8/
+	$(if $(EXAMPLE_FILES),install -d -m 0755 \
+		$(addprefix $(DESTDIR)$(DOCDIR)/,examples $(EXAMPLE_DIRS)))
+	$(foreach f,$(EXAMPLE_FILES),install -m 0644 $(f) \
+		$(DESTDIR)$(DOCDIR)/$(f) &&) true
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/pvd $(DESTDIR)$(BINDIR)/pv-xconnect
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MANPAGES)))
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(EXAMPLE_FILES))
+	@for d in $$(printf '%s\n' $(EXAMPLE_DIRS) | LC_ALL=C sort -r) \
+		examples .; do \
+		rmdir $(DESTDIR)$(DOCDIR)/$$d 2>/dev/null || true; done
+
+# ---- Cross targets (issue 9) ----------------------------------------------------
+# `make ARCH=arm64 sysroot`: the target's libraries, once (3 s, ~3 MB).
+sysroot:
+	$(if $(CROSS_COMPILE),,$(error sysroot needs ARCH=arm64 or ARCH=armhf))
+	$(Q)test -z "$(SYSROOT)" || test -e $(CROSS_PC_DIR)/lxc.pc || \
+		scripts/cross-sysroot.sh $(ARCH) $(SYSROOT)
+
+# Any header taken from the host's /usr/include would mean host paths leak
+# into a target build.
+cross-header-check:
+	$(Q)for f in $(PVD_SRCS) $(CORE_SRCS) $(COMMON_SRCS) $(PVX_LIB_SRCS) \
+		$(UNIT_SRCS) $(wildcard xconnect/main.c); do \
+		$(CC) $(filter-out -MMD -MP,$(PV_CFLAGS)) $(CPPFLAGS) $(CFLAGS) \
+			-M $$f || exit 1; \
+	done | tr ' ' '\n' | grep '^/usr/include/' | sort -u | \
+		{ if read -r h; then echo "host header in the $(ARCH) build: $$h"; \
+		  exit 1; fi; }
+
+# The unit tests, each under qemu-user with the target's libraries; exit 77
+# is a skip (for what qemu-user cannot do, PV_UNDER_QEMU=1 is set).
+cross-unit: $(PROGRAMS) $(UNIT_BINS) cross-header-check
+	$(Q)failed=0; for t in $(UNIT_BINS); do \
+		$(QEMU) -L /usr/$(TRIPLET) -E LD_LIBRARY_PATH=$(CROSS_LIBDIRS) \
+			-E PV_UNDER_QEMU=1 $$t; rc=$$?; \
+		if [ $$rc -eq 77 ]; then echo "SKIP $$t (under $(QEMU))"; \
+		elif [ $$rc -ne 0 ]; then echo "FAIL $$t (exit $$rc)"; failed=1; fi; \
+	done; exit $$failed
+
+check-cross:
+	$(if $(CROSS_COMPILE),,$(error check-cross needs ARCH=arm64 or ARCH=armhf))
+	$(Q)$(MAKE) --no-print-directory sysroot
+	$(Q)$(MAKE) --no-print-directory cross-unit
 
 clean:
 	rm -rf $(BUILD)
@@ -102,7 +228,8 @@ format:
 format-check:
 	$(CLANG_FORMAT) --dry-run --Werror $(FORMAT_FILES)
 
-.PHONY: all unit check install uninstall clean format format-check
+.PHONY: all unit check install uninstall clean format format-check \
+	sysroot cross-header-check cross-unit check-cross
 .SECONDARY:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
