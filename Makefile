@@ -180,8 +180,9 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MANPAGES)))
 	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(EXAMPLE_FILES))
 	@for d in $$(printf '%s\n' $(EXAMPLE_DIRS) | LC_ALL=C sort -r) \
-		examples .; do \
-		rmdir $(DESTDIR)$(DOCDIR)/$$d 2>/dev/null || true; done
+		examples; do \
+		rmdir $(DESTDIR)$(DOCDIR)/$$d 2>/dev/null || true; done; \
+		rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 # ---- Cross targets (issue 9) ----------------------------------------------------
 # `make ARCH=arm64 sysroot`: the target's libraries, once (3 s, ~3 MB).
