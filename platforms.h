@@ -27,40 +27,43 @@ const char *pv_service_type_to_str(service_type_t t);
 struct pv_platform_service_export {
 	service_type_t svc_type;
 	char *name;
-	char *socket; // absolute path inside the container, or NULL
-	int port; // 1..65535, 0 when not given
+	char *socket;	     // absolute path inside the container, or NULL
+	int port;	     // 1..65535, 0 when not given
 	struct dl_list list; // in pv_platform.exports
 };
 
 // One entry of run.json "services.required": what the container consumes.
 struct pv_platform_service_require {
 	service_type_t svc_type;
-	char *name; // the provider's service name
-	char *provider; // the providing container, or NULL to match by name
-	char *target; // where the consumer reaches it ("127.0.0.1:8080")
+	char *name;	 // the provider's service name
+	char *provider;	 // the providing container, or NULL to match by name
+	char *target;	 // where the consumer reaches it ("127.0.0.1:8080")
 	char *interface; // optional, copied to the graph
+	char *role;	 // the graph's role, "client" unless the state says
+	int index;	 // position in services.required, for error messages
 	struct dl_list list; // in pv_platform.requires
 };
 
 typedef enum {
 	NET_MODE_NONE = 0, // loopback only
-	NET_MODE_HOST, // shares the host's network namespace
-	NET_MODE_POOL, // veth on an IPAM pool bridge
+	NET_MODE_HOST,	   // shares the host's network namespace
+	NET_MODE_POOL,	   // veth on an IPAM pool bridge
 } network_mode_t;
 
 // A network interface on an IPAM pool.
 struct pv_platform_network_iface {
-	char *name; // "eth0", "eth1", ...
-	char *pool; // pool name
-	char *static_ip; // requested address, or NULL to lease
-	char *mac; // requested MAC, or NULL
-	char *address; // leased address without prefix, or NULL
+	char *name;	     // "eth0", "eth1", ...
+	char *pool;	     // pool name
+	char *static_ip;     // requested address, or NULL to lease
+	char *mac;	     // requested MAC, or NULL
+	char *address;	     // leased address without prefix, or NULL
+	char *origin;	     // where the state names it ("network"), for errors
 	struct dl_list list; // in pv_platform_network.interfaces
 };
 
 struct pv_platform_network {
 	network_mode_t mode;
-	char *hostname; // or NULL
+	char *hostname;		   // or NULL
 	struct dl_list interfaces; // pv_platform_network_iface
 };
 
@@ -80,13 +83,13 @@ typedef enum {
 // A container of the state (run.json plus services.json).
 struct pv_platform {
 	char *name;
-	char *type; // "lxc"
+	char *type;  // "lxc"
 	char **exec; // NULL-terminated argv
-	char **env; // NULL-terminated "KEY=VALUE" list
-	char *root; // root directory, or NULL for the host's root read-only
+	char **env;  // NULL-terminated "KEY=VALUE" list
+	char *root;  // root directory, or NULL for the host's root read-only
 	restart_policy_t restart_policy;
 	struct pv_platform_network network;
-	struct dl_list exports; // pv_platform_service_export
+	struct dl_list exports;	 // pv_platform_service_export
 	struct dl_list requires; // pv_platform_service_require
 
 	// Runtime, filled by pvd; pid <= 0 means not running.
@@ -108,14 +111,24 @@ struct pv_platform_service_export *
 pv_platform_add_service_export(struct pv_platform *p, service_type_t type,
 			       const char *name, const char *socket, int port);
 
+// Adds a requirement; strings are copied, provider and interface may be
+// NULL, role NULL means "client". NULL on allocation failure.
+struct pv_platform_service_require *
+pv_platform_add_service_require(struct pv_platform *p, service_type_t type,
+				const char *name, const char *provider,
+				const char *target, const char *interface,
+				const char *role);
+
 // Returns the export named name, or NULL.
 struct pv_platform_service_export *
 pv_platform_find_export(struct pv_platform *p, const char *name);
 
-// Adds a pool interface; strings are copied, static_ip and mac may be NULL.
-struct pv_platform_network_iface *
-pv_platform_add_iface(struct pv_platform *p, const char *pool,
-		      const char *static_ip, const char *mac);
+// Adds a pool interface named "ethN" (N counting from 0); strings are
+// copied, static_ip and mac may be NULL. NULL on allocation failure.
+struct pv_platform_network_iface *pv_platform_add_iface(struct pv_platform *p,
+							const char *pool,
+							const char *static_ip,
+							const char *mac);
 
 // Returns the container's first leased IPv4 address ("10.0.4.2", no
 // prefix), or NULL while none is leased.

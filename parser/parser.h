@@ -13,8 +13,13 @@
 // error was found. Addresses are not leased yet.
 struct pv_state *pv_parser_load(const char *path, struct pv_errors *errs);
 
-// The same from a state file's text; origin names it in errors.
+// The same from a state file's text (len bytes, need not be
+// NUL-terminated); errors about the whole document name it "state".
 struct pv_state *pv_parser_parse_system1(const char *text, size_t len,
 					 struct pv_errors *errs);
+
+// The same, naming the document origin (its path) in errors.
+struct pv_state *pv_parser_parse_text(const char *origin, const char *text,
+				      size_t len, struct pv_errors *errs);
 
 #endif

@@ -86,7 +86,7 @@ static const char *validate(struct pv_json *doc)
 				    doc->tok[key].size != 1)
 					reason = "object key without value";
 				else
-					key = pv_json_next(doc, key);
+					key = pv_json_next(doc, key + 1);
 			}
 		}
 	}
@@ -242,7 +242,7 @@ int pv_json_get(const struct pv_json *doc, int obj, const char *key)
 				return -1;
 			return k + 1;
 		}
-		k = pv_json_next(doc, k);
+		k = pv_json_next(doc, k + 1);
 	}
 	return -1;
 }
