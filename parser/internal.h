@@ -9,6 +9,8 @@
 #include "utils/errors.h"
 #include "utils/json.h"
 
+#include <sys/socket.h>
+
 // The largest state file and the largest file of a state directory.
 #define PV_PARSER_MAX_FILE PV_JSON_MAX_SIZE
 // The most containers a state may hold; far more than a device runs, and
@@ -29,6 +31,131 @@ struct pv_parser_entry {
 	const struct pv_json *doc; // NULL: unreadable, already reported
 	int tok;		   // the file's value in doc
 };
+
+#define SPEC_SYSTEM   "pantavisor-service-system@1"
+#define SPEC_RUN      "service-manifest-run@1"
+#define SPEC_SERVICES "service-manifest-xconnect@1"
+
+// A socket path longer than this is refused (PATH_MAX); pv-xconnect
+// reaches it through an fd, so sun_path's 108 bytes are no limit.
+#define MAX_SOCKET_PATH 4096
+
+#define SERVICE_TYPES "tcp, unix, http, rest, dbus, drm, wayland"
+
+// What the parser knows while it reads one state.
+struct pv_parser_ctx {
+	struct pv_state *s;
+	struct pv_errors *errs;
+	const char *key; // the file being read, as errors name it
+	const struct pv_json *doc;
+	int oom;
+	// device.json's pools: any declared one that failed validation
+	// suppresses "unknown pool" errors that would only repeat it.
+	int pools_bad;
+	int device_seen;
+	char **pool_names; // every pool device.json declares
+	int n_pool_names;
+	// Field paths and excerpts for messages (pv_parser_fld, _ex).
+	char **arena;
+	int narena;
+};
+
+// Keeps s (allocated) until the arena is popped below it; returns s, or
+// a static stand-in (and sets c->oom) when s is NULL.
+const char *pv_parser_arena_keep(struct pv_parser_ctx *c, char *s);
+
+// Frees the strings kept since mark (an earlier c->narena).
+void pv_parser_arena_pop(struct pv_parser_ctx *c, int mark);
+
+// A field path built like printf, valid until the enclosing element's
+// pv_parser_arena_pop, so it can be built once and used in many messages.
+const char *pv_parser_fld(struct pv_parser_ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+// The token's text as written (strings keep their quotes), shortened, with
+// control characters replaced so that each error stays one line.
+const char *pv_parser_ex(struct pv_parser_ctx *c, int tok);
+
+// Reports one problem of the current file: "KEY: FIELD: REASON" (no FIELD
+// part when field is NULL).
+void pv_parser_err(struct pv_parser_ctx *c, const char *field, const char *fmt,
+		   ...) __attribute__((format(printf, 3, 4)));
+
+// Reports and logs an allocation failure; the state will be refused.
+void pv_parser_oom(struct pv_parser_ctx *c, const char *field);
+
+// The decoded string at tok (caller frees); reports and returns NULL on
+// \u0000 or when out of memory.
+char *pv_parser_decode(struct pv_parser_ctx *c, int tok, const char *field);
+
+#define OPTIONAL 0
+#define REQUIRED 1
+#define NONEMPTY 2
+
+// Reads the string obj.key into *out (caller frees). Absent or null:
+// *out = NULL, and "missing" is reported when REQUIRED. Returns -1 when
+// something was reported.
+int pv_parser_get_str(struct pv_parser_ctx *c, int obj, const char *key,
+		      const char *field, int flags, char **out);
+
+// Reads the integer obj.key in min..max into *out; absent leaves *out as
+// it is. Returns -1 when something was reported.
+int pv_parser_get_int(struct pv_parser_ctx *c, int obj, const char *key,
+		      const char *field, long long min, long long max,
+		      int *out);
+
+// Reads true/false obj.key into *out; absent leaves it. -1 if reported.
+int pv_parser_get_bool(struct pv_parser_ctx *c, int obj, const char *key,
+		       const char *field, int *out);
+
+// A port at tok: a JSON integer or a string of digits, 1..65535. -1 if
+// reported.
+int pv_parser_get_port(struct pv_parser_ctx *c, int tok, const char *field,
+		       int *port);
+
+// Reports each key of obj not in allowed (NULL-terminated): in sections
+// this project defines, a misspelt option must not pass silently.
+void pv_parser_only_keys(struct pv_parser_ctx *c, int obj, const char *base,
+			 const char *const *allowed);
+
+// Checks an optional "#spec" of obj against want.
+void pv_parser_check_spec(struct pv_parser_ctx *c, int obj, const char *want);
+
+// Reads a service's "type" (base names the service). -1 if reported.
+int pv_parser_get_service_type(struct pv_parser_ctx *c, int obj,
+			       const char *base, service_type_t *type);
+
+// Checks that path (the string at tok) is an absolute path inside a
+// container; refuses addresses with a reason saying why. -1 if reported.
+int pv_parser_check_socket_path(struct pv_parser_ctx *c, int tok,
+				const char *field, const char *path);
+
+// 1 for a Linux interface name, a unicast MAC "xx:xx:xx:xx:xx:xx", a host
+// name, an IPv4 or IPv6 address.
+int pv_parser_valid_ifname(const char *s);
+int pv_parser_valid_mac(const char *s);
+int pv_parser_valid_hostname(const char *s);
+int pv_parser_valid_ip(const char *s);
+
+// Appends s to the NULL-terminated vector *v of *n strings, taking s.
+// Returns -1 when out of memory (s is freed).
+int pv_parser_strv_push(char ***v, int *n, char *s);
+
+// 1 for services reached over TCP (tcp, http, rest): a requirement's
+// target is an address and an export may give a port.
+int pv_parser_tcp_like(service_type_t t);
+
+// Why export e of p cannot be reached from outside p, or NULL.
+const char *pv_parser_unreachable(struct pv_platform *p,
+				  struct pv_platform_service_export *e);
+
+// 1 if listeners on a and b could not both bind (same port and address,
+// or a wildcard covering the other).
+int pv_parser_binds_conflict(const struct sockaddr_storage *a,
+			     const struct sockaddr_storage *b);
+
+// Reads device.json at dev into c->s (pools, ingress, xconnect).
+void pv_parser_device(struct pv_parser_ctx *c, int dev);
 
 // Classifies a state key: 0 with *kind set and *name_len the length of
 // NAME (0 for device.json), or -1 for a key the state does not read.
