@@ -1,0 +1,221 @@
+// Graph parsing and link identity: what pv-xconnect accepts from pvd, what
+// it refuses (one line naming the link and field), and the keying traps of
+// the original design.
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/unit/kit.h"
+#include "xconnect.h"
+
+// Parses text into g; returns the parse status, errors joined in errbuf.
+static int parse(struct pvx_graph *g, const char *text, char *errbuf, size_t n)
+{
+	struct pv_errors errs;
+	int rc, i;
+
+	pvx_graph_init(g);
+	pv_errors_init(&errs);
+	rc = pvx_graph_parse(g, text, strlen(text), &errs);
+	errbuf[0] = '\0';
+	for (i = 0; i < errs.count; i++) {
+		strncat(errbuf, errs.lines[i], n - strlen(errbuf) - 2);
+		strcat(errbuf, "\n");
+	}
+	pv_errors_clear(&errs);
+	return rc;
+}
+
+static struct pvx_link *nth(struct pvx_graph *g, int n)
+{
+	struct pvx_link *l;
+
+	dl_list_for_each (l, &g->links, struct pvx_link, list) {
+		if (n-- == 0)
+			return l;
+	}
+	return NULL;
+}
+
+static void test_full_link(void)
+{
+	const char *text =
+		"[{\"type\":\"tcp\",\"name\":\"nginx-http\",\"consumer\":"
+		"\"EXTERNAL\",\"consumer_pid\":0,\"provider\":\"nginx\","
+		"\"provider_pid\":4242,\"role\":\"EXTERNAL\",\"interface\":"
+		"null,"
+		"\"target\":\"0.0.0.0:80\",\"socket\":\"10.0.4.2:80\","
+		"\"ingress\":\"web\",\"balance\":\"leastconn\",\"timeouts\":{"
+		"\"connect_ms\":1500,\"idle_ms\":30000},\"maxconn\":100,"
+		"\"check\":{\"type\":\"http\",\"path\":\"/health\","
+		"\"expect\":200,\"interval_ms\":500,\"rise\":2,\"fall\":3}}]";
+	struct pvx_graph g;
+	struct pvx_link *l;
+	char errs[1024];
+
+	CHECK(parse(&g, text, errs, sizeof(errs)) == 0);
+	CHECK_STR(errs, "");
+	CHECK(g.count == 1);
+	l = nth(&g, 0);
+	CHECK(l != NULL);
+	if (!l)
+		return;
+	CHECK_STR(l->label, "web");
+	CHECK_STR(l->name, "nginx-http");
+	CHECK_STR(l->socket, "10.0.4.2:80");
+	CHECK_STR(l->target, "0.0.0.0:80");
+	CHECK(l->interface == NULL);
+	CHECK(l->provider_pid == 4242);
+	CHECK(l->balance == PVX_BALANCE_LEASTCONN);
+	CHECK(l->connect_ms == 1500);
+	CHECK(l->idle_ms == 30000);
+	CHECK(l->maxconn == 100);
+	CHECK(l->check.type == PVX_CHECK_HTTP);
+	CHECK_STR(l->check.path, "/health");
+	CHECK(l->check.interval_ms == 500 && l->check.rise == 2 &&
+	      l->check.fall == 3);
+	pvx_graph_clear(&g);
+}
+
+// The trap: links keyed by (consumer, name) collapsed two ingress rules to
+// one service, and two providers of one service, into one link.
+static void test_keys_do_not_collapse(void)
+{
+	const char *text =
+		"[{\"type\":\"tcp\",\"name\":\"web\",\"consumer\":\"EXTERNAL\","
+		"\"provider\":\"nginx\",\"target\":\":80\",\"socket\":"
+		"\"10.0.4.2:80\",\"ingress\":\"http\"},"
+		"{\"type\":\"tcp\",\"name\":\"web\",\"consumer\":\"EXTERNAL\","
+		"\"provider\":\"nginx\",\"target\":\":8080\",\"socket\":"
+		"\"10.0.4.2:80\",\"ingress\":\"http-alt\"},"
+		"{\"type\":\"tcp\",\"name\":\"app\",\"consumer\":\"EXTERNAL\","
+		"\"provider\":\"app1\",\"target\":\":9999\",\"socket\":"
+		"\"/run/a.sock\",\"ingress\":\"lb\"},"
+		"{\"type\":\"tcp\",\"name\":\"app\",\"consumer\":\"EXTERNAL\","
+		"\"provider\":\"app2\",\"target\":\":9999\",\"socket\":"
+		"\"/run/a.sock\",\"ingress\":\"lb\"},"
+		"{\"type\":\"tcp\",\"name\":\"db\",\"consumer\":\"web\","
+		"\"consumer_pid\":7,\"provider\":\"pg\",\"target\":"
+		"\"127.0.0.1:5432\",\"socket\":\"10.0.4.3:5432\"},"
+		"{\"type\":\"tcp\",\"name\":\"db\",\"consumer\":\"web\","
+		"\"consumer_pid\":7,\"provider\":\"pg\",\"target\":"
+		"\"127.0.0.1:5433\",\"socket\":\"10.0.4.3:5432\"}]";
+	struct pvx_graph g;
+	char errs[1024];
+	int i, j;
+
+	CHECK(parse(&g, text, errs, sizeof(errs)) == 0);
+	CHECK_STR(errs, "");
+	CHECK(g.count == 6);
+	for (i = 0; i < g.count; i++)
+		for (j = i + 1; j < g.count; j++)
+			CHECK(strcmp(nth(&g, i)->key, nth(&g, j)->key) != 0);
+	pvx_graph_clear(&g);
+}
+
+// A field that does not fit skips that link only, with a line naming it.
+static void test_bad_links_skipped(void)
+{
+	static const struct {
+		const char *link;
+		const char *error;
+	} cases[] = {
+		{ "{\"type\":\"tcp\",\"name\":\"a\",\"provider\":\"p\","
+		  "\"target\":\":80\",\"socket\":\"10.0.0.1:80abc\","
+		  "\"ingress\":\"a\"}",
+		  "graph: link[1] (a): socket: \"10.0.0.1:80abc\" is neither" },
+		{ "{\"type\":\"tcp\",\"name\":\"b\",\"provider\":\"p\","
+		  "\"target\":\"localhost:80\",\"ingress\":\"b\"}",
+		  "graph: link[1] (b): target: \"localhost:80\" is not an "
+		  "address" },
+		{ "{\"type\":\"tcp\",\"name\":\"c\",\"provider\":\"p\","
+		  "\"target\":\":80\",\"provider_pid\":\"12\","
+		  "\"ingress\":\"c\"}",
+		  "graph: link[1] (c): provider_pid: \"12\" is not an "
+		  "integer" },
+		{ "{\"type\":7,\"name\":\"d\",\"provider\":\"p\","
+		  "\"target\":\":80\",\"ingress\":\"d\"}",
+		  "graph: link[1] (d): type: 7 is not a string" },
+		{ "{\"type\":\"tcp\",\"provider\":\"p\",\"target\":\":80\"}",
+		  "graph: link[1]: name: missing" },
+		{ "{\"type\":\"tcp\",\"name\":\"e\",\"provider\":\"p\","
+		  "\"target\":\"127.0.0.1:1\"}",
+		  "graph: link[1] (e): consumer: missing" },
+		{ "{\"type\":\"tcp\",\"name\":\"f\",\"provider\":\"p\","
+		  "\"target\":\":80\",\"ingress\":\"f\",\"balance\":"
+		  "\"random\"}",
+		  "graph: link[1] (f): balance: \"random\" is not" },
+		{ "{\"type\":\"tcp\",\"name\":\"g\",\"provider\":\"p\","
+		  "\"target\":\":80\",\"ingress\":\"g\",\"timeouts\":{"
+		  "\"connect_ms\":-5}}",
+		  "graph: link[1] (g): connect_ms: -5 is not an integer" },
+		{ "[1,2]", "graph: link[1]: link: not an object" },
+		{ "{\"type\":\"tcp\",\"name\":\"h\",\"provider\":\"p\","
+		  "\"target\":\":80\",\"socket\":\"/ok\",\"ingress\":\"good\"}",
+		  "graph: link[1] (good): provider: duplicate" },
+	};
+	const char *good = "{\"type\":\"tcp\",\"name\":\"ok\",\"provider\":"
+			   "\"p\",\"target\":\":80\",\"socket\":\"/ok\","
+			   "\"ingress\":\"good\"}";
+	char text[2048], errs[1024];
+	struct pvx_graph g;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), "[%s,%s]", good, cases[i].link);
+		CHECK(parse(&g, text, errs, sizeof(errs)) == 0);
+		// The good link stays; the bad one is named.
+		CHECK(g.count == 1);
+		CHECK(g.count >= 1 && !strcmp(nth(&g, 0)->label, "good"));
+		if (strncmp(errs, cases[i].error, strlen(cases[i].error)))
+			CHECK_STR(errs, cases[i].error);
+		pvx_graph_clear(&g);
+	}
+}
+
+static void test_bad_documents(void)
+{
+	static const char *const docs[] = {
+		"", "not json", "{\"type\":\"tcp\"}", "[{\"a\":1}", "\"[]\"",
+	};
+	struct pvx_graph g;
+	char errs[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		CHECK(parse(&g, docs[i], errs, sizeof(errs)) == -1);
+		CHECK(g.count == 0);
+		CHECK(!strncmp(errs, "graph: ", 7));
+	}
+	CHECK(parse(&g, "[]", errs, sizeof(errs)) == 0);
+	CHECK(g.count == 0);
+}
+
+// null means absent; socket absent means "not known yet".
+static void test_nulls(void)
+{
+	struct pvx_graph g;
+	char errs[512];
+	struct pvx_link *l;
+
+	CHECK(parse(&g,
+		    "[{\"type\":\"tcp\",\"name\":\"n\",\"provider\":\"p\","
+		    "\"target\":\"[::1]:8080\",\"socket\":null,\"ingress\":"
+		    "\"n\",\"role\":null,\"balance\":null}]",
+		    errs, sizeof(errs)) == 0);
+	CHECK_STR(errs, "");
+	l = nth(&g, 0);
+	CHECK(l && !strcmp(l->socket, "") && l->role == NULL &&
+	      l->balance == PVX_BALANCE_ROUNDROBIN);
+	pvx_graph_clear(&g);
+}
+
+int main(void)
+{
+	RUN(test_full_link);
+	RUN(test_keys_do_not_collapse);
+	RUN(test_bad_links_skipped);
+	RUN(test_bad_documents);
+	RUN(test_nulls);
+	return kit_report("test_xconnect_graph");
+}
