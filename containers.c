@@ -1,0 +1,893 @@
+// Containers with liblxc: configuration, start through a monitor child,
+// exit detection, restart policy with back-off, stop.
+#define MODULE_NAME "containers"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <lxc/lxccontainer.h>
+
+#include "containers.h"
+#include "log.h"
+#include "supervisor.h"
+
+#define START_TIMEOUT_MS 15000
+#define START_POLL_MS	 20
+#define BACKOFF_MIN_MS	 500
+#define BACKOFF_MAX_MS	 30000
+#define STABLE_MS	 10000
+#define DEFAULT_PATH                                                           \
+	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+// Longest log line quoted in /containers.
+#define LOG_LINE_MAX 300
+
+// What the monitor reports before it exits.
+struct start_result {
+	int ok;	       // liblxc's start() returned true
+	int error_num; // then: the wait status of the container's init
+};
+
+// One lxc.* configuration item.
+struct cfg_item {
+	char *key;
+	char *value;
+};
+
+struct pv_container {
+	struct pv_containers *set;
+	struct pv_platform *p;
+	int index;
+	struct lxc_container *lxc; // for state and init pidfd queries
+	struct cfg_item *cfg;
+	int ncfg;
+	char *cfg_error;    // the configuration is unusable: why
+	char *log_path;	    // the program's stdout and stderr
+	char *lxc_log_path; // liblxc's own messages
+	pid_t monitor;	    // our child running the container, or 0
+	char *result_path;  // where the monitor writes its start_result
+	int pidfd;	    // of the container's init, or -1
+	int killed;	    // SIGKILL already sent once
+	int timed_out;	    // killed because it did not come up in time
+	int restart_pending;
+	int restarts;
+	int backoff_ms;
+	struct timespec started;
+	int poll_ms; // waited so far for RUNNING
+	char *last_exit;
+	char *last_log;
+	struct event *poll_timer;
+	struct event *restart_timer;
+};
+
+struct pv_containers {
+	struct event_base *base;
+	struct pv_state *state;
+	char *run_dir;
+	char *lxcpath;
+	int stopping;
+	int n;
+	struct pv_container *cts;
+};
+
+static int pidfd_open_(pid_t pid)
+{
+	return syscall(SYS_pidfd_open, pid, 0);
+}
+
+static int pidfd_signal(int pidfd, int sig)
+{
+	return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+int pv_containers_check_host(void)
+{
+	static const char *const ns[] = { "mnt", "pid", "net", "uts", "ipc" };
+	static const char *const inits[] = { "/usr/sbin/init.lxc.static",
+					     "/usr/sbin/init.lxc",
+					     "/sbin/init.lxc.static",
+					     "/sbin/init.lxc" };
+	char path[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+		snprintf(path, sizeof(path), "/proc/self/ns/%s", ns[i]);
+		if (access(path, F_OK) == -1) {
+			pv_log(ERROR,
+			       "this kernel has no %s namespaces (%s: %s); "
+			       "containers cannot run",
+			       ns[i], path, strerror(errno));
+			return -1;
+		}
+	}
+	for (i = 0; i < sizeof(inits) / sizeof(inits[0]); i++)
+		if (access(inits[i], X_OK) == 0)
+			break;
+	if (i == sizeof(inits) / sizeof(inits[0])) {
+		pv_log(ERROR, "LXC is missing (no init.lxc in /usr/sbin or "
+			      "/sbin): install it, e.g. apt-get install lxc");
+		return -1;
+	}
+	pv_log(DEBUG, "liblxc %s, init %s", lxc_get_version(), inits[i]);
+	return 0;
+}
+
+// Replaces *field with a copy of text (NULL clears it).
+static void set_text(char **field, const char *text)
+{
+	free(*field);
+	*field = text ? strdup(text) : NULL;
+}
+
+// Appends a configuration item. Returns 0 or -1 (out of memory).
+static int cfg_add(struct pv_container *ct, const char *key, const char *fmt,
+		   ...) __attribute__((format(printf, 3, 4)));
+static int cfg_add(struct pv_container *ct, const char *key, const char *fmt,
+		   ...)
+{
+	struct cfg_item *items;
+	char *value;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&value, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	items = realloc(ct->cfg, (ct->ncfg + 1) * sizeof(*items));
+	if (!items) {
+		free(value);
+		return -1;
+	}
+	ct->cfg = items;
+	items[ct->ncfg].key = strdup(key);
+	items[ct->ncfg].value = value;
+	if (!items[ct->ncfg].key) {
+		free(value);
+		return -1;
+	}
+	ct->ncfg++;
+	return 0;
+}
+
+// "A.B.C.D/P A.B.C.255": lxc's notation for address, prefix, broadcast.
+static int ipv4_with_broadcast(const char *addr, int prefix, char *buf,
+			       size_t n)
+{
+	char bcast[INET_ADDRSTRLEN];
+	struct in_addr a;
+	uint32_t mask;
+
+	if (inet_pton(AF_INET, addr, &a) != 1)
+		return -1;
+	mask = prefix ? htonl(~0u << (32 - prefix)) : 0;
+	a.s_addr |= ~mask;
+	inet_ntop(AF_INET, &a, bcast, sizeof(bcast));
+	snprintf(buf, n, "%s/%d %s", addr, prefix, bcast);
+	return 0;
+}
+
+// The network part of the configuration. Returns 0, or -1 with err set.
+static int cfg_network(struct pv_container *ct, char *err, size_t errn)
+{
+	struct pv_platform *p = ct->p;
+	struct pv_platform_network_iface *iface;
+	struct pv_ipam_pool *pool;
+	int i = 0, gw4 = 0, gw6 = 0, r = 0;
+	char key[64], val[96];
+
+	if (p->network.mode == NET_MODE_HOST)
+		return cfg_add(ct, "lxc.net.0.type", "none");
+	if (p->network.mode != NET_MODE_POOL ||
+	    dl_list_empty(&p->network.interfaces))
+		return cfg_add(ct, "lxc.net.0.type", "empty") |
+		       cfg_add(ct, "lxc.net.0.flags", "up");
+
+	dl_list_for_each (iface, &p->network.interfaces,
+			  struct pv_platform_network_iface, list) {
+		pool = pv_state_find_pool(ct->set->state, iface->pool);
+		if (!pool || !iface->address) {
+			snprintf(err, errn, "interface on pool %s: %s",
+				 iface->pool,
+				 pool ? "no address leased" : "no such pool");
+			return -1;
+		}
+#define NETKEY(k) (snprintf(key, sizeof(key), "lxc.net.%d." k, i), key)
+		r |= cfg_add(ct, NETKEY("type"), "veth");
+		r |= cfg_add(ct, NETKEY("link"), "%s", pool->bridge);
+		r |= cfg_add(ct, NETKEY("flags"), "up");
+		r |= cfg_add(ct, NETKEY("name"), "%s",
+			     iface->name ? iface->name : "eth0");
+		// Host-side names that say whose they are: pvv, pvd's pid,
+		// the container's index and the interface's.
+		r |= cfg_add(ct, NETKEY("veth.pair"), "pvv%05x_%d_%d",
+			     (unsigned)getpid() & 0xfffff, ct->index, i);
+		if (iface->mac)
+			r |= cfg_add(ct, NETKEY("hwaddr"), "%s", iface->mac);
+		if (pool->family == AF_INET) {
+			if (ipv4_with_broadcast(iface->address, pool->prefix,
+						val, sizeof(val)) == -1) {
+				snprintf(err, errn, "bad leased address %s",
+					 iface->address);
+				return -1;
+			}
+			r |= cfg_add(ct, NETKEY("ipv4.address"), "%s", val);
+			if (!gw4++)
+				r |= cfg_add(ct, NETKEY("ipv4.gateway"), "%s",
+					     pool->gateway);
+		} else {
+			r |= cfg_add(ct, NETKEY("ipv6.address"), "%s/%d",
+				     iface->address, pool->prefix);
+			if (!gw6++)
+				r |= cfg_add(ct, NETKEY("ipv6.gateway"), "%s",
+					     pool->gateway);
+		}
+#undef NETKEY
+		i++;
+	}
+	return r;
+}
+
+// Builds the container's whole LXC configuration. Returns 0, or -1 with
+// err set to why the container cannot run.
+static int cfg_build(struct pv_container *ct, char *err, size_t errn)
+{
+	struct pv_platform *p = ct->p;
+	const char *root = p->root ? p->root : "/";
+	char varrun[4096];
+	struct stat st;
+	char **e;
+	int r = 0;
+
+	if (!p->exec || !p->exec[0]) {
+		snprintf(err, errn, "run.json: exec is empty");
+		return -1;
+	}
+	if (stat(root, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errn, "root %s is not a directory", root);
+		return -1;
+	}
+	r |= cfg_add(ct, "lxc.uts.name", "%s",
+		     p->network.hostname ? p->network.hostname : p->name);
+	r |= cfg_add(ct, "lxc.rootfs.path", "dir:%s", root);
+	// lxc applies "ro" to the whole recursive bind of the root, so the
+	// host's root and the mounts below it are all read-only.
+	if (!p->root)
+		r |= cfg_add(ct, "lxc.rootfs.options", "ro");
+	// No tty on an embedded device or under CI: no console, no ptys.
+	r |= cfg_add(ct, "lxc.console.path", "none");
+	r |= cfg_add(ct, "lxc.tty.max", "0");
+	r |= cfg_add(ct, "lxc.pty.max", "0");
+	// With the host's root, /dev comes with the (read-only) bind; a
+	// root of its own gets a minimal /dev from lxc.
+	r |= cfg_add(ct, "lxc.autodev", "%d", p->root ? 1 : 0);
+	r |= cfg_add(ct, "lxc.apparmor.profile", "unconfined");
+	r |= cfg_add(ct, "lxc.cap.drop",
+		     "mac_admin mac_override sys_module sys_rawio sys_time");
+	// A /proc of the container's own pid namespace, sysfs read-only.
+	r |= cfg_add(ct, "lxc.mount.auto", "proc:mixed sys:ro");
+	// Private /run and /tmp (and /var/run where it is not a symlink
+	// into /run): the only places a program may write.
+	r |= cfg_add(ct, "lxc.mount.entry",
+		     "tmpfs run tmpfs rw,nosuid,nodev,mode=755%s 0 0",
+		     p->root ? ",create=dir" : "");
+	r |= cfg_add(ct, "lxc.mount.entry",
+		     "tmpfs tmp tmpfs rw,nosuid,nodev,mode=1777%s 0 0",
+		     p->root ? ",create=dir" : "");
+	snprintf(varrun, sizeof(varrun), "%s/var/run",
+		 strcmp(root, "/") ? root : "");
+	if (lstat(varrun, &st) == 0 && S_ISDIR(st.st_mode))
+		r |= cfg_add(
+			ct, "lxc.mount.entry",
+			"tmpfs var/run tmpfs rw,nosuid,nodev,mode=755 0 0");
+	r |= cfg_add(ct, "lxc.mount.entry",
+		     "tmpfs dev/shm tmpfs rw,nosuid,nodev,mode=1777,create=dir "
+		     "0 0");
+	// LXC starts init with an empty environment; programs named without
+	// a path need a PATH unless run.json sets one.
+	for (e = p->env; e && *e; e++)
+		if (!strncmp(*e, "PATH=", 5))
+			break;
+	if (!e || !*e)
+		r |= cfg_add(ct, "lxc.environment", "PATH=%s", DEFAULT_PATH);
+	for (e = p->env; e && *e; e++)
+		r |= cfg_add(ct, "lxc.environment", "%s", *e);
+	r |= cfg_add(ct, "lxc.log.file", "%s", ct->lxc_log_path);
+	r |= cfg_add(ct, "lxc.log.level", "WARN");
+	if (r) {
+		snprintf(err, errn, "out of memory");
+		return -1;
+	}
+	if (cfg_network(ct, err, errn) == -1)
+		return -1;
+	return 0;
+}
+
+// Applies the configuration to a fresh handle. Returns 0, or -1 with
+// err naming the item liblxc refused.
+static int cfg_apply(struct pv_container *ct, struct lxc_container *c,
+		     char *err, size_t errn)
+{
+	int i;
+
+	c->clear_config(c);
+	for (i = 0; i < ct->ncfg; i++) {
+		if (!c->set_config_item(c, ct->cfg[i].key, ct->cfg[i].value)) {
+			snprintf(err, errn, "LXC refused %s = %s",
+				 ct->cfg[i].key, ct->cfg[i].value);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+// The last non-empty line of the file's last 4 KiB that contains want
+// (or any line when want is NULL), shortened to LOG_LINE_MAX. Caller
+// frees; NULL when there is none.
+static char *log_last_line(const char *path, const char *want)
+{
+	char buf[4097], *line, *end, *start;
+	off_t size;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return NULL;
+	size = lseek(fd, 0, SEEK_END);
+	if (size > 4096)
+		lseek(fd, size - 4096, SEEK_SET);
+	else
+		lseek(fd, 0, SEEK_SET);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	end = buf + n;
+	while (end > buf) {
+		while (end > buf && (end[-1] == '\n' || end[-1] == '\r'))
+			*--end = '\0';
+		start = end;
+		while (start > buf && start[-1] != '\n')
+			start--;
+		if (start < end && (!want || strstr(start, want))) {
+			if (want)
+				start = strstr(start, want);
+			if (strlen(start) > LOG_LINE_MAX)
+				start[LOG_LINE_MAX] = '\0';
+			line = strdup(start);
+			return line;
+		}
+		end = start;
+	}
+	return NULL;
+}
+
+// In the monitor child: runs the container in the foreground and reports
+// how it went in the result file (liblxc closes inherited fds in the
+// calling process, so a pipe would not survive). Never returns.
+static void monitor_main(struct pv_container *ct, pid_t parent, int log_fd)
+{
+	struct start_result res = { 0 };
+	struct lxc_container *c;
+	char err[256];
+	int fd;
+
+	if (pv_child_setup(parent, SIGKILL, log_fd) == -1)
+		_exit(126);
+	// pvd's sockets (pv-ctrl, its clients) must not live on in the
+	// monitor: a client would wait forever for our EOF.
+	if (close_range(3, ~0U, 0) == -1) {
+		for (fd = 3; fd < 65536; fd++)
+			close(fd);
+	}
+	snprintf(err, sizeof(err), "pvd:%s", ct->p->name);
+	prctl(PR_SET_NAME, err);
+	c = lxc_container_new(ct->p->name, ct->set->lxcpath);
+	if (!c) {
+		dprintf(2, "pvd: cannot create the LXC handle of %s\n",
+			ct->p->name);
+		_exit(126);
+	}
+	if (cfg_apply(ct, c, err, sizeof(err)) == -1) {
+		dprintf(2, "pvd: %s\n", err);
+		_exit(126);
+	}
+	c->want_daemonize(c, false);
+	c->want_close_all_fds(c, true);
+	// useinit: LXC's small init is pid 1. It reaps orphans and forwards
+	// SIGTERM to the program, which as pid 1 itself would ignore it.
+	res.ok = c->start(c, 1, ct->p->exec);
+	res.error_num = c->error_num;
+	fd = open(ct->result_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		  0600);
+	if (fd == -1 || write(fd, &res, sizeof(res)) != sizeof(res))
+		_exit(125);
+	_exit(0);
+}
+
+static void container_start(struct pv_container *ct);
+
+static void restart_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pv_container *ct = arg;
+
+	(void)fd;
+	(void)what;
+	ct->restart_pending = 0;
+	container_start(ct);
+}
+
+// Reads the init's pid from /proc/self/fdinfo of its pidfd.
+static pid_t pidfd_pid(int pidfd)
+{
+	char path[64], line[128];
+	pid_t pid = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Pid:\t%d", &pid) == 1)
+			break;
+	fclose(f);
+	return pid;
+}
+
+// Kills the monitor of a container that did not come up in time; its
+// exit is then handled as a failed start.
+static void start_timed_out(struct pv_container *ct)
+{
+	pv_log(ERROR, "container %s: not running after %d ms; killing it",
+	       ct->p->name, START_TIMEOUT_MS);
+	ct->timed_out = 1;
+	kill(ct->monitor, SIGKILL);
+}
+
+// Polls liblxc until the container runs, then holds a pidfd of its init:
+// signals go to that process and never to a recycled pid.
+static void poll_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct timeval tv = { .tv_usec = START_POLL_MS * 1000 };
+	struct pv_container *ct = arg;
+	const char *state;
+	pid_t pid;
+	int pidfd;
+
+	(void)fd;
+	(void)what;
+	if (ct->monitor <= 0)
+		return;
+	state = ct->lxc->state(ct->lxc);
+	if (state && !strcmp(state, "RUNNING")) {
+		pidfd = ct->lxc->init_pidfd(ct->lxc);
+		if (pidfd < 0) {
+			pid = ct->lxc->init_pid(ct->lxc);
+			pidfd = pid > 0 ? pidfd_open_(pid) : -1;
+		}
+		if (pidfd >= 0) {
+			fcntl(pidfd, F_SETFD, FD_CLOEXEC);
+			ct->pidfd = pidfd;
+			ct->p->pid = pidfd_pid(pidfd);
+			ct->p->status = PLAT_RUNNING;
+			set_text(&ct->p->error, NULL);
+			clock_gettime(CLOCK_MONOTONIC, &ct->started);
+			pv_log(INFO, "container %s running, pid %d%s%s",
+			       ct->p->name, ct->p->pid,
+			       pv_platform_get_address(ct->p) ? ", address "
+							      : "",
+			       pv_platform_get_address(ct->p)
+				       ? pv_platform_get_address(ct->p)
+				       : "");
+			if (ct->set->stopping)
+				pidfd_signal(ct->pidfd, SIGTERM);
+			return;
+		}
+	}
+	ct->poll_ms += START_POLL_MS;
+	if (ct->poll_ms >= START_TIMEOUT_MS) {
+		start_timed_out(ct);
+		return;
+	}
+	evtimer_add(ct->poll_timer, &tv);
+}
+
+// Marks the container failed for good with reason.
+static void container_fail(struct pv_container *ct, const char *reason)
+{
+	pv_log(ERROR, "container %s: %s", ct->p->name, reason);
+	ct->p->status = PLAT_FAILED;
+	ct->p->pid = 0;
+	set_text(&ct->p->error, reason);
+}
+
+// Forks the monitor of ct. Failures are recorded on the platform.
+static void container_start(struct pv_container *ct)
+{
+	struct timeval tv = { .tv_usec = START_POLL_MS * 1000 };
+	pid_t parent = getpid(), pid;
+	char msg[256];
+	int log_fd;
+
+	if (ct->cfg_error) {
+		container_fail(ct, ct->cfg_error);
+		return;
+	}
+	log_fd = open(ct->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+		      0640);
+	if (log_fd == -1) {
+		snprintf(msg, sizeof(msg), "cannot open log %s: %s",
+			 ct->log_path, strerror(errno));
+		container_fail(ct, msg);
+		return;
+	}
+	if (unlink(ct->result_path) == -1 && errno != ENOENT)
+		pv_log(WARN, "container %s: %s: %s", ct->p->name,
+		       ct->result_path, strerror(errno));
+	pid = fork();
+	if (pid == -1) {
+		snprintf(msg, sizeof(msg), "fork: %s", strerror(errno));
+		close(log_fd);
+		container_fail(ct, msg);
+		return;
+	}
+	if (pid == 0)
+		monitor_main(ct, parent, log_fd);
+	close(log_fd);
+	ct->monitor = pid;
+	ct->killed = 0;
+	ct->timed_out = 0;
+	ct->poll_ms = 0;
+	ct->p->status = PLAT_STARTING;
+	ct->p->pid = 0;
+	pv_log(INFO, "container %s: starting (monitor pid %d)", ct->p->name,
+	       pid);
+	evtimer_add(ct->poll_timer, &tv);
+}
+
+struct pv_containers *pv_containers_new(struct event_base *base,
+					struct pv_state *s, const char *run_dir)
+{
+	struct pv_containers *cs;
+	struct pv_container *ct;
+	struct pv_platform *p;
+	char err[512], dir[4096];
+	int i = 0;
+
+	cs = calloc(1, sizeof(*cs));
+	if (!cs)
+		goto out_oom;
+	cs->base = base;
+	cs->state = s;
+	cs->n = dl_list_len(&s->platforms);
+	cs->run_dir = strdup(run_dir);
+	if (asprintf(&cs->lxcpath, "%s/lxc", run_dir) < 0)
+		cs->lxcpath = NULL;
+	cs->cts = calloc(cs->n ? cs->n : 1, sizeof(*cs->cts));
+	if (!cs->run_dir || !cs->lxcpath || !cs->cts)
+		goto out_oom;
+	if (mkdir(cs->lxcpath, 0700) == -1 && errno != EEXIST) {
+		pv_log(ERROR, "cannot create %s: %s", cs->lxcpath,
+		       strerror(errno));
+		goto out_free;
+	}
+	dl_list_for_each (p, &s->platforms, struct pv_platform, list) {
+		ct = &cs->cts[i];
+		ct->set = cs;
+		ct->p = p;
+		ct->index = i++;
+		ct->pidfd = -1;
+		ct->backoff_ms = BACKOFF_MIN_MS;
+		if (!strcmp(p->name, ".") || !strcmp(p->name, "..") ||
+		    strchr(p->name, '/')) {
+			pv_log(ERROR,
+			       "container name '%s' cannot be a file "
+			       "name",
+			       p->name);
+			goto out_free;
+		}
+		if (asprintf(&ct->log_path, "%s/%s.log", run_dir, p->name) <
+			    0 ||
+		    asprintf(&ct->lxc_log_path, "%s/%s.lxc.log", run_dir,
+			     p->name) < 0) {
+			ct->log_path = ct->lxc_log_path = NULL;
+			goto out_oom;
+		}
+		if (asprintf(&ct->result_path, "%s/%s/start-result",
+			     cs->lxcpath, p->name) < 0) {
+			ct->result_path = NULL;
+			goto out_oom;
+		}
+		snprintf(dir, sizeof(dir), "%s/%s", cs->lxcpath, p->name);
+		if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+			pv_log(ERROR, "cannot create %s: %s", dir,
+			       strerror(errno));
+			goto out_free;
+		}
+		ct->lxc = lxc_container_new(p->name, cs->lxcpath);
+		ct->poll_timer = evtimer_new(base, poll_cb, ct);
+		ct->restart_timer = evtimer_new(base, restart_cb, ct);
+		if (!ct->lxc || !ct->poll_timer || !ct->restart_timer)
+			goto out_oom;
+		if (cfg_build(ct, err, sizeof(err)) == -1 ||
+		    cfg_apply(ct, ct->lxc, err, sizeof(err)) == -1) {
+			// Reported in /containers; the others still run.
+			ct->cfg_error = strdup(err);
+			if (!ct->cfg_error)
+				goto out_oom;
+		}
+	}
+	return cs;
+out_oom:
+	pv_log(ERROR, "containers: out of memory");
+out_free:
+	pv_containers_free(cs);
+	return NULL;
+}
+
+void pv_containers_free(struct pv_containers *cs)
+{
+	struct pv_container *ct;
+	int i, j;
+
+	if (!cs)
+		return;
+	for (i = 0; cs->cts && i < cs->n; i++) {
+		ct = &cs->cts[i];
+		if (ct->lxc)
+			lxc_container_put(ct->lxc);
+		if (ct->poll_timer)
+			event_free(ct->poll_timer);
+		if (ct->restart_timer)
+			event_free(ct->restart_timer);
+		if (ct->pidfd >= 0)
+			close(ct->pidfd);
+		if (ct->result_path) {
+			// The LXC directory holds nothing worth keeping.
+			unlink(ct->result_path);
+			*strrchr(ct->result_path, '/') = '\0';
+			rmdir(ct->result_path);
+		}
+		free(ct->result_path);
+		for (j = 0; j < ct->ncfg; j++) {
+			free(ct->cfg[j].key);
+			free(ct->cfg[j].value);
+		}
+		free(ct->cfg);
+		free(ct->cfg_error);
+		free(ct->log_path);
+		free(ct->lxc_log_path);
+		free(ct->last_exit);
+		free(ct->last_log);
+	}
+	free(cs->cts);
+	if (cs->lxcpath)
+		rmdir(cs->lxcpath);
+	free(cs->run_dir);
+	free(cs->lxcpath);
+	free(cs);
+}
+
+void pv_containers_start_all(struct pv_containers *cs)
+{
+	int i;
+
+	for (i = 0; i < cs->n; i++)
+		container_start(&cs->cts[i]);
+}
+
+// Describes how the monitor ended; sets *failed for the restart policy.
+static void describe_exit(struct pv_container *ct, int status, char *buf,
+			  size_t n, int *failed)
+{
+	struct start_result res;
+	char ws[96], *lxc_err;
+	ssize_t r = -1;
+	int fd;
+
+	fd = open(ct->result_path, O_RDONLY | O_CLOEXEC);
+	if (fd != -1) {
+		r = read(fd, &res, sizeof(res));
+		close(fd);
+		unlink(ct->result_path);
+	}
+	*failed = 1;
+	if (r != sizeof(res)) {
+		pv_wait_status_str(status, ws, sizeof(ws));
+		snprintf(buf, n, "%s%s",
+			 ct->timed_out ? "start timed out: monitor "
+				       : "lxc monitor ",
+			 ws);
+	} else if (!res.ok) {
+		lxc_err = log_last_line(ct->lxc_log_path, "ERROR");
+		snprintf(buf, n, "failed to start%s%s", lxc_err ? ": " : "",
+			 lxc_err ? lxc_err : "");
+		free(lxc_err);
+	} else {
+		pv_wait_status_str(res.error_num, buf, n);
+		*failed = !(WIFEXITED(res.error_num) &&
+			    WEXITSTATUS(res.error_num) == 0);
+	}
+}
+
+int pv_containers_child_exited(struct pv_containers *cs, pid_t pid, int status)
+{
+	struct pv_container *ct = NULL;
+	struct timespec now;
+	struct timeval tv;
+	char desc[512];
+	int i, failed, restart;
+	long ran_ms = 0;
+
+	for (i = 0; i < cs->n && !ct; i++)
+		if (cs->cts[i].monitor == pid)
+			ct = &cs->cts[i];
+	if (!ct)
+		return 0;
+
+	describe_exit(ct, status, desc, sizeof(desc), &failed);
+	if (ct->pidfd >= 0) {
+		close(ct->pidfd);
+		ct->pidfd = -1;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ran_ms = (now.tv_sec - ct->started.tv_sec) * 1000 +
+			 (now.tv_nsec - ct->started.tv_nsec) / 1000000;
+	}
+	evtimer_del(ct->poll_timer);
+	ct->monitor = 0;
+	ct->p->pid = 0;
+	set_text(&ct->last_exit, desc);
+	free(ct->last_log);
+	ct->last_log = log_last_line(ct->log_path, NULL);
+
+	if (cs->stopping) {
+		pv_log(INFO, "container %s stopped: %s", ct->p->name, desc);
+		ct->p->status = PLAT_STOPPED;
+		return 1;
+	}
+	pv_log(failed ? WARN : INFO, "container %s %s%s%s", ct->p->name, desc,
+	       ct->last_log ? "; last log line: " : "",
+	       ct->last_log ? ct->last_log : "");
+	restart = ct->p->restart_policy == RESTART_ALWAYS ||
+		  (ct->p->restart_policy == RESTART_ON_FAILURE && failed);
+	set_text(&ct->p->error, failed ? desc : NULL);
+	if (!restart) {
+		ct->p->status = failed ? PLAT_FAILED : PLAT_STOPPED;
+		return 1;
+	}
+	if (ran_ms >= STABLE_MS)
+		ct->backoff_ms = BACKOFF_MIN_MS;
+	pv_log(INFO, "container %s: restarting in %d ms (lease kept)",
+	       ct->p->name, ct->backoff_ms);
+	tv.tv_sec = ct->backoff_ms / 1000;
+	tv.tv_usec = (ct->backoff_ms % 1000) * 1000;
+	evtimer_add(ct->restart_timer, &tv);
+	ct->restart_pending = 1;
+	ct->restarts++;
+	ct->p->status = PLAT_STARTING;
+	ct->backoff_ms *= 2;
+	if (ct->backoff_ms > BACKOFF_MAX_MS)
+		ct->backoff_ms = BACKOFF_MAX_MS;
+	return 1;
+}
+
+void pv_containers_stop_all(struct pv_containers *cs)
+{
+	struct pv_container *ct;
+	int i;
+
+	cs->stopping = 1;
+	for (i = 0; i < cs->n; i++) {
+		ct = &cs->cts[i];
+		if (ct->restart_pending) {
+			evtimer_del(ct->restart_timer);
+			ct->restart_pending = 0;
+			ct->p->status = PLAT_STOPPED;
+		}
+		if (ct->monitor <= 0)
+			continue;
+		pv_log(INFO, "stopping container %s", ct->p->name);
+		if (ct->pidfd >= 0) {
+			if (pidfd_signal(ct->pidfd, SIGTERM) == -1 &&
+			    errno != ESRCH)
+				pv_log(WARN, "container %s: SIGTERM: %s",
+				       ct->p->name, strerror(errno));
+		}
+		// Still starting: poll_cb sends SIGTERM once init is known.
+	}
+}
+
+void pv_containers_kill_all(struct pv_containers *cs)
+{
+	struct pv_container *ct;
+	int i;
+
+	for (i = 0; i < cs->n; i++) {
+		ct = &cs->cts[i];
+		if (ct->monitor <= 0)
+			continue;
+		pv_log(WARN, "container %s: still running; sending SIGKILL",
+		       ct->p->name);
+		if (ct->pidfd >= 0 && !ct->killed)
+			pidfd_signal(ct->pidfd, SIGKILL);
+		else
+			kill(ct->monitor, SIGKILL);
+		ct->killed = 1;
+	}
+}
+
+int pv_containers_alive(struct pv_containers *cs)
+{
+	int i, n = 0;
+
+	for (i = 0; i < cs->n; i++)
+		n += cs->cts[i].monitor > 0;
+	return n;
+}
+
+void pv_containers_ser(struct pv_containers *cs, struct pv_json_ser *js)
+{
+	struct pv_platform_network_iface *iface;
+	static const char *const modes[] = { "none", "host", "pool" };
+	struct pv_container *ct;
+	struct pv_platform *p;
+	int i;
+
+	pv_json_ser_array_begin(js);
+	for (i = 0; i < cs->n; i++) {
+		ct = &cs->cts[i];
+		p = ct->p;
+		iface = dl_list_first(&p->network.interfaces,
+				      struct pv_platform_network_iface, list);
+		pv_json_ser_object_begin(js);
+		pv_json_ser_key(js, "name");
+		pv_json_ser_string(js, p->name);
+		pv_json_ser_key(js, "status");
+		pv_json_ser_string(js,
+				   ct->restart_pending
+					   ? "restarting"
+					   : pv_platform_status_str(p->status));
+		pv_json_ser_key(js, "pid");
+		pv_json_ser_int(js, p->pid);
+		pv_json_ser_key(js, "ip");
+		pv_json_ser_string(js, p->network.mode == NET_MODE_POOL
+					       ? pv_platform_get_address(p)
+					       : NULL);
+		pv_json_ser_key(js, "pool");
+		pv_json_ser_string(js, p->network.mode == NET_MODE_POOL && iface
+					       ? iface->pool
+					       : NULL);
+		pv_json_ser_key(js, "network");
+		pv_json_ser_string(js, modes[p->network.mode % 3]);
+		pv_json_ser_key(js, "restarts");
+		pv_json_ser_int(js, ct->restarts);
+		pv_json_ser_key(js, "log_file");
+		pv_json_ser_string(js, ct->log_path);
+		if (ct->last_exit) {
+			pv_json_ser_key(js, "last_exit");
+			pv_json_ser_string(js, ct->last_exit);
+		}
+		if (p->error) {
+			pv_json_ser_key(js, "error");
+			pv_json_ser_string(js, p->error);
+			pv_json_ser_key(js, "log");
+			pv_json_ser_string(js, ct->last_log);
+		}
+		pv_json_ser_object_end(js);
+	}
+	pv_json_ser_array_end(js);
+}
