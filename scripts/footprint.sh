@@ -163,7 +163,7 @@ fi
 # and checks that bytes pass through the first one. Both stop by
 # themselves after 120 s at most.
 cat >"$TMP/helper.py" <<'EOF'
-import os, select, socket, sys, time
+import os, selectors, socket, sys, time
 
 mode, port, n, status = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 deadline = time.monotonic() + 120
@@ -179,18 +179,23 @@ if mode == "backend":
     ls.bind(("127.0.0.1", port))
     ls.listen(4096)
     held = []
+    sel = selectors.DefaultSelector()  # epoll: fds past 1024
+    sel.register(ls, selectors.EVENT_READ)
     report("0")
     while time.monotonic() < deadline:
-        r, _, _ = select.select([ls] + held[-500:], [], [], 0.2)
-        for s in r:
+        for key, _ in sel.select(0.2):
+            s = key.fileobj
             if s is ls:
                 c, _ = ls.accept()
                 held.append(c)
+                sel.register(c, selectors.EVENT_READ)
                 report(str(len(held)))
             else:
                 data = s.recv(64)
                 if data:
                     s.sendall(data)  # echo, for the client's check
+                else:
+                    sel.unregister(s)
 else:
     held = []
     for i in range(n):
