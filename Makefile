@@ -234,3 +234,16 @@ format-check:
 .SECONDARY:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# ---- Benchmarks (issue 7; bench/README.md) ----------------------------------
+# `make bench`: pv-xconnect against a direct connection, HAProxy, nginx's
+# stream module and socat (about 10 minutes; bench/out/results.md and
+# chart.png). `make bench BENCH_SMOKE=1` or `make bench-smoke`: about 1 s per
+# figure, proving the harness works (what CI runs); it never judges a number.
+bench: all
+	bench/run.sh
+
+bench-smoke: all
+	BENCH_SMOKE=1 bench/run.sh
+
+.PHONY: bench bench-smoke

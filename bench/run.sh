@@ -1,0 +1,455 @@
+#!/bin/bash
+# The benchmark of issue 7: pv-xconnect against a direct connection, HAProxy
+# (mode tcp, nbthread 1, with and without splice-auto), nginx's stream module
+# (one worker) and socat (fork), in one run, with clients pinned to one core
+# and proxies and backends to the other. See bench/README.md for the columns.
+#
+#   bench/run.sh                   full run (about 10 minutes)
+#   BENCH_SMOKE=1 bench/run.sh     about 1 s per figure, for CI; never judges
+#                                  a number, only that every figure was taken
+#
+# Writes bench/out/results.md (the tables), results.tsv (medians), raw.tsv
+# (every run) and chart.png. Traffic stays on 127.0.0.1.
+set -eu
+
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+SMOKE=${BENCH_SMOKE:-0}
+if [ "$SMOKE" = 1 ]; then
+	RUNS=${BENCH_RUNS:-1}
+	DUR=${BENCH_DURATION:-1}
+	MEM_CONNS=${BENCH_MEM_CONNS:-200}
+	C10K_CONNS=${BENCH_C10K_CONNS:-1000}
+	WARMUP=0
+else
+	RUNS=${BENCH_RUNS:-3}
+	DUR=${BENCH_DURATION:-5}
+	MEM_CONNS=${BENCH_MEM_CONNS:-5000}
+	C10K_CONNS=${BENCH_C10K_CONNS:-10000}
+	WARMUP=1
+fi
+WRK_CONNS=${BENCH_CONNS:-50}
+C10K=${BENCH_C10K:-1}
+OUT=${BENCH_OUT:-$BENCH/out}
+TARGETS=${BENCH_TARGETS:-direct pv-xconnect haproxy haproxy-splice nginx-stream socat}
+
+METRICS="ka_tcp close_tcp ka_unix close_unix bulk_up bulk_down p50 p99 mem"
+declare -A HEAD=(
+	[ka_tcp]="keep-alive TCP req/s" [close_tcp]="new-conn TCP req/s"
+	[ka_unix]="keep-alive Unix req/s" [close_unix]="new-conn Unix req/s"
+	[bulk_up]="bulk up Gbit/s" [bulk_down]="bulk down Gbit/s"
+	[p50]="p50 ms" [p99]="p99 ms" [mem]="KiB per idle conn"
+)
+# printf format of each figure.
+declare -A FMT=(
+	[ka_tcp]="%.0f" [close_tcp]="%.0f" [ka_unix]="%.0f" [close_unix]="%.0f"
+	[bulk_up]="%.2f" [bulk_down]="%.2f" [p50]="%.3f" [p99]="%.3f"
+	[mem]="%.2f"
+)
+
+declare -A VALS NOTE # key "target|metric": one value per run; why not
+
+[[ "$RUNS" =~ ^[1-9][0-9]?$ ]] || die "BENCH_RUNS must be 1..99"
+[[ "$DUR" =~ ^[1-9][0-9]?$ ]] || die "BENCH_DURATION must be 1..99 seconds"
+[[ "$MEM_CONNS" =~ ^[1-9][0-9]{0,4}$ ]] || die "BENCH_MEM_CONNS must be 1..99999"
+[[ "$C10K_CONNS" =~ ^[1-9][0-9]{0,4}$ ]] || die "BENCH_C10K_CONNS must be 1..99999"
+
+need_cmd nginx wrk iperf3 taskset jq ss "$PYTHON"
+[ "$(nproc)" -ge 2 ] || blog "warning: one core only; clients and servers share it"
+
+note() { NOTE["$1|$2"]="${NOTE["$1|$2"]:+${NOTE["$1|$2"]}; }$3"; }
+add_val() { VALS["$1|$2"]="${VALS["$1|$2"]:-} $3"; }
+
+# ---- measurements ----------------------------------------------------------
+
+# to_ms VALUE: wrk prints latencies as 636.00us, 1.20ms, 2.01s or 1.00m.
+to_ms() {
+	awk -v v="$1" 'BEGIN {
+		n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+		if (u == "us") n /= 1000; else if (u == "s") n *= 1000
+		else if (u == "m") n *= 60000
+		printf "%.4f", n }'
+}
+
+# run_wrk NAME METRIC PORT [wrk args]: one wrk run; records req/s (and the
+# latency percentiles for the keep-alive TCP run).
+run_wrk() {
+	local t=$1 m=$2 port=$3 f=$W/wrk.out rps total errs non2xx
+	shift 3
+	if ! timeout $((DUR + 20)) taskset -c "$CLIENT_CPU" wrk -t1 \
+		-c"$WRK_CONNS" -d"${DUR}s" --latency "$@" \
+		"http://127.0.0.1:$port/" >"$f" 2>&1; then
+		note "$t" "$m" "wrk failed: $(tail -n 1 "$f")"
+		return
+	fi
+	rps=$(awk '/^Requests\/sec:/ { print $2 }' "$f")
+	total=$(awk '/requests in/ { print $1 }' "$f")
+	errs=$(awk '/Socket errors:/ { gsub(/,/, ""); print $4 + $6 + $8 + $10 }' "$f")
+	non2xx=$(awk '/Non-2xx/ { print $NF }' "$f")
+	errs=${errs:-0} non2xx=${non2xx:-0}
+	if [ -z "$rps" ] || [ "${total:-0}" -eq 0 ]; then
+		note "$t" "$m" "no request completed"
+		return
+	fi
+	# Error answers are cheap: counting them would flatter a broken path.
+	if [ "$non2xx" -gt $((total / 100)) ]; then
+		note "$t" "$m" "$non2xx of $total answers were not 2xx"
+		return
+	fi
+	[ "$errs" -gt 0 ] && note "$t" "$m" "$errs socket errors in $total requests"
+	add_val "$t" "$m" "$rps"
+	if [ "$m" = ka_tcp ]; then
+		add_val "$t" p50 "$(to_ms "$(awk '$1 == "50%" { print $2 }' "$f")")"
+		add_val "$t" p99 "$(to_ms "$(awk '$1 == "99%" { print $2 }' "$f")")"
+	fi
+}
+
+# run_iperf NAME METRIC PORT [-R]: one iperf3 run; records received Gbit/s.
+run_iperf() {
+	local t=$1 m=$2 port=$3 f=$W/iperf.json omit=0 bps err
+	shift 3
+	[ "$SMOKE" = 1 ] || omit=1
+	if ! timeout $((DUR + omit + 20)) taskset -c "$CLIENT_CPU" iperf3 \
+		-c 127.0.0.1 -p "$port" -t "$DUR" -O "$omit" -J \
+		--connect-timeout 3000 "$@" >"$f" 2>"$W/iperf.err"; then
+		err=$(jq -r '.error // empty' "$f" 2>/dev/null || true)
+		note "$t" "$m" "iperf3 failed: ${err:-$(tail -n 1 "$W/iperf.err")}"
+		# A client that died mid-test can leave the server busy.
+		sleep 1
+		return
+	fi
+	bps=$(jq -r '.end.sum_received.bits_per_second // 0' "$f")
+	add_val "$t" "$m" "$(awk -v b="$bps" 'BEGIN { printf "%.4f", b / 1e9 }')"
+}
+
+# measure NAME METRIC: one run of one figure for one proxy.
+measure() {
+	local t=$1 m=$2
+	check_alive "$t" "$m" || return 0
+	case $m in
+	ka_tcp) run_wrk "$t" "$m" "${FRONT_TCP[$t]}" ;;
+	close_tcp) run_wrk "$t" "$m" "${FRONT_TCP[$t]}" -H 'Connection: close' ;;
+	ka_unix | close_unix)
+		[ -n "${FRONT_UNIX[$t]}" ] || return 0
+		if [ "$m" = ka_unix ]; then
+			run_wrk "$t" "$m" "${FRONT_UNIX[$t]}"
+		else
+			run_wrk "$t" "$m" "${FRONT_UNIX[$t]}" -H 'Connection: close'
+		fi
+		;;
+	bulk_up) run_iperf "$t" "$m" "${FRONT_IPERF[$t]}" ;;
+	bulk_down) run_iperf "$t" "$m" "${FRONT_IPERF[$t]}" -R ;;
+	esac
+	check_alive "$t" "$m" || true
+}
+
+# measure_mem NAME: KiB per idle proxied connection with MEM_CONNS held.
+measure_mem() {
+	local t=$1
+	[ -n "${MEMPID[$t]}" ] || return 0
+	check_alive "$t" "the memory test" || return 0
+	if hold_conns "${FRONT_TCP[$t]}" "$MEM_CONNS" "${MEMPID[$t]}" 1; then
+		add_val "$t" mem "$HOLD_KIB_PER_CONN"
+	else
+		note "$t" mem "$HOLD_REASON"
+		# The figure stands if the proxy held them all and some answer
+		# was lost afterwards; the note says so.
+		[ -n "$HOLD_KIB_PER_CONN" ] && add_val "$t" mem "$HOLD_KIB_PER_CONN"
+	fi
+	blog "$t: $MEM_CONNS idle connections: ${HOLD_KIB_PER_CONN:-n/a} KiB each ($HOLD_SUMMARY)"
+	check_alive "$t" "the memory test" || true
+}
+
+# ---- results ---------------------------------------------------------------
+
+# median NAME METRIC: the median of the runs, or nothing.
+median() {
+	# shellcheck disable=SC2086
+	printf '%s\n' ${VALS["$1|$2"]:-} | sort -g | awk '
+		NF { v[++n] = $1 }
+		END {
+			if (!n) exit
+			if (n % 2) print v[(n + 1) / 2]
+			else print (v[n / 2] + v[n / 2 + 1]) / 2
+		}'
+}
+
+# The figure is n/a for "direct" where no proxy-free path exists.
+by_design_na() {
+	[ "$1" = direct ] && case $2 in ka_unix | close_unix | mem) true ;; *) false ;; esac
+}
+
+declare -A MED
+collect() {
+	local t m v
+	for t in $TARGETS; do
+		for m in $METRICS; do
+			v=$(median "$t" "$m")
+			# A proxy that died mid-run has no trustworthy figures.
+			[ -n "${DOWN[$t]:-}" ] && v=""
+			MED["$t|$m"]=${v:-n/a}
+		done
+	done
+}
+
+fmt() {
+	local v=${MED["$1|$2"]}
+	if [ "$v" = n/a ]; then
+		echo n/a
+	else
+		# shellcheck disable=SC2059
+		printf "${FMT[$2]}" "$v"
+	fi
+}
+
+# ratio NAME METRIC REF: NAME's figure divided by REF's.
+ratio() {
+	local a=${MED["$1|$2"]} b=${MED["$3|$2"]:-n/a}
+	if [ "$a" = n/a ] || [ "$b" = n/a ]; then
+		echo n/a
+	else
+		awk -v a="$a" -v b="$b" 'BEGIN {
+			if (b == 0) print "n/a"; else printf "%.2f", a / b }'
+	fi
+}
+
+# table KIND: KIND is "value", or a reference proxy for ratios.
+table() {
+	local t m line
+	line="| proxy |"
+	for m in $METRICS; do line+=" ${HEAD[$m]} |"; done
+	echo "$line"
+	line="| --- |"
+	for m in $METRICS; do line+=" ---: |"; done
+	echo "$line"
+	for t in $TARGETS; do
+		line="| $t |"
+		for m in $METRICS; do
+			if [ "$1" = value ]; then
+				line+=" $(fmt "$t" "$m") |"
+			else
+				line+=" $(ratio "$t" "$m" "$1") |"
+			fi
+		done
+		echo "$line"
+	done
+}
+
+# target LABEL RATIO OP LIMIT: one line of the issue-7 target check.
+target() {
+	local verdict
+	if [ "$2" = n/a ]; then
+		verdict="n/a"
+	elif awk -v r="$2" -v l="$4" -v op="$3" 'BEGIN {
+		exit !(op == ">=" ? r >= l : r <= l) }'; then
+		verdict="met"
+	else
+		verdict="not met"
+	fi
+	echo "| $1 | $2 | $3 $4 | $verdict |"
+}
+
+report() {
+	local t m n
+	echo "# pv-xconnect benchmark"
+	echo
+	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) cores," \
+		"$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)."
+	if [ "$SMOKE" = 1 ]; then
+		echo "**Smoke run** (BENCH_SMOKE=1): proves the harness works;" \
+			"the figures mean nothing."
+	fi
+	echo "Clients on CPU $CLIENT_CPU, proxies and backends on CPU" \
+		"$SERVER_CPU (taskset). Median of $RUNS run(s) of ${DUR} s;" \
+		"wrk -t1 -c$WRK_CONNS; memory with $MEM_CONNS idle connections" \
+		"(one run). Backend: nginx $(nginx -v 2>&1 | sed 's|.*/||')" \
+		"(one worker, 100-byte body); iperf3 $(iperf3 -v | awk 'NR == 1 { print $2 }')."
+	echo "Proxies: pv-xconnect $(git -C "$TOP" describe --always --dirty 2>/dev/null || echo '?')" \
+		"${BENCH_PVX_ARGS:-}; $(haproxy -v 2>/dev/null | awk 'NR == 1 { print "HAProxy " $3 }')" \
+		"(nbthread 1); nginx stream (1 worker); socat" \
+		"$(socat -V 2>/dev/null | awk '/socat version/ { print $3; exit }') (fork)."
+	echo
+	echo "## Figures"
+	echo
+	table value
+	echo
+	echo "## Ratio to direct"
+	echo
+	table direct
+	echo
+	echo "## Ratio to HAProxy (nbthread 1)"
+	echo
+	table haproxy
+	echo
+	echo "Higher is better for req/s and Gbit/s, lower for ms and KiB."
+	echo
+	echo "## Issue 7 targets (pv-xconnect, same run)"
+	echo
+	echo "| target | ratio | wanted | verdict |"
+	echo "| --- | ---: | --- | --- |"
+	for m in ka_tcp close_tcp ka_unix close_unix; do
+		target "${HEAD[$m]} vs HAProxy" "$(ratio pv-xconnect "$m" haproxy)" ">=" 1.10
+	done
+	target "p99 latency vs HAProxy" "$(ratio pv-xconnect p99 haproxy)" "<=" 1.00
+	for m in bulk_up bulk_down; do
+		target "${HEAD[$m]} vs direct" "$(ratio pv-xconnect "$m" direct)" ">=" 0.90
+	done
+	target "memory per idle conn vs HAProxy" "$(ratio pv-xconnect mem haproxy)" "<=" 0.50
+	echo "| $C10K_CONNS concurrent connections held | | all answered | $C10K_VERDICT |"
+	echo
+	echo "## Notes"
+	echo
+	n=0
+	for t in $TARGETS; do
+		if [ -n "${DOWN[$t]:-}" ]; then
+			echo "- $t: n/a: ${DOWN[$t]}"
+			n=$((n + 1))
+		fi
+		for m in $METRICS; do
+			if [ -n "${NOTE["$t|$m"]:-}" ]; then
+				echo "- $t, ${HEAD[$m]}: ${NOTE["$t|$m"]}"
+				n=$((n + 1))
+			fi
+		done
+	done
+	echo "- direct: the Unix columns are n/a (wrk cannot dial a Unix" \
+		"socket, and any relay would be a proxy), and so is memory (no proxy)."
+	echo "- $C10K_CONNS-connection check: $C10K_DETAIL"
+}
+
+# The medians as a tab-separated file, then the chart.
+write_outputs() {
+	local t m line
+	mkdir -p "$OUT"
+	report >"$OUT/results.md"
+	{
+		line="proxy"
+		for m in $METRICS; do line+="	$m"; done
+		echo "$line"
+		for t in $TARGETS; do
+			line=$t
+			for m in $METRICS; do line+="	${MED["$t|$m"]}"; done
+			echo "$line"
+		done
+	} >"$OUT/results.tsv"
+	{
+		echo "proxy	metric	values"
+		for t in $TARGETS; do
+			for m in $METRICS; do
+				echo "$t	$m	${VALS["$t|$m"]:- n/a}"
+			done
+		done
+	} >"$OUT/raw.tsv"
+	rm -f "$OUT/chart.png"
+	if command -v gnuplot >/dev/null; then
+		tail -n +2 "$OUT/results.tsv" >"$W/chart.dat"
+		if ! gnuplot -e "datafile='$W/chart.dat'; outfile='$OUT/chart.png'" \
+			-e "subtitle='$( [ "$SMOKE" = 1 ] && echo 'smoke run: figures mean nothing' || echo "median of $RUNS runs, ${DUR} s each")'" \
+			"$BENCH/chart.gp" 2>"$W/gnuplot.log"; then
+			blog "gnuplot failed: $(tail -n 1 "$W/gnuplot.log")"
+			return 1
+		fi
+	else
+		blog "gnuplot is not installed (apt-get install gnuplot-nox): no chart"
+		[ "$SMOKE" = 1 ] && return 1
+	fi
+	return 0
+}
+
+# ---- the run ---------------------------------------------------------------
+
+raise_fd_limit 200000
+start_backends
+for t in $TARGETS; do
+	start_target "$t"
+	if [ -n "${DOWN[$t]:-}" ]; then
+		blog "$t: n/a: ${DOWN[$t]}"
+	else
+		blog "$t: listening on :${FRONT_TCP[$t]} :${FRONT_UNIX[$t]:--} :${FRONT_IPERF[$t]}"
+	fi
+done
+
+# Memory first, while every proxy is fresh: its pools not yet grown by the
+# load runs, so the growth measured is that of the idle sessions alone.
+for t in $TARGETS; do
+	measure_mem "$t"
+done
+
+if [ "$WARMUP" = 1 ]; then
+	for t in $TARGETS; do
+		check_alive "$t" warm-up || continue
+		timeout 20 taskset -c "$CLIENT_CPU" wrk -t1 -c"$WRK_CONNS" -d1s \
+			"http://127.0.0.1:${FRONT_TCP[$t]}/" >/dev/null 2>&1 || true
+	done
+fi
+
+# Proxies interleaved inside each run, so a slow drift of the machine
+# (thermal, another tenant) spreads over all of them instead of one.
+for r in $(seq "$RUNS"); do
+	for m in ka_tcp close_tcp ka_unix close_unix bulk_up bulk_down; do
+		for t in $TARGETS; do
+			measure "$t" "$m"
+		done
+		blog "run $r/$RUNS: $m done"
+	done
+done
+
+# The connection check: C10K_CONNS held at once through pv-xconnect, then one
+# request answered on each. Two fds a connection: a lower fd hard limit than
+# that is reported, and the check runs with as many as fit.
+C10K_VERDICT="not run" C10K_DETAIL="not run (BENCH_C10K=0)"
+c10k_n=$C10K_CONNS c10k_cap=""
+if [ "$c10k_n" -gt "$MAXCONN" ]; then
+	c10k_n=$MAXCONN
+	c10k_cap="the fd hard limit ($FD_LIMIT) allows only $MAXCONN proxied connections"
+	c10k_cap+=" (2 fds each): raise it (ulimit -Hn, CAP_SYS_RESOURCE) for $C10K_CONNS"
+fi
+if [ "$C10K" != 1 ]; then
+	:
+elif [ -z "${FRONT_TCP[pv-xconnect]+set}" ]; then
+	C10K_DETAIL="not run (pv-xconnect is not in BENCH_TARGETS)"
+elif ! check_alive pv-xconnect "the connection check"; then
+	C10K_VERDICT="n/a"
+	C10K_DETAIL="pv-xconnect is down: ${DOWN[pv-xconnect]}"
+elif hold_conns "${FRONT_TCP[pv-xconnect]}" "$c10k_n" "" 1 &&
+	check_alive pv-xconnect "the connection check"; then
+	C10K_VERDICT=met
+	C10K_DETAIL="all held and answered ($HOLD_SUMMARY)"
+	if [ -n "$c10k_cap" ]; then
+		C10K_VERDICT="n/a"
+		C10K_DETAIL="$c10k_n held and answered ($HOLD_SUMMARY), but $c10k_cap"
+	fi
+else
+	C10K_VERDICT="not met"
+	C10K_DETAIL="${HOLD_REASON:-pv-xconnect ${DOWN[pv-xconnect]:-}}"
+fi
+[ "$C10K" = 1 ] &&
+	blog "$C10K_CONNS connections through pv-xconnect: $C10K_DETAIL"
+
+stop_all
+collect
+rc=0
+write_outputs || rc=1
+cat "$OUT/results.md"
+echo
+blog "written: $OUT/results.md, results.tsv, raw.tsv$([ -e "$OUT/chart.png" ] && echo ', chart.png')"
+
+# Smoke mode proves the harness: every figure that can exist must have been
+# taken (BENCH_ALLOW_NA=1 accepts gaps, e.g. before pv-xconnect works).
+if [ "$SMOKE" = 1 ] && [ "${BENCH_ALLOW_NA:-0}" != 1 ]; then
+	for t in $TARGETS; do
+		for m in $METRICS; do
+			if [ "${MED["$t|$m"]}" = n/a ] && ! by_design_na "$t" "$m"; then
+				blog "smoke: $t has no ${HEAD[$m]} figure"
+				rc=1
+			fi
+		done
+	done
+	case $C10K_VERDICT in met | "not run") ;; *)
+		blog "smoke: the $C10K_CONNS-connection check: $C10K_DETAIL"
+		rc=1
+		;;
+	esac
+fi
+exit $rc
