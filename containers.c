@@ -258,6 +258,14 @@ static int cfg_build(struct pv_container *ct, char *err, size_t errn)
 		snprintf(err, errn, "root %s is not a directory", root);
 		return -1;
 	}
+	// LXC's init fails an exec silently; with the host's root we can
+	// say why at once.
+	if (!p->root && p->exec[0][0] == '/' &&
+	    access(p->exec[0], X_OK) == -1) {
+		snprintf(err, errn, "exec: %s: %s", p->exec[0],
+			 strerror(errno));
+		return -1;
+	}
 	r |= cfg_add(ct, "lxc.uts.name", "%s",
 		     p->network.hostname ? p->network.hostname : p->name);
 	r |= cfg_add(ct, "lxc.rootfs.path", "dir:%s", root);
@@ -717,6 +725,13 @@ static void describe_exit(struct pv_container *ct, int status, char *buf,
 		snprintf(buf, n, "failed to start%s%s", lxc_err ? ": " : "",
 			 lxc_err ? lxc_err : "");
 		free(lxc_err);
+	} else if (WIFSTOPPED(res.error_num)) {
+		// liblxc folds waitid()'s "killed by signal" into the shape
+		// of a stop status, (sig << 8) | 0x7f; no init is ever
+		// reported stopped, so read it as the signal it is.
+		snprintf(buf, n, "killed by signal %d (%s)",
+			 WSTOPSIG(res.error_num),
+			 strsignal(WSTOPSIG(res.error_num)));
 	} else {
 		pv_wait_status_str(res.error_num, buf, n);
 		*failed = !(WIFEXITED(res.error_num) &&
@@ -753,6 +768,8 @@ int pv_containers_child_exited(struct pv_containers *cs, pid_t pid, int status)
 	set_text(&ct->last_exit, desc);
 	free(ct->last_log);
 	ct->last_log = log_last_line(ct->log_path, NULL);
+	if (!ct->last_log)
+		ct->last_log = log_last_line(ct->lxc_log_path, NULL);
 
 	if (cs->stopping) {
 		pv_log(INFO, "container %s stopped: %s", ct->p->name, desc);
