@@ -8,9 +8,11 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -34,13 +36,67 @@ static void set_address(struct pvx_backend *b)
 		b->kind = PVX_BACKEND_TCP;
 }
 
-// Drops the provider's root fd (a new pid has a new root).
-static void root_close(struct pvx_backend *b)
+// Lets go of the provider's process and root.
+static void provider_close(struct pvx_backend *b)
 {
+	if (b->pid_fd != -1) {
+		event_del(&b->ev_pid);
+		close(b->pid_fd);
+	}
 	if (b->root_fd != -1)
 		close(b->root_fd);
+	b->pid_fd = -1;
 	b->root_fd = -1;
-	b->root_pid = 0;
+}
+
+// The provider exited: its root (with the mounts that held its sockets)
+// is no place to connect to any more, whatever the graph still says.
+static void on_provider_exit(evutil_socket_t fd, short what, void *arg)
+{
+	struct pvx_backend *b = arg;
+
+	(void)fd;
+	(void)what;
+	pv_log(INFO, "link %s: provider %s (pid %d) exited, backend down",
+	       b->label, b->provider, b->provider_pid);
+	provider_close(b);
+	b->provider_gone = 1;
+}
+
+// Holds the provider's process and root. Returns 0, or -1 with errno set
+// (ESRCH: it is not running).
+static int provider_open(struct pvx_backend *b)
+{
+	struct pollfd pfd;
+	int err;
+
+	b->pid_fd = (int)syscall(SYS_pidfd_open, b->provider_pid, 0);
+	if (b->pid_fd == -1)
+		return -1;
+	b->root_fd = pvx_root_open(b->provider_pid);
+	if (b->root_fd == -1)
+		goto fail;
+	// The pid may have been reused between the two opens: the root is
+	// our provider's only if the process the pidfd names still runs.
+	pfd.fd = b->pid_fd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 0) != 0) {
+		errno = ESRCH;
+		goto fail;
+	}
+	event_assign(&b->ev_pid, b->fe->x->base, b->pid_fd, EV_READ,
+		     on_provider_exit, b);
+	if (event_add(&b->ev_pid, NULL))
+		goto fail;
+	return 0;
+fail:
+	err = errno;
+	if (b->root_fd != -1)
+		close(b->root_fd);
+	close(b->pid_fd);
+	b->pid_fd = b->root_fd = -1;
+	errno = err;
+	return -1;
 }
 
 const char *pvx_backend_describe(const struct pvx_backend *b, char *buf,
@@ -71,13 +127,26 @@ static int apply_link(struct pvx_backend *b, const struct pvx_link *link)
 	b->provider = provider;
 	b->socket = socket;
 	b->host = !strcmp(provider, HOST_PROVIDER);
-	if (b->provider_pid != link->provider_pid)
-		root_close(b);
+	if (b->provider_pid != link->provider_pid) {
+		provider_close(b);
+		b->provider_gone = 0;
+	}
 	b->provider_pid = link->provider_pid;
 	b->connect_ms = link->connect_ms > 0 ? link->connect_ms
 					     : PVX_CONNECT_MS_DEFAULT;
 	b->idle_ms = link->idle_ms;
 	set_address(b);
+	// Held from now on, so that the provider's exit is seen when it
+	// happens rather than at the next client.
+	if (b->kind == PVX_BACKEND_UNIX && !b->host && b->provider_pid > 0 &&
+	    b->pid_fd == -1 && !b->provider_gone && provider_open(b)) {
+		if (errno == ESRCH)
+			b->provider_gone = 1;
+		else
+			pv_log(WARN, "link %s: provider %s (pid %d): %s",
+			       b->label, b->provider, b->provider_pid,
+			       strerror(errno));
+	}
 	return 0;
 }
 
@@ -92,6 +161,8 @@ struct pvx_backend *pvx_backend_new(struct pvx_frontend *fe,
 	}
 	b->refs = 1;
 	b->root_fd = -1;
+	b->pid_fd = -1;
+	b->fe = fe;
 	dl_list_init(&b->sessions);
 	dl_list_init(&b->list);
 	b->label = strdup(link->label);
@@ -104,7 +175,6 @@ struct pvx_backend *pvx_backend_new(struct pvx_frontend *fe,
 		return NULL;
 	}
 	pvx_frontend_ref(fe);
-	b->fe = fe;
 	dl_list_add_tail(&fe->backends, &b->list);
 	b->in_pool = 1;
 	return b;
@@ -143,7 +213,7 @@ void pvx_backend_unref(struct pvx_backend *b)
 		dl_list_del(&b->list);
 	if (b->drain_armed)
 		event_del(&b->ev_drain);
-	root_close(b);
+	provider_close(b);
 	free(b->label);
 	free(b->provider);
 	free(b->socket);
@@ -201,15 +271,26 @@ void pvx_backend_remove(struct pvx_backend *b, int drain)
 	pvx_backend_unref(b);
 }
 
-int pvx_backend_usable(const struct pvx_backend *b)
+const char *pvx_backend_down_reason(const struct pvx_backend *b)
 {
-	if (b->kind == PVX_BACKEND_NONE || b->removed)
-		return 0;
+	if (b->removed)
+		return "link removed";
+	if (b->kind == PVX_BACKEND_NONE)
+		return "no address yet";
 	// A path inside a container that is not running is down; the same
 	// path on the host is another socket altogether.
-	if (b->kind == PVX_BACKEND_UNIX && !b->host && b->provider_pid <= 0)
-		return 0;
-	return 1;
+	if (b->kind == PVX_BACKEND_UNIX && !b->host) {
+		if (b->provider_pid <= 0)
+			return "provider not running";
+		if (b->provider_gone)
+			return "provider exited";
+	}
+	return NULL;
+}
+
+int pvx_backend_usable(const struct pvx_backend *b)
+{
+	return !pvx_backend_down_reason(b);
 }
 
 // Connects fd to a Unix socket that pathfd (O_PATH) designates: through
@@ -237,13 +318,12 @@ static int connect_unix(struct pvx_backend *b, int fd, const char **reason)
 	if (b->host) {
 		pathfd = open(b->socket, O_PATH | O_CLOEXEC);
 	} else {
-		if (b->root_fd == -1) {
-			b->root_fd = pvx_root_open(b->provider_pid);
-			if (b->root_fd == -1) {
-				*reason = "provider's root not reachable";
-				return -1;
+		if (b->root_fd == -1 && provider_open(b)) {
+			if (errno == ESRCH) {
+				b->provider_gone = 1;
+				*reason = "provider exited";
 			}
-			b->root_pid = b->provider_pid;
+			return -1;
 		}
 		pathfd = pvx_root_resolve(b->root_fd, b->socket);
 	}
@@ -262,12 +342,9 @@ int pvx_backend_connect(struct pvx_backend *b, int *again, const char **reason)
 	int family = b->kind == PVX_BACKEND_TCP ? b->addr.ss_family : AF_UNIX;
 
 	*again = 0;
-	*reason = NULL;
-	if (!pvx_backend_usable(b)) {
-		*reason = b->kind == PVX_BACKEND_NONE ? "no address yet"
-						      : "provider not running";
+	*reason = pvx_backend_down_reason(b);
+	if (*reason)
 		return -1;
-	}
 	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -1;

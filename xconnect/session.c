@@ -100,6 +100,7 @@ static void established(struct pvx_session *s)
 
 	s->cfd = s->bfd = -1;
 	s->state = PVX_SESSION_ESTABLISHED;
+	s->fe->warned_down = 0;
 	if (s->fe->x->verbose)
 		pv_log(DEBUG, "link %s: %s connected to %s", b->label,
 		       peer_str(s, peer, sizeof(peer)),
@@ -202,6 +203,27 @@ static void on_connect(evutil_socket_t fd, short what, void *arg)
 	established(s);
 }
 
+// Says once, until a session gets through again, that clients are being
+// turned away, and why.
+static void no_backend(struct pvx_frontend *fe)
+{
+	struct pvx_backend *b;
+	char to[PV_ADDR_STRLEN + 256];
+
+	if (fe->warned_down)
+		return;
+	fe->warned_down = 1;
+	b = dl_list_first(&fe->backends, struct pvx_backend, list);
+	if (!b || pvx_backend_usable(b)) {
+		pv_log(WARN, "link %s: no usable backend, closing clients",
+		       fe->label);
+		return;
+	}
+	pv_log(WARN, "link %s: no usable backend (%s: %s), closing clients",
+	       fe->label, pvx_backend_describe(b, to, sizeof(to)),
+	       pvx_backend_down_reason(b));
+}
+
 // Picks a backend (other than skip) and connects to it; with none left,
 // the client is closed at once.
 static void try_connect(struct pvx_session *s, struct pvx_backend *skip)
@@ -217,6 +239,7 @@ static void try_connect(struct pvx_session *s, struct pvx_backend *skip)
 	}
 	b = pvx_frontend_pick(fe, (struct sockaddr *)&s->peer, skip);
 	if (!b) {
+		no_backend(fe);
 		pvx_session_close(s, "no backend available");
 		return;
 	}

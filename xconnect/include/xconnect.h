@@ -276,6 +276,7 @@ struct pvx_frontend {
 	unsigned paused : 1;	  // ev_accept removed (EMFILE, maxconn)
 	unsigned bind_failed : 1; // last bind failed (logged once)
 	unsigned closed : 1;	  // no links left; waits for its references
+	unsigned warned_down : 1; // "no usable backend" said
 	enum pvx_balance balance;
 	int maxconn; // 0: unlimited
 	unsigned rr; // roundrobin position
@@ -302,8 +303,14 @@ struct pvx_backend {
 	enum pvx_backend_kind kind;
 	struct sockaddr_storage addr; // TCP
 	socklen_t addr_len;
-	int root_fd;  // O_PATH on /proc/PID/root, -1 until needed
-	int root_pid; // the pid root_fd belongs to
+	// A Unix backend inside a container holds its provider: a pidfd
+	// (watched: the process exiting takes the backend down, its root
+	// with it, whatever the graph still says) and an O_PATH fd on the
+	// root it had. Reopened when the graph gives a new pid.
+	int pid_fd;  // -1 when not held
+	int root_fd; // -1 when not held
+	struct event ev_pid;
+	unsigned provider_gone : 1; // the pid we held has exited
 	int connect_ms;
 	int idle_ms;
 	unsigned in_pool : 1; // in fe->backends
@@ -359,6 +366,10 @@ void pvx_backend_unref(struct pvx_backend *b);
 
 // 1 when b can be tried for a new session.
 int pvx_backend_usable(const struct pvx_backend *b);
+
+// Why b cannot be tried ("no address yet", "provider not running"), or
+// NULL when it can.
+const char *pvx_backend_down_reason(const struct pvx_backend *b);
 
 // Starts a non-blocking connect to b. Returns the socket (connect in
 // progress or done), or -1 with errno set, or *reason (static) when errno

@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+"""Small servers and clients for the pv-xconnect integration tests.
+
+Addresses are HOST:PORT, [V6]:PORT or an absolute Unix socket path.
+
+  echo ADDR [--tag T]          echo server; with --tag, answers "T\\n" first
+  stream ADDR --mb N [--skip-tag]  send N MiB, half-close, read the echo
+                               back, compare SHA-256 both ways (exit 0 when
+                               equal); --skip-tag drops the first line
+  hold ADDR --seconds S        one session echoing a line every 100 ms for S
+                               seconds; exit 0 when every line came back
+  flood ADDR --mb N            server that sends N MiB to every client
+  slow ADDR --seconds S        client that reads nothing for S seconds
+  blackhole ADDR               listener whose backlog is full: connects hang
+  ctrl PATH --file F [--piece N]  fake pv-ctrl: answers each request with F
+                               as an HTTP/1.0 response written in N-byte
+                               pieces (re-read at each request)
+  tag ADDR                     connects and prints the first line received
+"""
+
+import argparse
+import hashlib
+import os
+import random
+import signal
+import socket
+import sys
+import threading
+import time
+
+
+def parse_addr(s):
+    if s.startswith("/") or s.startswith("./"):
+        return socket.AF_UNIX, s
+    if s.startswith("["):
+        host, port = s[1:].split("]:")
+        return socket.AF_INET6, (host, int(port))
+    host, port = s.rsplit(":", 1)
+    return socket.AF_INET, (host or "0.0.0.0", int(port))
+
+
+def listen(addr, backlog=128):
+    fam, a = parse_addr(addr)
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    if fam == socket.AF_UNIX:
+        try:
+            os.unlink(a)
+        except FileNotFoundError:
+            pass
+    else:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(a)
+    if fam == socket.AF_UNIX:
+        os.chmod(a, 0o666)
+    s.listen(backlog)
+    return s
+
+
+def connect(addr, timeout=10):
+    fam, a = parse_addr(addr)
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect(a)
+    return s
+
+
+def serve_forever(srv, handler):
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    while True:
+        c, _ = srv.accept()
+        threading.Thread(target=handler, args=(c,), daemon=True).start()
+
+
+def cmd_echo(args):
+    def handle(c):
+        try:
+            if args.tag:
+                c.sendall((args.tag + "\n").encode())
+            while True:
+                d = c.recv(65536)
+                if not d:
+                    break
+                c.sendall(d)
+            # Half-close forwarded: our EOF after theirs.
+            c.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        finally:
+            c.close()
+
+    serve_forever(listen(args.addr), handle)
+
+
+def cmd_stream(args):
+    total = args.mb << 20
+    s = connect(args.addr, timeout=60)
+    rnd = random.Random(args.seed)
+    sent_h = hashlib.sha256()
+    recv_h = hashlib.sha256()
+    got = [0]
+    err = []
+
+    def reader():
+        try:
+            if args.skip_tag:
+                # The echo server's "--tag" line is not part of the echo.
+                while s.recv(1) not in (b"\n", b""):
+                    pass
+            while True:
+                d = s.recv(1 << 16)
+                if not d:
+                    return
+                recv_h.update(d)
+                got[0] += len(d)
+        except OSError as e:
+            err.append(e)
+
+    t = threading.Thread(target=reader)
+    t.start()
+    chunk_len = 1 << 16
+    block = rnd.randbytes(chunk_len * 4)
+    off = 0
+    sent = 0
+    while sent < total:
+        n = min(chunk_len, total - sent)
+        piece = block[off:off + n]
+        off = (off + 4099) % (chunk_len * 3)
+        s.sendall(piece)
+        sent_h.update(piece)
+        sent += n
+    s.shutdown(socket.SHUT_WR)
+    t.join(120)
+    s.close()
+    a, b = sent_h.hexdigest(), recv_h.hexdigest()
+    print("sent %d sha256 %s" % (sent, a))
+    print("recv %d sha256 %s" % (got[0], b))
+    if err or t.is_alive() or a != b or got[0] != sent:
+        print("MISMATCH", err, file=sys.stderr)
+        sys.exit(1)
+
+
+def cmd_hold(args):
+    s = connect(args.addr)
+    f = s.makefile("rb")
+    end = time.time() + args.seconds
+    i = 0
+    while time.time() < end:
+        line = ("line %d\n" % i).encode()
+        s.sendall(line)
+        back = f.readline()
+        if back != line:
+            print("hold: line %d came back as %r" % (i, back), file=sys.stderr)
+            sys.exit(1)
+        i += 1
+        time.sleep(0.1)
+    print("hold: %d lines echoed" % i)
+
+
+def cmd_flood(args):
+    chunk = b"z" * 65536
+
+    def handle(c):
+        try:
+            for _ in range(args.mb * 16):
+                c.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            c.close()
+
+    serve_forever(listen(args.addr), handle)
+
+
+def cmd_slow(args):
+    s = connect(args.addr)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    time.sleep(args.seconds)
+    s.close()
+
+
+def cmd_blackhole(args):
+    srv = listen(args.addr, backlog=0)
+    fam, a = parse_addr(args.addr)
+    held = []
+    # Fill the accept queue: from now on SYNs are dropped.
+    for _ in range(4):
+        c = socket.socket(fam, socket.SOCK_STREAM)
+        c.setblocking(False)
+        try:
+            c.connect(a)
+        except BlockingIOError:
+            pass
+        held.append(c)
+    time.sleep(0.2)
+    print("ready", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    while True:
+        time.sleep(3600)
+
+
+def cmd_ctrl(args):
+    def handle(c):
+        try:
+            req = b""
+            while b"\r\n\r\n" not in req:
+                d = c.recv(4096)
+                if not d:
+                    return
+                req += d
+            with open(args.file, "rb") as fh:
+                body = fh.read()
+            resp = (b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: %d\r\n\r\n" % len(body)) + body
+            for i in range(0, len(resp), args.piece):
+                c.sendall(resp[i:i + args.piece])
+                if (i // args.piece) % 50 == 49:
+                    time.sleep(0.002)
+        except OSError:
+            pass
+        finally:
+            c.close()
+
+    serve_forever(listen(args.addr), handle)
+
+
+def cmd_tag(args):
+    s = connect(args.addr, timeout=5)
+    print(s.makefile("rb").readline().decode().strip())
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    a = sub.add_parser("echo")
+    a.add_argument("addr")
+    a.add_argument("--tag")
+    a = sub.add_parser("stream")
+    a.add_argument("addr")
+    a.add_argument("--mb", type=int, default=64)
+    a.add_argument("--seed", type=int, default=1)
+    a.add_argument("--skip-tag", action="store_true")
+    a = sub.add_parser("hold")
+    a.add_argument("addr")
+    a.add_argument("--seconds", type=float, default=3)
+    a = sub.add_parser("flood")
+    a.add_argument("addr")
+    a.add_argument("--mb", type=int, default=256)
+    a = sub.add_parser("slow")
+    a.add_argument("addr")
+    a.add_argument("--seconds", type=float, default=5)
+    a = sub.add_parser("blackhole")
+    a.add_argument("addr")
+    a = sub.add_parser("ctrl")
+    a.add_argument("addr")
+    a.add_argument("--file", required=True)
+    a.add_argument("--piece", type=int, default=1000)
+    a = sub.add_parser("tag")
+    a.add_argument("addr")
+    args = p.parse_args()
+    globals()["cmd_" + args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+#!/bin/bash
+# TCP backends through pv-xconnect: 64 MiB streams echoed back with a
+# half-close, four at once, identical SHA-256 both ways; IPv6 on both
+# sides; a refused backend closes the client at once; no fd left behind.
+set -eu
+. "$(dirname "$0")/../lib.sh"
+. "$TOP/tests/helpers/xconnect.sh"
+need_cmd python3 nc
+python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1",0))' 2>/dev/null ||
+	skip "no IPv6 on loopback"
+
+echo_port=$(free_port)
+echo6_port=$(free_port)
+port=$(free_port)
+port6=$(free_port)
+dead_port=$(free_port)
+refused_port=$(free_port)
+bg echo $PVXTOOL echo "127.0.0.1:$echo_port"
+bg echo6 $PVXTOOL echo "[::1]:$echo6_port"
+wait_for 5 port_open "$echo_port"
+wait_for 5 port_open "$echo6_port" ::1
+graph "$(ingress tcp4 "127.0.0.1:$port" "127.0.0.1:$echo_port")" \
+	"$(ingress tcp6 "[::1]:$port6" "[::1]:$echo6_port")" \
+	"$(ingress refused "127.0.0.1:$dead_port" "127.0.0.1:$refused_port")"
+start_pvx
+wait_for 5 port_open "$port"
+wait_for 5 port_open "$port6" ::1
+sleep 0.3 # the port_open probes end their sessions
+fds_before=$(fd_count "$PVX_PID")
+
+# Four 64 MiB streams at once through the IPv4 link.
+pids=""
+for i in 1 2 3 4; do
+	$PVXTOOL stream "127.0.0.1:$port" --mb 64 --seed "$i" >"$T/stream$i.out" 2>&1 &
+	pids="$pids $!"
+done
+for p in $pids; do
+	wait "$p" || fail "a 64 MiB stream did not come back intact: $(cat "$T"/stream*.out)"
+done
+for i in 1 2 3 4; do
+	sent=$(awk '/^sent/ {print $4}' "$T/stream$i.out")
+	recv=$(awk '/^recv/ {print $4}' "$T/stream$i.out")
+	assert_eq "$recv" "$sent" "SHA-256 of stream $i"
+	assert_eq "$(awk '/^recv/ {print $2}' "$T/stream$i.out")" 67108864 "bytes back in stream $i"
+done
+echo "4 x 64 MiB streams: $(awk '/^sent/ {print $4}' "$T/stream1.out" | cut -c1-16)... identical both ways"
+
+# IPv6 listener to an IPv6 backend.
+$PVXTOOL stream "[::1]:$port6" --mb 16 >"$T/stream6.out" 2>&1 ||
+	fail "IPv6 stream: $(cat "$T/stream6.out")"
+
+# A refused backend: the client is closed at once, the failure logged.
+start=$(date +%s%N)
+out=$(echo hi | nc -w 5 127.0.0.1 "$dead_port" || true)
+took=$((($(date +%s%N) - start) / 1000000))
+assert_eq "$out" "" "answer from a refused backend"
+[ "$took" -lt 2000 ] || fail "client of a refused backend closed after $took ms"
+grep -q "link refused: connect to 127.0.0.1:$refused_port failed: Connection refused" "$T/pvx.log" ||
+	fail "refused connect not logged"
+
+# Every session is gone: the fd count is back where it was.
+wait_for 5 fds_are "$PVX_PID" "$fds_before"
+pvx_alive
+echo "PASS"
