@@ -145,7 +145,10 @@ int pv_json_parse(struct pv_json *doc, const char *text, size_t len,
 	jsmn_init(&parser);
 	doc->ntok = jsmn_parse(&parser, doc->js, len, doc->tok, n);
 	if (doc->ntok != n) {
-		*reason = "invalid JSON";
+		// Counting mode does not notice unclosed containers; the
+		// second pass does.
+		*reason = doc->ntok == JSMN_ERROR_PART ? "truncated JSON"
+						       : "invalid JSON";
 		goto out_free;
 	}
 	*reason = validate(doc);
