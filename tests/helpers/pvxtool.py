@@ -7,8 +7,9 @@ Addresses are HOST:PORT, [V6]:PORT or an absolute Unix socket path.
   stream ADDR --mb N [--skip-tag]  send N MiB, half-close, read the echo
                                back, compare SHA-256 both ways (exit 0 when
                                equal); --skip-tag drops the first line
-  hold ADDR --seconds S        one session echoing a line every 100 ms for S
-                               seconds; exit 0 when every line came back
+  hold ADDR --seconds S [--skip-tag]  one session echoing a line every
+                               100 ms for S seconds; exit 0 when every line
+                               came back
   flood ADDR --mb N            server that sends N MiB to every client
   slow ADDR --seconds S        client that reads nothing for S seconds
   blackhole ADDR               listener whose backlog is full: connects hang
@@ -142,6 +143,8 @@ def cmd_stream(args):
 def cmd_hold(args):
     s = connect(args.addr)
     f = s.makefile("rb")
+    if args.skip_tag:
+        print("hold: tag %s" % f.readline().decode().strip())
     end = time.time() + args.seconds
     i = 0
     while time.time() < end:
@@ -242,6 +245,7 @@ def main():
     a = sub.add_parser("hold")
     a.add_argument("addr")
     a.add_argument("--seconds", type=float, default=3)
+    a.add_argument("--skip-tag", action="store_true")
     a = sub.add_parser("flood")
     a.add_argument("addr")
     a.add_argument("--mb", type=int, default=256)
