@@ -99,8 +99,13 @@ endif
 # Embedded targets (issue 9): no build directory recorded in the binaries
 # (debug info, __FILE__), target paths for a sysroot's headers; link only
 # the libraries a program uses (pv-xconnect needs no liblxc).
+# On 32-bit targets (armhf), 64-bit off_t and ino_t: readdir() otherwise
+# fails with EOVERFLOW on filesystems with 64-bit directory offsets (ext4
+# under qemu-user, NFS, overlayfs). A no-op on 64-bit; no ABI change with
+# libevent (ev_off_t is fixed) or liblxc (no off_t in its API).
 PV_CFLAGS += -ffile-prefix-map=$(CURDIR)=. \
-	$(if $(SYSROOT_ABS),-ffile-prefix-map=$(SYSROOT_ABS)=)
+	$(if $(SYSROOT_ABS),-ffile-prefix-map=$(SYSROOT_ABS)=) \
+	-D_FILE_OFFSET_BITS=64
 PV_LDFLAGS += -Wl,--as-needed $(CROSS_LDFLAGS)
 
 # Shared by both programs: logging, JSON, addresses, lists.
