@@ -224,6 +224,7 @@ wait_until() {
 	done
 }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+anon_kib() { awk '/^RssAnon:/ { print $2 }' "/proc/$1/status"; }
 listening() { ss -Hltn "sport = :$1" | grep -q .; }
 status_is() { [ "$(cat "$1" 2>/dev/null)" = "$2" ]; }
 
@@ -248,6 +249,7 @@ if ! wait_until 5 listening "$pport"; then
 fi
 sleep 0.5
 idle=$(rss_kib $pvx)
+idle_anon=$(anon_kib $pvx)
 
 python3 "$TMP/helper.py" client "$pport" "$CONNS" "$TMP/client" &
 pids="$! $pids"
@@ -260,13 +262,15 @@ read -r held echo <"$TMP/client" || true
 [ "$echo" = echo-ok ] || { log "bytes did not pass through the proxy"; exit 1; }
 sleep 0.5
 busy=$(rss_kib $pvx)
+busy_anon=$(anon_kib $pvx)
 fds=$(ls /proc/$pvx/fd | wc -l)
 
-echo "| \`pv-xconnect\` RSS ($(uname -m)) | VmRSS |"
-echo "| --- | --- |"
-echo "| idle, one listener | $(mib "$idle") |"
-printf '| %s idle proxied connections (%s fds) | %s |\n' \
-	"$(echo "$held" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta')" "$fds" "$(mib "$busy")"
+echo "| \`pv-xconnect\` ($(uname -m)) | VmRSS | of it private (RssAnon) |"
+echo "| --- | --- | --- |"
+echo "| idle, one listener | $(mib "$idle") | $(mib "$idle_anon") |"
+printf '| %s idle proxied connections (%s fds) | %s | %s |\n' \
+	"$(echo "$held" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta')" "$fds" \
+	"$(mib "$busy")" "$(mib "$busy_anon")"
 awk -v i="$idle" -v b="$busy" -v n="$held" \
-	'BEGIN { printf "| per connection | %.1f KiB |\n", (b - i) / n }'
+	'BEGIN { printf "| per connection | %.1f KiB | |\n", (b - i) / n }'
 [ "$idle" -lt 3072 ] || log "pv-xconnect idles over the 3 MiB target"
