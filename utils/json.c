@@ -95,7 +95,9 @@ static const char *validate(struct pv_json *doc)
 		return reason;
 	if (pv_json_next(doc, 0) != doc->ntok)
 		return "trailing data";
-	for (k = doc->tok[0].end; k < doc->len; k++) {
+	// A string token ends before its closing quote.
+	k = doc->tok[0].end + (doc->tok[0].type == JSMN_STRING);
+	for (; k < doc->len; k++) {
 		char c = doc->js[k];
 		if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
 			return "trailing data";
