@@ -68,6 +68,40 @@ static void raise_nofile(void)
 		pv_log(WARN, "cannot raise the fd limit: %s", strerror(errno));
 }
 
+// 1 if pid is a live pvd process.
+static int pvd_alive(pid_t pid)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	return !strcmp(comm, "pvd\n");
+}
+
+// A bridge left by a pvd that was killed (its alias names a pid that is
+// no pvd any more) is removed so that this pvd can start. Its ports can
+// only be the veths of that pvd's dead containers, which the kernel is
+// still tearing down. Returns 0 when the name is free now, -1 otherwise.
+static int remove_stale_bridge(struct pv_ipam_pool *pool)
+{
+	int ports;
+	pid_t owner = pv_netdev_bridge_owner(pool->bridge, &ports);
+
+	if (owner <= 0 || owner == getpid() || pvd_alive(owner))
+		return -1;
+	pv_log(WARN,
+	       "pool %s: removing bridge %s (%d ports) left by pvd %d, which "
+	       "is gone",
+	       pool->name, pool->bridge, ports, (int)owner);
+	return pv_netdev_delete(pool->bridge);
+}
+
 // Refuses pools whose bridge or subnet is already taken on this host,
 // before anything is created. Returns 0 or -1.
 static int check_pools(struct pv_state *s)
@@ -77,7 +111,8 @@ static int check_pools(struct pv_state *s)
 	int ret = 0, r;
 
 	dl_list_for_each (pool, &s->pools, struct pv_ipam_pool, list) {
-		if (pv_netdev_exists(pool->bridge)) {
+		if (pv_netdev_exists(pool->bridge) &&
+		    remove_stale_bridge(pool) == -1) {
 			pv_log(ERROR,
 			       "pool %s: a network interface named %s already "
 			       "exists on this host; choose another bridge "

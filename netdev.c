@@ -4,7 +4,10 @@
 #define MODULE_NAME "netdev"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
@@ -371,6 +374,7 @@ int pv_netdev_bridge_create(const char *name, const struct sockaddr_storage *gw,
 {
 	struct rtattr *linkinfo;
 	struct ifinfomsg *ifi;
+	char alias[32];
 	struct nl_req r;
 	int fd, err, ifindex, ret = -1;
 
@@ -400,6 +404,21 @@ int pv_netdev_bridge_create(const char *name, const struct sockaddr_storage *gw,
 		pv_log(ERROR, "bridge %s: gone after creation: %s", name,
 		       strerror(errno));
 		goto out_close;
+	}
+	// The alias marks the bridge as ours, so a pvd that starts after
+	// this one was killed can tell our leftover from a user's bridge.
+	// The kernel ignores IFLA_IFALIAS on creation: set it afterwards.
+	snprintf(alias, sizeof(alias), "%s%d", PV_NETDEV_ALIAS_PREFIX,
+		 (int)getpid());
+	ifi = nl_init(&r, RTM_NEWLINK, 0, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	if (!nl_attr(&r, IFLA_IFALIAS, alias, strlen(alias)))
+		goto out_delete;
+	err = nl_transact(fd, &r);
+	if (err) {
+		pv_log(ERROR, "bridge %s: set alias: %s", name, strerror(-err));
+		goto out_delete;
 	}
 	err = addr_add(fd, ifindex, gw, prefix);
 	if (err) {
@@ -445,4 +464,43 @@ int pv_netdev_delete(const char *name)
 		return -1;
 	}
 	return 0;
+}
+
+pid_t pv_netdev_bridge_owner(const char *name, int *ports)
+{
+	char path[128], alias[64] = "";
+	struct dirent *de;
+	ssize_t n;
+	DIR *dir;
+	int fd;
+	long pid;
+	char *end;
+
+	*ports = 0;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/brif", name);
+	dir = opendir(path);
+	if (!dir)
+		return -1; // not a bridge
+	while ((de = readdir(dir)))
+		if (de->d_name[0] != '.')
+			(*ports)++;
+	closedir(dir);
+	snprintf(path, sizeof(path), "/sys/class/net/%s/ifalias", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return 0;
+	n = read(fd, alias, sizeof(alias) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	alias[n] = '\0';
+	alias[strcspn(alias, "\n")] = '\0';
+	if (strncmp(alias, PV_NETDEV_ALIAS_PREFIX,
+		    strlen(PV_NETDEV_ALIAS_PREFIX)))
+		return 0;
+	errno = 0;
+	pid = strtol(alias + strlen(PV_NETDEV_ALIAS_PREFIX), &end, 10);
+	if (errno || *end || pid <= 0)
+		return 0;
+	return pid;
 }
