@@ -6,10 +6,11 @@
 #
 # Why not `apt-get install lxc-dev:arm64`: lxc and lxc-dev are not
 # Multi-Arch, so lxc-dev:arm64 pulls lxc:arm64, which replaces the host's lxc
-# that pvd and the integration tests need. The packages are therefore only
-# downloaded (apt-get download) and unpacked (dpkg-deb -x); nothing is
-# installed and the host is not touched. Needs `dpkg --add-architecture ARCH`
-# and `apt-get update` once, as root; the rest works as any user.
+# that pvd and the integration tests need. So the packages are only
+# downloaded and unpacked (dpkg-deb -x), with apt run on a private state
+# (its own package lists for ARCH, in a temporary directory): nothing is
+# installed, the host's dpkg and apt configuration are not touched, and no
+# `dpkg --add-architecture` is needed. Root is not needed either.
 set -eu
 
 usage() {
@@ -37,36 +38,40 @@ libapparmor1"
 # sysroot too so that no header comes from the host's /usr/include.
 ALL_PACKAGES="libjsmn-dev"
 
-if ! dpkg --print-foreign-architectures | grep -qx "$arch" &&
-	[ "$(dpkg --print-architecture)" != "$arch" ]; then
-	echo "cross-sysroot: $arch is not a dpkg architecture here; as root run:" >&2
-	echo "  dpkg --add-architecture $arch && apt-get update" >&2
-	exit 1
-fi
-
-debs=$(mktemp -d "${TMPDIR:-/tmp}/pv-sysroot-debs.XXXXXX")
-trap 'rm -rf "$debs"' EXIT INT TERM
-# As root, apt downloads as its unprivileged _apt user, which needs the
-# directory; as any other user it downloads as that user.
+work=$(mktemp -d "${TMPDIR:-/tmp}/pv-sysroot.XXXXXX")
+trap 'rm -rf "$work"' EXIT INT TERM
+mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/debs"
+# As root, apt fetches as its unprivileged _apt user, which must be able to
+# write there; as any other user it fetches as that user.
 if [ "$(id -u)" -eq 0 ] && id _apt >/dev/null 2>&1; then
-	chown _apt "$debs"
+	chown -R _apt "$work"
 fi
+# The host's sources (same mirror, same keys), ARCH as the only
+# architecture, and nothing of the host's apt state.
+apt_priv() {
+	apt-get -q -o Dir::State::Lists="$work/lists" \
+		-o Dir::Cache="$work/cache" -o Dir::State::status=/dev/null \
+		-o APT::Architecture="$arch" -o APT::Architectures::="$arch" \
+		-o Debug::NoLocking=1 "$@"
+}
 
-pkgs=""
-for p in $PACKAGES; do
-	pkgs="$pkgs $p:$arch"
-done
-pkgs="$pkgs $ALL_PACKAGES"
+if ! apt_priv update >"$work/update.log" 2>&1; then
+	# A mirror in sync may fail one index (a security update list); what
+	# is missing shows up as a failed download below.
+	echo "cross-sysroot: apt-get update for $arch reported errors:" >&2
+	grep -E '^(E|W):' "$work/update.log" | head -5 >&2
+fi
 # shellcheck disable=SC2086
-if ! (cd "$debs" && apt-get download -q $pkgs >/dev/null); then
-	echo "cross-sysroot: apt-get download failed for$pkgs" >&2
-	echo "  (is 'apt-get update' done since 'dpkg --add-architecture $arch'?)" >&2
+if ! (cd "$work/debs" && apt_priv download $PACKAGES $ALL_PACKAGES \
+	>"$work/download.log" 2>&1); then
+	echo "cross-sysroot: apt-get download failed for $arch:" >&2
+	grep -E '^(E|W):' "$work/download.log" | head -5 >&2
 	exit 1
 fi
 
 rm -rf "$dest.tmp"
 mkdir -p "$dest.tmp"
-for d in "$debs"/*.deb; do
+for d in "$work"/debs/*.deb; do
 	dpkg-deb -x "$d" "$dest.tmp"
 done
 
