@@ -46,6 +46,20 @@ void pvx_frontend_resume(struct pvx_frontend *fe)
 	event_add(&fe->ev_accept, NULL);
 }
 
+void pvx_frontend_backoff(struct pvx_frontend *fe, const char *what)
+{
+	// Said once until a session gets through again.
+	if (!fe->accept_failing)
+		pv_log(WARN, "link %s: %s: %s, pausing accepts %d ms at a time",
+		       fe->label, what, strerror(errno), PVX_ACCEPT_PAUSE_MS);
+	fe->accept_failing = 1;
+	event_base_gettimeofday_cached(fe->x->base, &fe->backoff_last);
+	if (!fe->listening)
+		return;
+	pause_accept(fe);
+	timer_in(fe, PVX_ACCEPT_PAUSE_MS);
+}
+
 static void on_accept(evutil_socket_t fd, short what, void *arg)
 {
 	struct pvx_frontend *fe = arg;
@@ -72,20 +86,10 @@ static void on_accept(evutil_socket_t fd, short what, void *arg)
 				continue;
 			if (errno == EAGAIN)
 				break;
-			if (errno == EMFILE || errno == ENFILE ||
-			    errno == ENOBUFS || errno == ENOMEM) {
-				// The client stays in the backlog; trying
-				// again at once would spin on the same error.
-				pv_log(WARN,
-				       "link %s: accept: %s, pausing %d ms",
-				       fe->label, strerror(errno),
-				       PVX_ACCEPT_PAUSE_MS);
-				pause_accept(fe);
-				timer_in(fe, PVX_ACCEPT_PAUSE_MS);
-				break;
-			}
-			pv_log(ERROR, "link %s: accept: %s", fe->label,
-			       strerror(errno));
+			// EMFILE, ENFILE, ENOBUFS...: the client stays in
+			// the backlog; trying again at once would spin on
+			// the same error.
+			pvx_frontend_backoff(fe, "accept");
 			break;
 		}
 		pvx_session_start(fe, cfd, (struct sockaddr *)&peer, plen);

@@ -91,6 +91,17 @@ static void on_tunnel_done(struct pvx_tunnel *t, void *arg)
 	pvx_session_close(arg, t->idle_expired ? "idle timeout" : "closed");
 }
 
+// 1 when the frontend's last lack of fds is a second old: sessions that
+// were under way when it struck do not count as recovery.
+static int backoff_over(struct pvx_frontend *fe)
+{
+	struct timeval now, since;
+
+	event_base_gettimeofday_cached(fe->x->base, &now);
+	timersub(&now, &fe->backoff_last, &since);
+	return since.tv_sec >= 1;
+}
+
 // The connect succeeded: from now on the tunnel owns both sockets.
 static void established(struct pvx_session *s)
 {
@@ -101,6 +112,10 @@ static void established(struct pvx_session *s)
 	s->cfd = s->bfd = -1;
 	s->state = PVX_SESSION_ESTABLISHED;
 	s->fe->warned_down = 0;
+	if (s->fe->accept_failing && backoff_over(s->fe)) {
+		pv_log(INFO, "link %s: sessions get through again", b->label);
+		s->fe->accept_failing = 0;
+	}
 	if (s->fe->x->verbose)
 		pv_log(DEBUG, "link %s: %s connected to %s", b->label,
 		       peer_str(s, peer, sizeof(peer)),
@@ -171,6 +186,14 @@ static void connect_be(struct pvx_session *s)
 		timersub(&s->deadline, &now, &left);
 		ms = left.tv_sec * 1000 + left.tv_usec / 1000;
 		arm(s, s->bfd, EV_WRITE, ms > 0 ? ms : 1);
+		return;
+	}
+	if (!again && (errno == EMFILE || errno == ENFILE) &&
+	    !past_deadline(s)) {
+		// Out of fds: this client waits (as those in the backlog do)
+		// until some are free, or its connect timeout.
+		pvx_frontend_backoff(s->fe, "connect");
+		arm(s, -1, 0, PVX_ACCEPT_PAUSE_MS);
 		return;
 	}
 	if (again && !past_deadline(s)) {

@@ -11,7 +11,8 @@ Addresses are HOST:PORT, [V6]:PORT or an absolute Unix socket path.
                                100 ms for S seconds; exit 0 when every line
                                came back
   flood ADDR --mb N            server that sends N MiB to every client
-  slow ADDR --seconds S        client that reads nothing for S seconds
+  slow ADDR --seconds S [--count N]  N connections that read nothing for S
+                               seconds
   blackhole ADDR               listener whose backlog is full: connects hang
   ctrl PATH --file F [--piece N]  fake pv-ctrl: answers each request with F
                                as an HTTP/1.0 response written in N-byte
@@ -175,10 +176,15 @@ def cmd_flood(args):
 
 
 def cmd_slow(args):
-    s = connect(args.addr)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    held = []
+    for _ in range(args.count):
+        s = socket.socket(parse_addr(args.addr)[0], socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect(parse_addr(args.addr)[1])
+        held.append(s)
     time.sleep(args.seconds)
-    s.close()
+    for s in held:
+        s.close()
 
 
 def cmd_blackhole(args):
@@ -252,6 +258,7 @@ def main():
     a = sub.add_parser("slow")
     a.add_argument("addr")
     a.add_argument("--seconds", type=float, default=5)
+    a.add_argument("--count", type=int, default=1)
     a = sub.add_parser("blackhole")
     a.add_argument("addr")
     a = sub.add_parser("ctrl")

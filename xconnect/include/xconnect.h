@@ -271,12 +271,14 @@ struct pvx_frontend {
 	int netns_pid; // 0: ours
 	int fd;	       // -1 while not listening
 	struct event ev_accept;
-	struct event ev_timer;	  // bind retry, accept pause
-	unsigned listening : 1;	  // fd open, ev_accept set up
-	unsigned paused : 1;	  // ev_accept removed (EMFILE, maxconn)
-	unsigned bind_failed : 1; // last bind failed (logged once)
-	unsigned closed : 1;	  // no links left; waits for its references
-	unsigned warned_down : 1; // "no usable backend" said
+	struct event ev_timer;	     // bind retry, accept pause
+	unsigned listening : 1;	     // fd open, ev_accept set up
+	unsigned paused : 1;	     // ev_accept removed (EMFILE, maxconn)
+	unsigned bind_failed : 1;    // last bind failed (logged once)
+	unsigned closed : 1;	     // no links left; waits for its references
+	unsigned accept_failing : 1; // accept ran out of fds (said once)
+	unsigned warned_down : 1;    // "no usable backend" said
+	struct timeval backoff_last; // last pvx_frontend_backoff
 	enum pvx_balance balance;
 	int maxconn; // 0: unlimited
 	unsigned rr; // roundrobin position
@@ -337,6 +339,12 @@ void pvx_frontend_unref(struct pvx_frontend *fe);
 // Closes the listener when the pool is empty (the port is free at once);
 // the struct lives on while sessions reference it.
 void pvx_frontend_check_empty(struct pvx_frontend *fe);
+
+// A call (named by what; errno says why) failed for lack of fds or
+// memory: stops accepting for PVX_ACCEPT_PAUSE_MS, so that waiting
+// clients stay in the backlog rather than the loop spinning on the error.
+// Logged once until a session gets through again.
+void pvx_frontend_backoff(struct pvx_frontend *fe, const char *what);
 
 // Resumes accepting (after maxconn relief); no-op when not paused by it.
 void pvx_frontend_resume(struct pvx_frontend *fe);

@@ -1,0 +1,34 @@
+#!/bin/bash
+# Slow readers: backends that send far more than the clients read. The
+# proxy stops reading the backend while the client is behind, so its RSS
+# stays flat; when the clients go, their sessions and fds go with them.
+set -eu
+. "$(dirname "$0")/../lib.sh"
+. "$TOP/tests/helpers/xconnect.sh"
+need_cmd python3 nc
+
+flood=$(free_port)
+port=$(free_port)
+bg flood $PVXTOOL flood "127.0.0.1:$flood" --mb 512
+wait_for 5 port_open "$flood"
+graph "$(ingress flood "127.0.0.1:$port" "127.0.0.1:$flood")"
+start_pvx
+wait_for 5 port_open "$port"
+sleep 0.3
+rss_before=$(rss_kb "$PVX_PID")
+fds_before=$(fd_count "$PVX_PID")
+
+$PVXTOOL slow "127.0.0.1:$port" --seconds 4 --count 8 >"$T/slow.log" 2>&1 &
+slow=$!
+sleep 3
+rss_during=$(rss_kb "$PVX_PID")
+fds_during=$(fd_count "$PVX_PID")
+grow=$((rss_during - rss_before))
+echo "RSS before ${rss_before} KiB, with 8 stalled readers of 512 MiB each ${rss_during} KiB (+${grow} KiB)"
+[ "$fds_during" -eq $((fds_before + 16)) ] || fail "expected 16 more fds during, got $((fds_during - fds_before))"
+# At most one 64 KiB buffer per direction and session, plus slack.
+[ "$grow" -lt 4096 ] || fail "RSS grew by $grow KiB behind slow readers"
+wait "$slow" || fail "slow clients: $(cat "$T/slow.log")"
+wait_for 5 fds_are "$PVX_PID" "$fds_before"
+pvx_alive
+echo "PASS"
