@@ -76,6 +76,13 @@ const char *pv_parser_fld(struct pv_parser_ctx *c, const char *fmt, ...)
 // control characters replaced so that each error stays one line.
 const char *pv_parser_ex(struct pv_parser_ctx *c, int tok);
 
+// A key's text as written, without quotes, shortened, control characters
+// replaced: for field paths ("env.LANG").
+const char *pv_parser_key(struct pv_parser_ctx *c, int tok);
+
+// The reason pv_json_parse gave, worded for "KEY: invalid JSON (REASON)".
+const char *pv_parser_json_reason(const char *reason);
+
 // Reports one problem of the current file: "KEY: FIELD: REASON" (no FIELD
 // part when field is NULL).
 void pv_parser_err(struct pv_parser_ctx *c, const char *field, const char *fmt,

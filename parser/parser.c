@@ -133,7 +133,8 @@ static int load_one(int dirfd, const char *key, const char *name, int optional,
 	if (read_file(dirfd, key, key, &text, &len, errs))
 		return 0;
 	if (pv_json_parse(&f->doc, text, len, &reason))
-		pv_errors_add(errs, "%s: invalid JSON (%s)", key, reason);
+		pv_errors_add(errs, "%s: invalid JSON (%s)", key,
+			      pv_parser_json_reason(reason));
 	else
 		f->ok = 1;
 	free(text);

@@ -34,7 +34,7 @@ static void parse_pool(struct pv_parser_ctx *c, int key, int obj)
 	static const char *const keys[] = { "type",    "bridge", "subnet",
 					    "gateway", "nat",	 NULL };
 	const char *base =
-		pv_parser_fld(c, "network.pools.%s", pv_parser_ex(c, key));
+		pv_parser_fld(c, "network.pools.%s", pv_parser_key(c, key));
 	char *name, *type = NULL, *bridge = NULL, *subnet = NULL, *gw = NULL;
 	struct pv_ipam_pool *pool, *other;
 	const char *reason, *colon;
@@ -390,45 +390,40 @@ static void parse_check(struct pv_parser_ctx *c, struct pv_ingress *in,
 			      REQUIRED, &type))
 		return;
 	ck->enabled = 1;
-	if (!strcmp(type, "http")) {
-		ck->http = 1;
-	} else if (strcmp(type, "tcp")) {
+	ck->http = !strcmp(type, "http");
+	if (!ck->http && strcmp(type, "tcp"))
 		pv_parser_err(
 			c, pv_parser_fld(c, "%s.type", f),
 			"%s is not a check type (tcp, http)",
 			pv_parser_ex(c, pv_json_get(c->doc, tok, "type")));
-		goto out;
-	}
 	if (!ck->http) {
 		if ((t = pv_json_get(c->doc, tok, "path")) >= 0 ||
 		    (t = pv_json_get(c->doc, tok, "expect")) >= 0)
 			pv_parser_err(c,
 				      pv_parser_fld(c, "%s.%s", f,
-						    pv_parser_ex(c, t - 1)),
+						    pv_parser_key(c, t - 1)),
 				      "only for \"type\": \"http\" checks");
-	} else {
-		if (pv_parser_get_str(c, tok, "path",
+	} else if (!pv_parser_get_str(c, tok, "path",
 				      pv_parser_fld(c, "%s.path", f),
-				      OPTIONAL | NONEMPTY, &path))
-			goto out;
+				      OPTIONAL | NONEMPTY, &path)) {
 		// The path goes on an HTTP request line: no spaces or
 		// control characters, and it must start with '/'.
 		for (p = path; p && *p; p++)
 			if ((unsigned char)*p <= ' ' || *p == 0x7f)
 				break;
-		if (path && (path[0] != '/' || *p || strlen(path) > 1024)) {
+		if (path && (path[0] != '/' || *p || strlen(path) > 1024))
 			pv_parser_err(
 				c, pv_parser_fld(c, "%s.path", f),
 				"%s is not a request path ('/' then up to 1024 "
 				"printable characters, no spaces)",
 				pv_parser_ex(c,
 					     pv_json_get(c->doc, tok, "path")));
-			goto out;
-		}
 		ck->path = path ? path : strdup("/health");
 		path = NULL;
 		if (!ck->path)
 			pv_parser_oom(c, f);
+	}
+	if (ck->http) {
 		ck->expect = 200;
 		pv_parser_get_int(c, tok, "expect",
 				  pv_parser_fld(c, "%s.expect", f), 100, 599,
@@ -444,7 +439,6 @@ static void parse_check(struct pv_parser_ctx *c, struct pv_ingress *in,
 			  100, &ck->rise);
 	pv_parser_get_int(c, tok, "fall", pv_parser_fld(c, "%s.fall", f), 1,
 			  100, &ck->fall);
-out:
 	free(type);
 	free(path);
 }

@@ -204,7 +204,7 @@ static void parse_env(struct pv_parser_ctx *c, struct pv_platform *p, int obj)
 	for (k = pv_json_first(c->doc, tok), i = 0;
 	     k >= 0 && i < pv_json_size(c->doc, tok);
 	     k = pv_json_next(c->doc, k + 1), i++) {
-		const char *f = pv_parser_fld(c, "env.%s", pv_parser_ex(c, k));
+		const char *f = pv_parser_fld(c, "env.%s", pv_parser_key(c, k));
 		key = pv_parser_decode(c, k, f);
 		if (!key) {
 			bad = 1;
@@ -904,7 +904,8 @@ struct pv_state *pv_parser_parse_text(const char *origin, const char *text,
 	size_t name_len;
 
 	if (pv_json_parse(&doc, text, len, &reason)) {
-		pv_errors_add(errs, "%s: invalid JSON (%s)", origin, reason);
+		pv_errors_add(errs, "%s: invalid JSON (%s)", origin,
+			      pv_parser_json_reason(reason));
 		return NULL;
 	}
 	if (!pv_json_is_object(&doc, 0)) {

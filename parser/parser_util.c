@@ -72,6 +72,28 @@ const char *pv_parser_ex(struct pv_parser_ctx *c, int tok)
 	return pv_parser_arena_keep(c, b);
 }
 
+const char *pv_parser_key(struct pv_parser_ctx *c, int tok)
+{
+	const jsmntok_t *t = &c->doc->tok[tok];
+	int len = t->end - t->start;
+	char *b, *p;
+
+	if (asprintf(&b, "%.*s%s", len > 40 ? 37 : len, c->doc->js + t->start,
+		     len > 40 ? "..." : "") < 0)
+		b = NULL;
+	for (p = b; p && *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return pv_parser_arena_keep(c, b);
+}
+
+const char *pv_parser_json_reason(const char *reason)
+{
+	// jsmn says only "invalid"; "invalid JSON (invalid JSON)" would
+	// read badly.
+	return strcmp(reason, "invalid JSON") ? reason : "syntax error";
+}
+
 // Reports one problem of the current file: "KEY: FIELD: REASON" (no FIELD
 // part when field is NULL).
 void pv_parser_err(struct pv_parser_ctx *c, const char *field, const char *fmt,
@@ -223,7 +245,7 @@ void pv_parser_only_keys(struct pv_parser_ctx *c, int obj, const char *base,
 		if (!*a)
 			pv_parser_err(c,
 				      pv_parser_fld(c, "%s.%s", base,
-						    pv_parser_ex(c, k)),
+						    pv_parser_key(c, k)),
 				      "unknown field");
 	}
 }

@@ -521,8 +521,7 @@ static const struct bad_case bad_cases[] = {
 	  "device.json: ingress[1].name: 'nginx-http' names two rules" },
 	{ ING("{'name':'x','type':'tcp','external':':81','provider':'nginx',"
 	      "'service':'nginx-http','ballance':'first'}"),
-	  NULL, NULL, NULL,
-	  "device.json: ingress[1].'ballance': unknown field" },
+	  NULL, NULL, NULL, "device.json: ingress[1].ballance: unknown field" },
 	{ ING("{'name':'x','type':'tcp','external':':81','provider':'nginx',"
 	      "'service':'nginx-http','check':{'type':'udp'}}"),
 	  NULL, NULL, NULL,
@@ -689,7 +688,7 @@ static const struct bad_case bad_cases[] = {
 	  "nginx/run.json: restart_policy: 'sometimes' is not a restart "
 	  "policy (no, on-failure, always)" },
 	{ NULL, "{'name':'nginx','exec':'x','network':'host','env':{'A':1}}",
-	  NULL, NULL, "nginx/run.json: env.'A': expected a string, got 1" },
+	  NULL, NULL, "nginx/run.json: env.A: expected a string, got 1" },
 	{ NULL,
 	  "{'name':'nginx','exec':'x','network':'host','services':{"
 	  "'required':[{'name':'nginx-http','type':'tcp','target':"
@@ -803,9 +802,9 @@ static void test_syntax(void)
 		{ "{\"device.json\": {\"network\": {", "truncated JSON" },
 		{ "", "empty document" },
 		{ "{\"a\": 1} {}", "trailing data" },
-		{ "{\"a\": 1} x", "invalid JSON" },
+		{ "{\"a\": 1} x", "syntax error" },
 		{ "{\"a\": tru}", "invalid literal" },
-		{ "{\"a\" 1}", "invalid JSON" },
+		{ "{\"a\" 1}", "syntax error" },
 		{ "[1, 2", "truncated JSON" },
 	};
 	struct pv_errors errs;
