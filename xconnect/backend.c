@@ -71,11 +71,16 @@ static int provider_open(struct pvx_backend *b)
 	int err;
 
 	b->pid_fd = (int)syscall(SYS_pidfd_open, b->provider_pid, 0);
-	if (b->pid_fd == -1)
+	if (b->pid_fd == -1 && errno != ENOSYS)
 		return -1;
 	b->root_fd = pvx_root_open(b->provider_pid);
 	if (b->root_fd == -1)
 		goto fail;
+	if (b->pid_fd == -1) {
+		// Before Linux 5.3 (or under valgrind): the root alone, and
+		// the provider's exit known only from the graph.
+		return 0;
+	}
 	// The pid may have been reused between the two opens: the root is
 	// our provider's only if the process the pidfd names still runs.
 	pfd.fd = b->pid_fd;
@@ -93,7 +98,8 @@ fail:
 	err = errno;
 	if (b->root_fd != -1)
 		close(b->root_fd);
-	close(b->pid_fd);
+	if (b->pid_fd != -1)
+		close(b->pid_fd);
 	b->pid_fd = b->root_fd = -1;
 	errno = err;
 	return -1;
@@ -139,7 +145,7 @@ static int apply_link(struct pvx_backend *b, const struct pvx_link *link)
 	// Held from now on, so that the provider's exit is seen when it
 	// happens rather than at the next client.
 	if (b->kind == PVX_BACKEND_UNIX && !b->host && b->provider_pid > 0 &&
-	    b->pid_fd == -1 && !b->provider_gone && provider_open(b)) {
+	    b->root_fd == -1 && !b->provider_gone && provider_open(b)) {
 		if (errno == ESRCH)
 			b->provider_gone = 1;
 		else
@@ -277,14 +283,15 @@ const char *pvx_backend_down_reason(const struct pvx_backend *b)
 		return "link removed";
 	if (b->kind == PVX_BACKEND_NONE)
 		return "no address yet";
-	// A path inside a container that is not running is down; the same
-	// path on the host is another socket altogether.
-	if (b->kind == PVX_BACKEND_UNIX && !b->host) {
-		if (b->provider_pid <= 0)
-			return "provider not running";
-		if (b->provider_gone)
-			return "provider exited";
-	}
+	if (b->host)
+		return NULL;
+	// A container that is not running serves nothing: a path inside it
+	// is not the same path on the host, and its address may be leased
+	// again to another container.
+	if (b->provider_pid <= 0)
+		return "provider not running";
+	if (b->kind == PVX_BACKEND_UNIX && b->provider_gone)
+		return "provider exited";
 	return NULL;
 }
 

@@ -28,17 +28,27 @@ tag() { $PVXTOOL tag "127.0.0.1:$1" 2>/dev/null || true; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # --- 1. the address is not leased yet, then it is
-graph "$(ingress web "127.0.0.1:$web" "" nginx 0)"
+graph "$(ingress web "127.0.0.1:$web" "" nginx $$)"
 start_pvx
 wait_for 5 port_open "$web"
 assert_eq "$(tag "$web")" "" "answer before the backend has an address"
 grep -q "link web: no usable backend (nginx:(no address yet): no address yet)" "$T/pvx.log" ||
 	fail "backend without address not logged"
-graph "$(ingress web "127.0.0.1:$web" "127.0.0.1:$ea" nginx 0)"
+graph "$(ingress web "127.0.0.1:$web" "127.0.0.1:$ea" nginx $$)"
 reload
 assert_eq "$(tag "$web")" A "answer once the address appeared"
-grep -q "link web: backend 127.0.0.1:$ea (pid 0), was nginx:(no address yet)" "$T/pvx.log" ||
+grep -q "link web: backend 127.0.0.1:$ea (pid $$), was nginx:(no address yet)" "$T/pvx.log" ||
 	fail "address change not logged"
+
+# The provider stops (pid 0): its address is not dialled any more.
+graph "$(ingress web "127.0.0.1:$web" "127.0.0.1:$ea" nginx 0)"
+reload
+assert_eq "$(tag "$web")" "" "answer while the provider is not running"
+grep -q "link web: no usable backend (127.0.0.1:$ea: provider not running)" "$T/pvx.log" ||
+	fail "stopped provider not logged"
+graph "$(ingress web "127.0.0.1:$web" "127.0.0.1:$ea" nginx $$)"
+reload
+assert_eq "$(tag "$web")" A "answer once the provider runs again"
 
 # --- 2. an update under an open session: the session survives, new
 # clients go to the new address
@@ -52,8 +62,8 @@ wait "$hold" || fail "session cut by an update: $(cat "$T/hold.log")"
 
 # --- 3. two links of one ingress share its listener, round robin
 base="$(ingress web "127.0.0.1:$web" "127.0.0.1:$eb" nginx 42 '"timeouts":{"idle_ms":60000}')"
-graph "$base" "$(ingress lb "127.0.0.1:$lb" "127.0.0.1:$ea" app1 0)" \
-	"$(ingress lb "127.0.0.1:$lb" "127.0.0.1:$eb" app2 0)"
+graph "$base" "$(ingress lb "127.0.0.1:$lb" "127.0.0.1:$ea" app1 $$)" \
+	"$(ingress lb "127.0.0.1:$lb" "127.0.0.1:$eb" app2 $$)"
 reload
 wait_for 5 port_open "$lb"
 sleep 0.3
@@ -65,7 +75,7 @@ assert_eq "$(grep -c "listening on 127.0.0.1:$lb" "$T/pvx.log")" 1 "listeners fo
 # One of the two goes: the listener stays, the other serves.
 sleep 0.3
 fds_before=$(fd_count "$PVX_PID")
-graph "$base" "$(ingress lb "127.0.0.1:$lb" "127.0.0.1:$eb" app2 0)"
+graph "$base" "$(ingress lb "127.0.0.1:$lb" "127.0.0.1:$eb" app2 $$)"
 reload
 seq=""
 for i in 1 2 3; do seq="$seq$(tag "$lb")"; done
@@ -93,16 +103,16 @@ echo "removed link: session cut after $took ms"
 wait_for 5 fds_are "$PVX_PID" "$((fds_before - 1))"
 
 # --- 5. a rule renamed on the same port in one reload: it binds again
-graph "$(ingress web2 "127.0.0.1:$web" "127.0.0.1:$ea" nginx 0)"
+graph "$(ingress web2 "127.0.0.1:$web" "127.0.0.1:$ea" nginx $$)"
 reload
 wait_for 5 port_open "$web"
 assert_eq "$(tag "$web")" A "renamed rule on the same port"
 grep -q "link web2: listen on" "$T/pvx.log" && fail "renamed rule could not bind"
 
 # --- 6. a backend that never answers: closed at its connect timeout
-graph "$(ingress web2 "127.0.0.1:$web" "127.0.0.1:$ea" nginx 0)" \
-	"$(ingress slow "127.0.0.1:$slow" "127.0.0.1:$hole" hole 0 '"timeouts":{"connect_ms":1000}')" \
-	"$(ingress slowdefault "127.0.0.1:$slow_default" "127.0.0.1:$hole" hole 0)"
+graph "$(ingress web2 "127.0.0.1:$web" "127.0.0.1:$ea" nginx $$)" \
+	"$(ingress slow "127.0.0.1:$slow" "127.0.0.1:$hole" hole $$ '"timeouts":{"connect_ms":1000}')" \
+	"$(ingress slowdefault "127.0.0.1:$slow_default" "127.0.0.1:$hole" hole $$)"
 reload
 wait_for 5 port_open "$slow"
 start=$(now_ms)

@@ -41,9 +41,9 @@ wait_for 5 test -S "$T/nginx.sock"
 p_tcp=$(free_port)
 p_unix=$(free_port)
 p_mix=$(free_port)
-graph "$(ingress nginx-tcp "127.0.0.1:$p_tcp" "127.0.0.1:$nport" nginx)" \
+graph "$(ingress nginx-tcp "127.0.0.1:$p_tcp" "127.0.0.1:$nport" nginx $$)" \
 	"$(ingress nginx-unix "127.0.0.1:$p_unix" "$T/nginx.sock")" \
-	"$(ingress mix "127.0.0.1:$p_mix" "127.0.0.1:$nport" nginx)" \
+	"$(ingress mix "127.0.0.1:$p_mix" "127.0.0.1:$nport" nginx $$)" \
 	"$(ingress mix "127.0.0.1:$p_mix" "$T/nginx.sock")"
 start_pvx
 for p in $p_tcp $p_unix $p_mix; do wait_for 5 port_open "$p"; done

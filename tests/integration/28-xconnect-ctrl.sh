@@ -26,7 +26,7 @@ sys.stdout.write("[" + " " * (2 << 20) + link + "]")
 ' "$1" >"$T/served.json.tmp"
 	mv "$T/served.json.tmp" "$T/served.json"
 }
-serve_graph "$(ingress web "127.0.0.1:$port" "127.0.0.1:$ea" nginx 0)"
+serve_graph "$(ingress web "127.0.0.1:$port" "127.0.0.1:$ea" nginx $$)"
 start_ctrl() {
 	$PVXTOOL ctrl "$T/ctrl.sock" --file "$T/served.json" --piece 1000 >"$T/ctrl.log" 2>&1 &
 	ctrl_pid=$!
@@ -42,7 +42,7 @@ wait_for 10 port_open "$port"
 assert_eq "$(tag "$port")" A "answer with the first graph"
 
 # A change is applied at the next polls.
-serve_graph "$(ingress web "127.0.0.1:$port" "127.0.0.1:$eb" nginx 0)"
+serve_graph "$(ingress web "127.0.0.1:$port" "127.0.0.1:$eb" nginx $$)"
 wait_for 5 sh -c "[ \"\$($PVXTOOL tag 127.0.0.1:$port 2>/dev/null)\" = B ]"
 
 # pv-ctrl goes away: the link keeps serving, the failure is said once.
