@@ -19,9 +19,11 @@ bg echo $PVXTOOL echo "127.0.0.1:$echo_port"
 bg echo6 $PVXTOOL echo "[::1]:$echo6_port"
 wait_for 5 port_open "$echo_port"
 wait_for 5 port_open "$echo6_port" ::1
+idle_port=$(free_port)
 graph "$(ingress tcp4 "127.0.0.1:$port" "127.0.0.1:$echo_port")" \
 	"$(ingress tcp6 "[::1]:$port6" "[::1]:$echo6_port")" \
-	"$(ingress refused "127.0.0.1:$dead_port" "127.0.0.1:$refused_port")"
+	"$(ingress refused "127.0.0.1:$dead_port" "127.0.0.1:$refused_port")" \
+	"$(ingress idle "127.0.0.1:$idle_port" "127.0.0.1:$echo_port" _host_ 0 '"timeouts":{"idle_ms":500}')"
 start_pvx
 wait_for 5 port_open "$port"
 wait_for 5 port_open "$port6" ::1
@@ -57,6 +59,18 @@ assert_eq "$out" "" "answer from a refused backend"
 [ "$took" -lt 2000 ] || fail "client of a refused backend closed after $took ms"
 grep -q "link refused: connect to 127.0.0.1:$refused_port failed: Connection refused" "$T/pvx.log" ||
 	fail "refused connect not logged"
+
+# A session with nothing to say is closed after idle_ms; one that talks
+# is not.
+start=$(date +%s%N)
+$PVXTOOL tag "127.0.0.1:$idle_port" >/dev/null 2>&1 || true # waits for EOF
+took=$((($(date +%s%N) - start) / 1000000))
+[ "$took" -ge 450 ] && [ "$took" -lt 2000 ] || fail "idle session closed after $took ms (idle_ms 500)"
+$PVXTOOL hold "127.0.0.1:$idle_port" --seconds 1.5 >"$T/hold.out" 2>&1 ||
+	fail "a talking session was cut by the idle timeout: $(cat "$T/hold.out")"
+
+# Per-connection lines only with --verbose.
+grep -q "connected to" "$T/pvx.log" && fail "per-connection lines without --verbose"
 
 # Every session is gone: the fd count is back where it was.
 wait_for 5 fds_are "$PVX_PID" "$fds_before"
