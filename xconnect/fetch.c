@@ -238,44 +238,44 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 	finish(arg, "timed out");
 }
 
-struct pvx_fetch *pvx_fetch_start(struct event_base *base, const char *sock,
-				  const char *path, int timeout_ms,
-				  pvx_fetch_cb cb, void *arg)
+// Sends req (taken over: freed with the fetch) to the server on the Unix
+// socket sock and reads the answer until EOF, within timeout_ms.
+static struct pvx_fetch *fetch_new(struct event_base *base, const char *sock,
+				   char *req, size_t req_len, int timeout_ms,
+				   pvx_fetch_cb cb, void *arg)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 	struct pvx_fetch *f;
-	int n;
+	int err;
 
 	if (strlen(sock) >= sizeof(sun.sun_path)) {
-		pv_log(ERROR, "pv-ctrl socket path %s is too long", sock);
+		free(req);
+		errno = ENAMETOOLONG;
 		return NULL;
 	}
 	memcpy(sun.sun_path, sock, strlen(sock) + 1);
 	f = calloc(1, sizeof(*f));
 	if (!f) {
-		pv_log(ERROR, "fetch %s: %s", path, strerror(errno));
+		free(req);
 		return NULL;
 	}
 	f->cb = cb;
 	f->arg = arg;
 	f->fd = -1;
+	f->req = req;
+	f->req_len = req_len;
 	evtimer_assign(&f->ev_timeout, base, on_timeout, f);
-	n = asprintf(&f->req, "GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n",
-		     path);
-	if (n < 0) {
-		f->req = NULL;
-		goto fail;
-	}
-	f->req_len = n;
 	f->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (f->fd == -1)
 		goto fail;
 	// A Unix connect completes at once or fails at once (EAGAIN when the
 	// server's backlog is full: the next poll tries again).
 	if (connect(f->fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		err = errno;
 		close(f->fd);
 		f->fd = -1;
+		errno = err;
 		goto fail;
 	}
 	event_assign(&f->ev_io, base, f->fd, EV_WRITE | EV_PERSIST, on_io, f);
@@ -284,8 +284,46 @@ struct pvx_fetch *pvx_fetch_start(struct event_base *base, const char *sock,
 	return f;
 fail:
 	// The caller logs: at most once per failure streak, not every poll.
-	n = errno;
+	err = errno;
 	fetch_free(f);
-	errno = n;
+	errno = err;
 	return NULL;
+}
+
+struct pvx_fetch *pvx_fetch_start(struct event_base *base, const char *sock,
+				  const char *path, int timeout_ms,
+				  pvx_fetch_cb cb, void *arg)
+{
+	char *req;
+	int n;
+
+	n = asprintf(&req, "GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n", path);
+	if (n < 0)
+		return NULL;
+	return fetch_new(base, sock, req, n, timeout_ms, cb, arg);
+}
+
+struct pvx_fetch *pvx_fetch_put(struct event_base *base, const char *sock,
+				const char *path, const char *content_type,
+				const char *body, size_t len, int timeout_ms,
+				pvx_fetch_cb cb, void *arg)
+{
+	char head[512];
+	char *req;
+	int n;
+
+	n = snprintf(head, sizeof(head),
+		     "PUT %s HTTP/1.0\r\nHost: localhost\r\n"
+		     "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n",
+		     path, content_type, len);
+	if (n < 0 || (size_t)n >= sizeof(head)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	req = malloc(n + len);
+	if (!req)
+		return NULL;
+	memcpy(req, head, n);
+	memcpy(req + n, body, len);
+	return fetch_new(base, sock, req, n + len, timeout_ms, cb, arg);
 }

@@ -161,8 +161,8 @@ static void stop_listening(struct pvx_frontend *fe)
 }
 
 struct pvx_frontend *pvx_frontend_get(struct pvx *x, const char *key,
-				      const char *label, const char *target,
-				      int netns_pid)
+				      const char *label, const char *consumer,
+				      const char *target, int netns_pid)
 {
 	struct pvx_frontend *fe;
 
@@ -185,12 +185,15 @@ struct pvx_frontend *pvx_frontend_get(struct pvx *x, const char *key,
 	fe->key = strdup(key);
 	fe->label = strdup(label);
 	fe->target = strdup(target);
+	fe->consumer = consumer ? strdup(consumer) : NULL;
 	if (!fe->key || !fe->label || !fe->target ||
+	    (consumer && !fe->consumer) ||
 	    pv_addr_parse(target, &fe->addr, &fe->addr_len)) {
 		pv_log(ERROR, "link %s: cannot set up a listener on %s", label,
 		       target);
 		free(fe->key);
 		free(fe->label);
+		free(fe->consumer);
 		free(fe->target);
 		free(fe);
 		return NULL;
@@ -214,6 +217,7 @@ void pvx_frontend_unref(struct pvx_frontend *fe)
 	dl_list_del(&fe->list);
 	free(fe->key);
 	free(fe->label);
+	free(fe->consumer);
 	free(fe->target);
 	free(fe);
 }

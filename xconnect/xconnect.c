@@ -32,8 +32,10 @@ struct app {
 	const char *ctrl;
 	const char *graph_file;
 	int interval_ms;
-	struct pvx_fetch *fetch; // in progress, or NULL
-	int fetch_failing;	 // the last fetch failed (said once)
+	struct pvx_fetch *fetch;  // in progress, or NULL
+	int fetch_failing;	  // the last fetch failed (said once)
+	struct pvx_fetch *report; // status or metrics PUT in progress
+	int report_failing;	  // the last report failed (said once)
 	struct event *ev_poll;
 	struct event *ev_term, *ev_int, *ev_hup;
 };
@@ -142,6 +144,74 @@ out:
 	close(fd);
 }
 
+// A report did not go through: said once until one does.
+static void report_failed(struct app *a, const char *what, const char *why)
+{
+	if (!a->report_failing)
+		pv_log(WARN, "%s to %s: %s", what, a->ctrl, why);
+	a->report_failing = 1;
+}
+
+static void on_metrics_put(const char *body, size_t len, const char *reason,
+			   void *arg)
+{
+	struct app *a = arg;
+
+	(void)len;
+	a->report = NULL;
+	if (!body) {
+		report_failed(a, "PUT /metrics", reason);
+		return;
+	}
+	a->report_failing = 0;
+}
+
+static void on_status_put(const char *body, size_t len, const char *reason,
+			  void *arg)
+{
+	struct app *a = arg;
+	char *text;
+
+	a->report = NULL;
+	if (!body) {
+		report_failed(a, "PUT /xconnect-status", reason);
+		return;
+	}
+	text = pvx_status_metrics(&a->x, &len);
+	if (!text) {
+		report_failed(a, "metrics", "out of memory");
+		return;
+	}
+	a->report = pvx_fetch_put(a->x.base, a->ctrl, "/metrics",
+				  "text/plain; version=0.0.4", text, len,
+				  FETCH_TIMEOUT_MS, on_metrics_put, a);
+	if (!a->report)
+		report_failed(a, "PUT /metrics", strerror(errno));
+	free(text);
+}
+
+// Tells pvd our figures: PUT /xconnect-status, then PUT /metrics; pvd
+// serves the last ones it got.
+static void report(struct app *a)
+{
+	size_t len;
+	char *json;
+
+	if (a->report)
+		return;
+	json = pvx_status_json(&a->x, &len);
+	if (!json) {
+		report_failed(a, "status", "out of memory");
+		return;
+	}
+	a->report = pvx_fetch_put(a->x.base, a->ctrl, "/xconnect-status",
+				  "application/json", json, len,
+				  FETCH_TIMEOUT_MS, on_status_put, a);
+	if (!a->report)
+		report_failed(a, "PUT /xconnect-status", strerror(errno));
+	free(json);
+}
+
 static void on_fetched(const char *body, size_t len, const char *reason,
 		       void *arg)
 {
@@ -159,6 +229,7 @@ static void on_fetched(const char *body, size_t len, const char *reason,
 		pv_log(INFO, "graph from %s: fetched again", a->ctrl);
 	a->fetch_failing = 0;
 	pvx_reconcile_text(&a->x.rec, body, len);
+	report(a);
 }
 
 // Starts a fetch unless one is still running.
@@ -349,6 +420,7 @@ int pvx_main(int argc, char **argv)
 	rc = 0;
 out:
 	pvx_fetch_cancel(a.fetch);
+	pvx_fetch_cancel(a.report);
 	if (a.ev_poll)
 		event_free(a.ev_poll);
 	if (a.ev_term)

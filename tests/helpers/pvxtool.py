@@ -16,7 +16,8 @@ Addresses are HOST:PORT, [V6]:PORT or an absolute Unix socket path.
   blackhole ADDR               listener whose backlog is full: connects hang
   ctrl PATH --file F [--piece N]  fake pv-ctrl: answers each request with F
                                as an HTTP/1.0 response written in N-byte
-                               pieces (re-read at each request)
+                               pieces (re-read at each request); PUT bodies
+                               are kept in --store DIR, one file a path
   tag ADDR                     connects and prints the first line received
 """
 
@@ -216,6 +217,29 @@ def cmd_ctrl(args):
                 if not d:
                     return
                 req += d
+            head, _, rest = req.partition(b"\r\n\r\n")
+            method, path = head.split(b" ")[:2]
+            if method == b"PUT":
+                # A report: kept in --store DIR under the path's name.
+                n = 0
+                for line in head.split(b"\r\n")[1:]:
+                    k, _, v = line.partition(b":")
+                    if k.strip().lower() == b"content-length":
+                        n = int(v)
+                while len(rest) < n:
+                    d = c.recv(65536)
+                    if not d:
+                        return
+                    rest += d
+                if args.store:
+                    name = path.decode().strip("/").replace("/", "_")
+                    with open(os.path.join(args.store, name + ".tmp"), "wb") as fh:
+                        fh.write(rest[:n])
+                    os.rename(os.path.join(args.store, name + ".tmp"),
+                              os.path.join(args.store, name))
+                c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 15\r\n\r\n"
+                          b"{\"stored\":true}")
+                return
             with open(args.file, "rb") as fh:
                 body = fh.read()
             resp = (b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n"
@@ -265,6 +289,7 @@ def main():
     a.add_argument("addr")
     a.add_argument("--file", required=True)
     a.add_argument("--piece", type=int, default=1000)
+    a.add_argument("--store")
     a = sub.add_parser("tag")
     a.add_argument("addr")
     args = p.parse_args()

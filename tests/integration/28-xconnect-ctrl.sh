@@ -28,11 +28,13 @@ sys.stdout.write("[" + " " * (2 << 20) + link + "]")
 }
 serve_graph "$(ingress web "127.0.0.1:$port" "127.0.0.1:$ea" nginx $$)"
 start_ctrl() {
-	$PVXTOOL ctrl "$T/ctrl.sock" --file "$T/served.json" --piece 1000 >"$T/ctrl.log" 2>&1 &
+	$PVXTOOL ctrl "$T/ctrl.sock" --file "$T/served.json" --piece 1000 \
+		--store "$T/reports" >"$T/ctrl.log" 2>&1 &
 	ctrl_pid=$!
 	on_cleanup "kill $ctrl_pid"
 	wait_for 5 test -S "$T/ctrl.sock"
 }
+mkdir -p "$T/reports"
 start_ctrl
 
 "$PVX" --ctrl "$T/ctrl.sock" --interval 200 >"$T/pvx.log" 2>&1 &
@@ -44,6 +46,37 @@ assert_eq "$(tag "$port")" A "answer with the first graph"
 # A change is applied at the next polls.
 serve_graph "$(ingress web "127.0.0.1:$port" "127.0.0.1:$eb" nginx $$)"
 wait_for 5 sh -c "[ \"\$($PVXTOOL tag 127.0.0.1:$port 2>/dev/null)\" = B ]"
+
+# Figures are reported to pv-ctrl after each poll: JSON and Prometheus.
+$PVXTOOL stream "127.0.0.1:$port" --mb 1 --skip-tag >/dev/null
+sleep 0.6
+wait_for 5 test -s "$T/reports/xconnect-status"
+wait_for 5 test -s "$T/reports/metrics"
+status=$T/reports/xconnect-status
+if command -v jq >/dev/null 2>&1; then
+	assert_eq "$(jq -r '.frontends[0].name' "$status")" web "status: frontend name"
+	assert_eq "$(jq -r '.frontends[0].backends[0].health' "$status")" up "status: backend health"
+	[ "$(jq -r '.frontends[0].sessions_total' "$status")" -ge 3 ] ||
+		fail "status: sessions_total $(jq -r '.frontends[0].sessions_total' "$status")"
+	[ "$(jq -r '.frontends[0].bytes_in' "$status")" -ge 1048576 ] ||
+		fail "status: bytes_in $(jq -r '.frontends[0].bytes_in' "$status")"
+fi
+if /usr/bin/python3 -c 'import prometheus_client.parser' 2>/dev/null; then
+	/usr/bin/python3 - "$T/reports/metrics" <<'PY' || fail "metrics do not parse: $(head -20 "$T/reports/metrics")"
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+samples = {}
+for fam in text_string_to_metric_families(open(sys.argv[1]).read()):
+    for s in fam.samples:
+        samples[(s.name, s.labels.get("frontend"))] = s.value
+assert samples[("pvx_frontend_up", "web")] == 1, samples
+assert samples[("pvx_backend_up", "web")] == 1, samples
+assert samples[("pvx_frontend_bytes_in_total", "web")] >= 1048576, samples
+print("metrics: %d samples parsed" % len(samples))
+PY
+else
+	echo "note: python3-prometheus-client not installed, metrics not parsed"
+fi
 
 # pv-ctrl goes away: the link keeps serving, the failure is said once.
 kill "$ctrl_pid"

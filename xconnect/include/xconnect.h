@@ -203,6 +203,13 @@ struct pvx_fetch *pvx_fetch_start(struct event_base *base, const char *sock,
 				  const char *path, int timeout_ms,
 				  pvx_fetch_cb cb, void *arg);
 
+// PUTs body (len bytes of content_type) to path on the same kind of
+// server; cb gets the answer's body (NULL and a reason unless status 200).
+struct pvx_fetch *pvx_fetch_put(struct event_base *base, const char *sock,
+				const char *path, const char *content_type,
+				const char *body, size_t len, int timeout_ms,
+				pvx_fetch_cb cb, void *arg);
+
 // Abandons a fetch in progress (cb is not called). NULL-safe.
 void pvx_fetch_cancel(struct pvx_fetch *f);
 
@@ -264,8 +271,9 @@ struct pvx_frontend {
 	int refs;
 	struct pvx *x;
 	char *key;
-	char *label;  // for logs
-	char *target; // as written in the graph
+	char *label;	// for logs
+	char *consumer; // the consumer's name, NULL for an ingress rule
+	char *target;	// as written in the graph
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
 	int netns_pid; // 0: ours
@@ -327,8 +335,8 @@ struct pvx_backend {
 // The frontend with this key, a new one (listening at once, or retrying)
 // when there is none. Returns a new reference, or NULL.
 struct pvx_frontend *pvx_frontend_get(struct pvx *x, const char *key,
-				      const char *label, const char *target,
-				      int netns_pid);
+				      const char *label, const char *consumer,
+				      const char *target, int netns_pid);
 
 // Takes a reference.
 void pvx_frontend_ref(struct pvx_frontend *fe);
@@ -466,6 +474,16 @@ int pvx_session_start(struct pvx_frontend *fe, int cfd,
 
 // The one way a session ends: logs (when verbose) and frees everything.
 void pvx_session_close(struct pvx_session *s, const char *why);
+
+// ---- figures (status.c) ----
+
+// Every frontend and backend with its figures, as one JSON document
+// (GET /xconnect-status). Caller frees; NULL on allocation failure.
+char *pvx_status_json(struct pvx *x, size_t *len);
+
+// The same figures in Prometheus text format (GET /metrics). Caller
+// frees; NULL on allocation failure.
+char *pvx_status_metrics(struct pvx *x, size_t *len);
 
 // ---- the tcp plugin (plugins/tcp.c) ----
 

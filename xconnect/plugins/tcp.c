@@ -54,7 +54,8 @@ static struct pvx_backend *attach(struct pvx *x, const struct pvx_link *l)
 		pv_log(ERROR, "link %s: out of memory", l->label);
 		return NULL;
 	}
-	fe = pvx_frontend_get(x, key, l->label, l->target, link_netns(l));
+	fe = pvx_frontend_get(x, key, l->label, l->ingress ? NULL : l->consumer,
+			      l->target, link_netns(l));
 	free(key);
 	if (!fe)
 		return NULL;
