@@ -66,6 +66,7 @@ descendants() {
 kill_tree() {
 	local kids
 	kids=$(descendants "$1")
+	# shellcheck disable=SC2086 # one word per pid
 	kill -"$2" "$1" $kids 2>/dev/null || true
 }
 
@@ -76,6 +77,7 @@ stop_all() {
 		kill_tree "$p" TERM
 	done
 	for i in $(seq 60); do
+		# shellcheck disable=SC2086 # one word per pid
 		any_alive $_started_pids || break
 		sleep 0.05
 	done
@@ -277,16 +279,35 @@ backend_conns() {
 	ss -Htn state established "( sport = :$HTTP_PORT )" | wc -l
 }
 
-# mem_kib PID: proportional set size (Pss) of PID and all its descendants, in
-# KiB. Pss counts a page shared by k processes as 1/k in each, so it is the
-# plain RSS for one process and a fair sum for a master/worker or fork-per-
-# connection proxy (summed RSS would count socat's libraries once per child).
+# mem_kib PID: the anonymous memory (heap, stacks, buffers) of PID and all
+# its descendants, in KiB: Pss_Anon + Pss_Shmem from smaps_rollup, where a
+# page shared by k processes counts 1/k in each. That is the plain private
+# memory for one process and a fair sum for a master/worker or fork-per-
+# connection proxy (summed RSS would count socat's libraries once per
+# child). File pages (libraries) are left out: their Pss share moves
+# whenever another process maps the same library, which is noise here.
+# Kernels before 5.10 lack Pss_Anon: then the whole Pss is used.
 mem_kib() {
 	local pids
 	pids="$1 $(descendants "$1")"
-	# One cat for all: a fork-per-connection proxy has thousands.
-	# shellcheck disable=SC2046
-	cat $(printf '/proc/%s/smaps_rollup ' $pids) 2>/dev/null | awk '$1 == "Pss:" { s += $2 } END { print s + 0 }'
+	# One awk for all: a fork-per-connection proxy has thousands. A
+	# process that exited meanwhile is skipped (getline fails on its file).
+	# shellcheck disable=SC2046,SC2086 # one word per pid
+	awk 'BEGIN {
+		for (i = 1; i < ARGC; i++) {
+			while ((getline line < ARGV[i]) > 0) {
+				split(line, f)
+				if (f[1] == "Pss_Anon:" || f[1] == "Pss_Shmem:")
+					anon += f[2]
+				if (f[1] == "Pss_Anon:")
+					has_anon = 1
+				if (f[1] == "Pss:")
+					pss += f[2]
+			}
+			close(ARGV[i])
+		}
+		print has_anon ? anon : pss
+	}' $(printf '/proc/%s/smaps_rollup ' $pids)
 }
 
 # hold_conns PORT COUNT MEMPID VERIFY: opens COUNT idle connections to PORT,

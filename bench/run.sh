@@ -126,7 +126,7 @@ run_iperf() {
 # measure NAME METRIC: one run of one figure for one proxy.
 measure() {
 	local t=$1 m=$2
-	check_alive "$t" "$m" || return 0
+	check_alive "$t" "run $RUN, ${HEAD[$m]}" || return 0
 	case $m in
 	ka_tcp) run_wrk "$t" "$m" "${FRONT_TCP[$t]}" ;;
 	close_tcp) run_wrk "$t" "$m" "${FRONT_TCP[$t]}" -H 'Connection: close' ;;
@@ -141,7 +141,7 @@ measure() {
 	bulk_up) run_iperf "$t" "$m" "${FRONT_IPERF[$t]}" ;;
 	bulk_down) run_iperf "$t" "$m" "${FRONT_IPERF[$t]}" -R ;;
 	esac
-	check_alive "$t" "$m" || true
+	check_alive "$t" "run $RUN, ${HEAD[$m]}" || true
 }
 
 # measure_mem NAME: KiB per idle proxied connection with MEM_CONNS held.
@@ -172,6 +172,18 @@ median() {
 			if (!n) exit
 			if (n % 2) print v[(n + 1) / 2]
 			else print (v[n / 2] + v[n / 2 + 1]) / 2
+		}'
+}
+
+# spread NAME METRIC: (max - min) / median of the runs, in percent.
+spread() {
+	# shellcheck disable=SC2086
+	printf '%s\n' ${VALS["$1|$2"]:-} | sort -g | awk '
+		NF { v[++n] = $1 }
+		END {
+			if (n < 2) { print "n/a"; exit }
+			m = n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+			if (m == 0) print "n/a"; else printf "%.0f", 100 * (v[n] - v[1]) / m
 		}'
 }
 
@@ -214,7 +226,7 @@ ratio() {
 	fi
 }
 
-# table KIND: KIND is "value", or a reference proxy for ratios.
+# table KIND: KIND is "value", "spread", or a reference proxy for ratios.
 table() {
 	local t m line
 	line="| proxy |"
@@ -228,6 +240,8 @@ table() {
 		for m in $METRICS; do
 			if [ "$1" = value ]; then
 				line+=" $(fmt "$t" "$m") |"
+			elif [ "$1" = spread ]; then
+				line+=" $(spread "$t" "$m") |"
 			else
 				line+=" $(ratio "$t" "$m" "$1") |"
 			fi
@@ -265,10 +279,12 @@ report() {
 		"wrk -t1 -c$WRK_CONNS; memory with $MEM_CONNS idle connections" \
 		"(one run). Backend: nginx $(nginx -v 2>&1 | sed 's|.*/||')" \
 		"(one worker, 100-byte body); iperf3 $(iperf3 -v | awk 'NR == 1 { print $2 }')."
-	echo "Proxies: pv-xconnect $(git -C "$TOP" describe --always --dirty 2>/dev/null || echo '?')" \
-		"${BENCH_PVX_ARGS:-}; $(haproxy -v 2>/dev/null | awk 'NR == 1 { print "HAProxy " $3 }')" \
+	echo "Proxies: pv-xconnect $(git -C "$TOP" describe --always --dirty 2>/dev/null || echo '?')${BENCH_PVX_ARGS:+ $BENCH_PVX_ARGS};" \
+		"$(haproxy -v 2>/dev/null | awk 'NR == 1 { print "HAProxy " $3 }')" \
 		"(nbthread 1); nginx stream (1 worker); socat" \
 		"$(socat -V 2>/dev/null | awk '/socat version/ { print $3; exit }') (fork)."
+	# Other work on the machine skews every figure; say how busy it was.
+	echo "Load average (1 min) at the start: $LOAD_START, at the end: $LOAD_END."
 	echo
 	echo "## Figures"
 	echo
@@ -284,6 +300,15 @@ report() {
 	echo
 	echo "Higher is better for req/s and Gbit/s, lower for ms and KiB."
 	echo
+	if [ "$RUNS" -gt 1 ]; then
+		echo "## Spread of the runs: (max - min) / median, %"
+		echo
+		echo "Large values mean the machine was not quiet: compare ratios"
+		echo "only where the spread is well below the difference."
+		echo
+		table spread
+		echo
+	fi
 	echo "## Issue 7 targets (pv-xconnect, same run)"
 	echo
 	echo "| target | ratio | wanted | verdict |"
@@ -359,6 +384,9 @@ write_outputs() {
 
 # ---- the run ---------------------------------------------------------------
 
+LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
+awk -v l="$LOAD_START" 'BEGIN { exit !(l > 0.5) }' &&
+	blog "warning: load average $LOAD_START: other work will skew the figures"
 raise_fd_limit 200000
 start_backends
 for t in $TARGETS; do
@@ -386,12 +414,12 @@ fi
 
 # Proxies interleaved inside each run, so a slow drift of the machine
 # (thermal, another tenant) spreads over all of them instead of one.
-for r in $(seq "$RUNS"); do
+for RUN in $(seq "$RUNS"); do
 	for m in ka_tcp close_tcp ka_unix close_unix bulk_up bulk_down; do
 		for t in $TARGETS; do
 			measure "$t" "$m"
 		done
-		blog "run $r/$RUNS: $m done"
+		blog "run $RUN/$RUNS: ${HEAD[$m]} done"
 	done
 done
 
@@ -427,6 +455,7 @@ fi
 [ "$C10K" = 1 ] &&
 	blog "$C10K_CONNS connections through pv-xconnect: $C10K_DETAIL"
 
+LOAD_END=$(cut -d' ' -f1 /proc/loadavg)
 stop_all
 collect
 rc=0
