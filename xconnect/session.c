@@ -102,6 +102,24 @@ static int backoff_over(struct pvx_frontend *fe)
 	return since.tv_sec >= 1;
 }
 
+// Tells the backend who the client is, before any of the client's bytes:
+// the PROXY protocol header. A new connection always has room for it.
+static int send_proxy_header(struct pvx_session *s, int cfd, int bfd)
+{
+	struct sockaddr_storage local;
+	socklen_t len = sizeof(local);
+	char hdr[128];
+	int n;
+
+	if (getsockname(cfd, (struct sockaddr *)&local, &len) == -1)
+		return -1;
+	n = pvx_proxy_header(s->fe->proxy_protocol, (struct sockaddr *)&s->peer,
+			     (struct sockaddr *)&local, hdr, sizeof(hdr));
+	if (n < 0)
+		return -1;
+	return send(bfd, hdr, n, MSG_NOSIGNAL) == n ? 0 : -1;
+}
+
 // The connect succeeded: from now on the tunnel owns both sockets.
 static void established(struct pvx_session *s)
 {
@@ -120,6 +138,12 @@ static void established(struct pvx_session *s)
 		pv_log(DEBUG, "link %s: %s connected to %s", b->label,
 		       peer_str(s, peer, sizeof(peer)),
 		       pvx_backend_describe(b, to, sizeof(to)));
+	if (s->fe->proxy_protocol && send_proxy_header(s, cfd, bfd)) {
+		close(cfd);
+		close(bfd);
+		pvx_session_close(s, "cannot send the PROXY header");
+		return;
+	}
 	if (pvx_tunnel_start(&s->tun, s->fe->x, cfd, bfd, b->idle_ms,
 			     on_tunnel_done, s))
 		pvx_session_close(s, "cannot start the tunnel");

@@ -18,6 +18,8 @@ Addresses are HOST:PORT, [V6]:PORT or an absolute Unix socket path.
                                as an HTTP/1.0 response written in N-byte
                                pieces (re-read at each request); PUT bodies
                                are kept in --store DIR, one file a path
+  proxyecho ADDR               echo server that first answers the PROXY
+                               header it got, as one line
   tag ADDR                     connects and prints the first line received
 """
 
@@ -140,6 +142,38 @@ def cmd_stream(args):
     if err or t.is_alive() or a != b or got[0] != sent:
         print("MISMATCH", err, file=sys.stderr)
         sys.exit(1)
+
+
+def cmd_proxyecho(args):
+    def handle(c):
+        try:
+            f = c.makefile("rb")
+            first = f.read(12)
+            if first == b"\r\n\r\n\x00\r\nQUIT\n":
+                ver, fam, n = f.read(1)[0], f.read(1)[0], int.from_bytes(f.read(2), "big")
+                a = f.read(n)
+                if fam == 0x11:
+                    src, dst = socket.inet_ntop(socket.AF_INET, a[0:4]), socket.inet_ntop(socket.AF_INET, a[4:8])
+                    sp, dp = int.from_bytes(a[8:10], "big"), int.from_bytes(a[10:12], "big")
+                else:
+                    src, dst = socket.inet_ntop(socket.AF_INET6, a[0:16]), socket.inet_ntop(socket.AF_INET6, a[16:32])
+                    sp, dp = int.from_bytes(a[32:34], "big"), int.from_bytes(a[34:36], "big")
+                line = "v2 ver=%#x fam=%#x %s %s %d %d" % (ver, fam, src, dst, sp, dp)
+            else:
+                line = (first + f.readline()).decode().rstrip("\r\n")
+            c.sendall((line + "\n").encode())
+            while True:
+                d = f.read1(65536)
+                if not d:
+                    break
+                c.sendall(d)
+            c.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        finally:
+            c.close()
+
+    serve_forever(listen(args.addr), handle)
 
 
 def cmd_hold(args):
@@ -272,6 +306,8 @@ def main():
     a.add_argument("--mb", type=int, default=64)
     a.add_argument("--seed", type=int, default=1)
     a.add_argument("--skip-tag", action="store_true")
+    a = sub.add_parser("proxyecho")
+    a.add_argument("addr")
     a = sub.add_parser("hold")
     a.add_argument("addr")
     a.add_argument("--seconds", type=float, default=3)

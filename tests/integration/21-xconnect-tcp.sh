@@ -20,10 +20,16 @@ bg echo6 $PVXTOOL echo "[::1]:$echo6_port"
 wait_for 5 port_open "$echo_port"
 wait_for 5 port_open "$echo6_port" ::1
 idle_port=$(free_port)
+pp_port=$(free_port)
+pp1=$(free_port)
+pp2=$(free_port)
+bg proxyecho $PVXTOOL proxyecho "127.0.0.1:$pp_port"
 graph "$(ingress tcp4 "127.0.0.1:$port" "127.0.0.1:$echo_port")" \
 	"$(ingress tcp6 "[::1]:$port6" "[::1]:$echo6_port")" \
 	"$(ingress refused "127.0.0.1:$dead_port" "127.0.0.1:$refused_port")" \
-	"$(ingress idle "127.0.0.1:$idle_port" "127.0.0.1:$echo_port" _host_ 0 '"timeouts":{"idle_ms":500}')"
+	"$(ingress idle "127.0.0.1:$idle_port" "127.0.0.1:$echo_port" _host_ 0 '"timeouts":{"idle_ms":500}')" \
+	"$(ingress pp1 "127.0.0.1:$pp1" "127.0.0.1:$pp_port" _host_ 0 '"proxy_protocol":"v1"')" \
+	"$(ingress pp2 "127.0.0.1:$pp2" "127.0.0.1:$pp_port" _host_ 0 '"proxy_protocol":"v2"')"
 start_pvx
 wait_for 5 port_open "$port"
 wait_for 5 port_open "$port6" ::1
@@ -68,6 +74,14 @@ took=$((($(date +%s%N) - start) / 1000000))
 [ "$took" -ge 450 ] && [ "$took" -lt 2000 ] || fail "idle session closed after $took ms (idle_ms 500)"
 $PVXTOOL hold "127.0.0.1:$idle_port" --seconds 1.5 >"$T/hold.out" 2>&1 ||
 	fail "a talking session was cut by the idle timeout: $(cat "$T/hold.out")"
+
+# The PROXY protocol: the backend learns the client's address first.
+wait_for 5 port_open "$pp_port"
+got=$($PVXTOOL tag "127.0.0.1:$pp1")
+case "$got" in "PROXY TCP4 127.0.0.1 127.0.0.1 "[0-9]*" $pp1") ;; *) fail "PROXY v1 header: $got" ;; esac
+got=$($PVXTOOL tag "127.0.0.1:$pp2")
+case "$got" in "v2 ver=0x21 fam=0x11 127.0.0.1 127.0.0.1 "[0-9]*" $pp2") ;; *) fail "PROXY v2 header: $got" ;; esac
+$PVXTOOL stream "127.0.0.1:$pp2" --mb 4 --skip-tag >"$T/pp.out" 2>&1 || fail "stream after a PROXY header: $(cat "$T/pp.out")"
 
 # Per-connection lines only with --verbose.
 grep -q "connected to" "$T/pvx.log" && fail "per-connection lines without --verbose"

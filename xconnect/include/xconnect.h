@@ -288,8 +288,9 @@ struct pvx_frontend {
 	unsigned warned_down : 1;    // "no usable backend" said
 	struct timeval backoff_last; // last pvx_frontend_backoff
 	enum pvx_balance balance;
-	int maxconn; // 0: unlimited
-	unsigned rr; // roundrobin position
+	int maxconn;	    // 0: unlimited
+	int proxy_protocol; // 0: none, 1 or 2: PROXY header version
+	unsigned rr;	    // roundrobin position
 	struct pvx_stats stats;
 	struct dl_list backends; // pvx_backend, in the pool
 	struct dl_list list;	 // in pvx.frontends
@@ -474,6 +475,14 @@ int pvx_session_start(struct pvx_frontend *fe, int cfd,
 
 // The one way a session ends: logs (when verbose) and frees everything.
 void pvx_session_close(struct pvx_session *s, const char *why);
+
+// ---- the PROXY protocol (proxyproto.c) ----
+
+// Writes the PROXY protocol header (version 1 or 2) for a client at peer
+// that reached us at local into buf. Returns its length, or -1 when the
+// addresses are not IP ones.
+int pvx_proxy_header(int version, const struct sockaddr *peer,
+		     const struct sockaddr *local, char *buf, size_t n);
 
 // ---- figures (status.c) ----
 

@@ -40,6 +40,9 @@ static void apply_frontend(struct pvx_frontend *fe, const struct pvx_link *l)
 {
 	fe->balance = l->balance;
 	fe->maxconn = l->maxconn;
+	fe->proxy_protocol = 0;
+	if (l->proxy_protocol)
+		fe->proxy_protocol = strcmp(l->proxy_protocol, "v2") ? 1 : 2;
 	pvx_frontend_resume(fe);
 }
 
