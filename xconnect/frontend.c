@@ -60,6 +60,79 @@ void pvx_frontend_backoff(struct pvx_frontend *fe, const char *what)
 	timer_in(fe, PVX_ACCEPT_PAUSE_MS);
 }
 
+// 1 when the first bits of a and b agree.
+static int prefix_eq(const unsigned char *a, const unsigned char *b, int bits)
+{
+	int bytes = bits / 8, rest = bits % 8;
+	unsigned char mask;
+
+	if (memcmp(a, b, bytes))
+		return 0;
+	if (!rest)
+		return 1;
+	mask = (unsigned char)(0xff << (8 - rest));
+	return (a[bytes] & mask) == (b[bytes] & mask);
+}
+
+int pvx_cidr_match(const struct pvx_cidr *allow, int n,
+		   const struct sockaddr *addr)
+{
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0,    0,
+						  0, 0, 0, 0, 0xff, 0xff };
+	const unsigned char *v4 = NULL, *v6 = NULL;
+	const struct sockaddr_in6 *sin6;
+	int i;
+
+	if (addr->sa_family == AF_INET) {
+		v4 = (const void *)&((const struct sockaddr_in *)addr)
+			     ->sin_addr;
+	} else if (addr->sa_family == AF_INET6) {
+		sin6 = (const void *)addr;
+		v6 = sin6->sin6_addr.s6_addr;
+		// An IPv4 client on a dual-stack listener is still that
+		// IPv4 client for an IPv4 rule.
+		if (!memcmp(v6, mapped, sizeof(mapped)))
+			v4 = v6 + 12;
+	} else {
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		const struct sockaddr *net =
+			(const struct sockaddr *)&allow[i].net;
+
+		if (net->sa_family == AF_INET && v4 &&
+		    prefix_eq(v4,
+			      (const void *)&((const struct sockaddr_in *)net)
+				      ->sin_addr,
+			      allow[i].prefix))
+			return 1;
+		if (net->sa_family == AF_INET6 && v6 &&
+		    prefix_eq(v6,
+			      ((const struct sockaddr_in6 *)net)
+				      ->sin6_addr.s6_addr,
+			      allow[i].prefix))
+			return 1;
+	}
+	return 0;
+}
+
+int pvx_frontend_set_allow(struct pvx_frontend *fe,
+			   const struct pvx_cidr *allow, int n)
+{
+	struct pvx_cidr *copy = NULL;
+
+	if (n) {
+		copy = malloc(n * sizeof(*copy));
+		if (!copy)
+			return -1;
+		memcpy(copy, allow, n * sizeof(*copy));
+	}
+	free(fe->allow);
+	fe->allow = copy;
+	fe->nallow = n;
+	return 0;
+}
+
 static void on_accept(evutil_socket_t fd, short what, void *arg)
 {
 	struct pvx_frontend *fe = arg;
@@ -91,6 +164,22 @@ static void on_accept(evutil_socket_t fd, short what, void *arg)
 			// the same error.
 			pvx_frontend_backoff(fe, "accept");
 			break;
+		}
+		if (fe->nallow && !pvx_cidr_match(fe->allow, fe->nallow,
+						  (struct sockaddr *)&peer)) {
+			// Not on the rule's allow list: closed before a
+			// byte is read or a backend dialled.
+			fe->stats.denied++;
+			if (fe->x->verbose) {
+				char a[PV_ADDR_STRLEN];
+
+				pv_log(DEBUG, "link %s: %s not allowed",
+				       fe->label,
+				       pv_addr_format((struct sockaddr *)&peer,
+						      a, sizeof(a)));
+			}
+			close(cfd);
+			continue;
 		}
 		pvx_session_start(fe, cfd, (struct sockaddr *)&peer, plen);
 	}
@@ -219,6 +308,7 @@ void pvx_frontend_unref(struct pvx_frontend *fe)
 	free(fe->label);
 	free(fe->consumer);
 	free(fe->target);
+	free(fe->allow);
 	free(fe);
 }
 

@@ -63,6 +63,7 @@ void pvx_link_free(struct pvx_link *l)
 	free(l->ingress);
 	free(l->proxy_protocol);
 	free(l->check.path);
+	free(l->allow);
 	free(l);
 }
 
@@ -170,7 +171,10 @@ int pvx_link_equal(const struct pvx_link *a, const struct pvx_link *b)
 	       a->check.expect == b->check.expect &&
 	       a->check.interval_ms == b->check.interval_ms &&
 	       a->check.timeout_ms == b->check.timeout_ms &&
-	       a->check.rise == b->check.rise && a->check.fall == b->check.fall;
+	       a->check.rise == b->check.rise &&
+	       a->check.fall == b->check.fall && a->nallow == b->nallow &&
+	       (!a->nallow ||
+		!memcmp(a->allow, b->allow, a->nallow * sizeof(*a->allow)));
 }
 
 // Reads the string at key of obj into *out (NULL when absent or null).
@@ -282,6 +286,44 @@ out:
 	return rc;
 }
 
+// The "allow" array: client networks as CIDR strings.
+static int parse_allow(const struct pv_json *doc, int obj, struct pvx_link *l,
+		       struct where *w)
+{
+	int a = pv_json_get(doc, obj, "allow"), el, n;
+	char ex[64], field[32];
+	char *s;
+
+	if (a < 0)
+		return 0;
+	n = pv_json_size(doc, a);
+	if (!pv_json_is_array(doc, a) || n == 0) {
+		bad(w, "allow", "not a non-empty array of CIDRs");
+		return -1;
+	}
+	l->allow = calloc(n, sizeof(*l->allow));
+	if (!l->allow) {
+		bad(w, "allow", "out of memory");
+		return -1;
+	}
+	for (el = pv_json_first(doc, a); l->nallow < n;
+	     el = pv_json_next(doc, el)) {
+		snprintf(field, sizeof(field), "allow[%d]", l->nallow);
+		s = pv_json_strdup(doc, el);
+		if (!s || pv_cidr_parse(s, &l->allow[l->nallow].net,
+					&l->allow[l->nallow].prefix)) {
+			pv_json_excerpt(doc, el, ex, sizeof(ex));
+			bad(w, field, "%s is not a CIDR (A.B.C.D/N or IPv6/N)",
+			    ex);
+			free(s);
+			return -1;
+		}
+		free(s);
+		l->nallow++;
+	}
+	return 0;
+}
+
 // Checks that socket names something a backend can be: empty (not known
 // yet), an absolute path, or an IP address and port.
 static int check_socket(struct pvx_link *l, struct where *w)
@@ -344,7 +386,8 @@ static struct pvx_link *parse_link(const struct pv_json *doc, int obj,
 	    get_int(doc, obj, "provider_pid", -2147483647LL, 2147483647LL,
 		    &l->provider_pid, w) ||
 	    get_int(doc, obj, "maxconn", 0, 1000000000, &l->maxconn, w) ||
-	    parse_timeouts(doc, obj, l, w) || parse_check(doc, obj, l, w))
+	    parse_timeouts(doc, obj, l, w) || parse_check(doc, obj, l, w) ||
+	    parse_allow(doc, obj, l, w))
 		goto fail;
 	if (!l->socket) {
 		l->socket = strdup("");

@@ -124,6 +124,7 @@ char *pvx_status_json(struct pvx *x, size_t *len)
 		ser_u64(&js, "bytes_out", out);
 		ser_u64(&js, "connect_errors", fe->stats.connect_errors);
 		ser_u64(&js, "retries", fe->stats.retries);
+		ser_u64(&js, "denied", fe->stats.denied);
 		pv_json_ser_key(&js, "backends");
 		pv_json_ser_array_begin(&js);
 		dl_list_for_each (b, &fe->backends, struct pvx_backend, list) {
@@ -247,6 +248,13 @@ static uint64_t fe_connect_errors(const struct pvx_frontend *fe,
 	return fe->stats.connect_errors;
 }
 
+static uint64_t fe_denied(const struct pvx_frontend *fe,
+			  const struct pvx_backend *b)
+{
+	(void)b;
+	return fe->stats.denied;
+}
+
 static uint64_t fe_listening(const struct pvx_frontend *fe,
 			     const struct pvx_backend *b)
 {
@@ -322,6 +330,8 @@ static const struct family families[] = {
 	  "Bytes from backends to clients", 0, fe_bytes_out },
 	{ "pvx_frontend_connect_errors_total", "counter",
 	  "Failed connects to backends", 0, fe_connect_errors },
+	{ "pvx_frontend_denied_total", "counter",
+	  "Clients refused by the allow list", 0, fe_denied },
 	{ "pvx_backend_up", "gauge", "1 while the backend takes sessions", 1,
 	  be_up },
 	{ "pvx_backend_current_sessions", "gauge", "Sessions open now", 1,

@@ -23,13 +23,17 @@ idle_port=$(free_port)
 pp_port=$(free_port)
 pp1=$(free_port)
 pp2=$(free_port)
+allowed=$(free_port)
+denied=$(free_port)
 bg proxyecho $PVXTOOL proxyecho "127.0.0.1:$pp_port"
 graph "$(ingress tcp4 "127.0.0.1:$port" "127.0.0.1:$echo_port")" \
 	"$(ingress tcp6 "[::1]:$port6" "[::1]:$echo6_port")" \
 	"$(ingress refused "127.0.0.1:$dead_port" "127.0.0.1:$refused_port")" \
 	"$(ingress idle "127.0.0.1:$idle_port" "127.0.0.1:$echo_port" _host_ 0 '"timeouts":{"idle_ms":500}')" \
 	"$(ingress pp1 "127.0.0.1:$pp1" "127.0.0.1:$pp_port" _host_ 0 '"proxy_protocol":"v1"')" \
-	"$(ingress pp2 "127.0.0.1:$pp2" "127.0.0.1:$pp_port" _host_ 0 '"proxy_protocol":"v2"')"
+	"$(ingress pp2 "127.0.0.1:$pp2" "127.0.0.1:$pp_port" _host_ 0 '"proxy_protocol":"v2"')" \
+	"$(ingress allowed "127.0.0.1:$allowed" "127.0.0.1:$echo_port" _host_ 0 '"allow":["10.0.0.0/8","127.0.0.0/8"]')" \
+	"$(ingress denied "127.0.0.1:$denied" "127.0.0.1:$echo_port" _host_ 0 '"allow":["10.0.0.0/8","::1/128"]')"
 start_pvx
 wait_for 5 port_open "$port"
 wait_for 5 port_open "$port6" ::1
@@ -82,6 +86,11 @@ case "$got" in "PROXY TCP4 127.0.0.1 127.0.0.1 "[0-9]*" $pp1") ;; *) fail "PROXY
 got=$($PVXTOOL tag "127.0.0.1:$pp2")
 case "$got" in "v2 ver=0x21 fam=0x11 127.0.0.1 127.0.0.1 "[0-9]*" $pp2") ;; *) fail "PROXY v2 header: $got" ;; esac
 $PVXTOOL stream "127.0.0.1:$pp2" --mb 4 --skip-tag >"$T/pp.out" 2>&1 || fail "stream after a PROXY header: $(cat "$T/pp.out")"
+
+# Allow lists: a client outside them is closed without reaching the
+# backend.
+assert_eq "$(echo in | nc -q 2 127.0.0.1 "$allowed")" in "client inside the allow list"
+assert_eq "$(echo out | nc -q 2 127.0.0.1 "$denied" || true)" "" "client outside the allow list"
 
 # Per-connection lines only with --verbose.
 grep -q "connected to" "$T/pvx.log" && fail "per-connection lines without --verbose"

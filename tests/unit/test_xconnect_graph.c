@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tests/unit/kit.h"
+#include "utils/addr.h"
 #include "xconnect.h"
 
 // Parses text into g; returns the parse status, errors joined in errbuf.
@@ -210,8 +211,58 @@ static void test_nulls(void)
 	pvx_graph_clear(&g);
 }
 
+// Client networks: IPv4 and IPv6 prefixes, IPv4-mapped clients, odd
+// prefix lengths; a bad entry skips the link.
+static void test_allow(void)
+{
+	struct pvx_graph g;
+	struct pvx_link *l;
+	struct sockaddr_storage a;
+	socklen_t len;
+	char errs[512];
+
+	CHECK(parse(&g,
+		    "[{\"type\":\"tcp\",\"name\":\"n\",\"provider\":\"p\","
+		    "\"target\":\":80\",\"ingress\":\"n\",\"allow\":["
+		    "\"10.0.4.0/24\",\"192.168.0.0/13\",\"fd00::/8\"]}]",
+		    errs, sizeof(errs)) == 0);
+	CHECK_STR(errs, "");
+	l = nth(&g, 0);
+	CHECK(l && l->nallow == 3);
+	if (!l || l->nallow != 3)
+		return;
+#define MATCH(s)                                                               \
+	(pv_addr_parse(s, &a, &len) == 0 &&                                    \
+	 pvx_cidr_match(l->allow, l->nallow, (struct sockaddr *)&a))
+	CHECK(MATCH("10.0.4.9:1"));
+	CHECK(!MATCH("10.0.5.9:1"));
+	CHECK(MATCH("192.175.255.255:1"));
+	CHECK(!MATCH("192.176.0.0:1"));
+	CHECK(MATCH("[fd12::1]:1"));
+	CHECK(!MATCH("[fe80::1]:1"));
+	CHECK(MATCH("[::ffff:10.0.4.200]:1"));
+	CHECK(!MATCH("[::ffff:10.0.6.1]:1"));
+#undef MATCH
+	pvx_graph_clear(&g);
+
+	CHECK(parse(&g,
+		    "[{\"type\":\"tcp\",\"name\":\"n\",\"provider\":\"p\","
+		    "\"target\":\":80\",\"ingress\":\"n\",\"allow\":["
+		    "\"10.0.4.0/24\",\"10.0.0.1\"]}]",
+		    errs, sizeof(errs)) == 0);
+	CHECK(g.count == 0);
+	CHECK(strstr(errs, "allow[1]: \"10.0.0.1\" is not a CIDR") != NULL);
+	pvx_graph_clear(&g);
+	CHECK(parse(&g,
+		    "[{\"type\":\"tcp\",\"name\":\"n\",\"provider\":\"p\","
+		    "\"target\":\":80\",\"ingress\":\"n\",\"allow\":[]}]",
+		    errs, sizeof(errs)) == 0);
+	CHECK(g.count == 0);
+}
+
 int main(void)
 {
+	RUN(test_allow);
 	RUN(test_full_link);
 	RUN(test_keys_do_not_collapse);
 	RUN(test_bad_links_skipped);

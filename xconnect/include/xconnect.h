@@ -56,6 +56,17 @@ struct pvx_check {
 	int interval_ms, timeout_ms, rise, fall; // 0: defaults
 };
 
+// A client network allowed in: an IPv4 or IPv6 prefix.
+struct pvx_cidr {
+	struct sockaddr_storage net;
+	int prefix;
+};
+
+// 1 when addr (IPv4, IPv6, or IPv4-mapped IPv6) is inside one of the n
+// networks of allow.
+int pvx_cidr_match(const struct pvx_cidr *allow, int n,
+		   const struct sockaddr *addr);
+
 enum pvx_balance {
 	PVX_BALANCE_ROUNDROBIN = 0,
 	PVX_BALANCE_LEASTCONN,
@@ -86,6 +97,8 @@ struct pvx_link {
 	int idle_ms;	// 0: no idle timeout
 	int maxconn;	// 0: unlimited
 	struct pvx_check check;
+	struct pvx_cidr *allow; // clients allowed in; NULL: all
+	int nallow;
 	void *priv;	     // the plugin's object, carried across updates
 	int served;	     // reconcile: 1 set up by its plugin, 0 not (yet)
 	int unserved_logged; // reconcile: "no plugin" said once
@@ -263,6 +276,7 @@ struct pvx_stats {
 	uint64_t bytes_out; // backend to client
 	uint64_t connect_errors;
 	uint64_t retries;
+	uint64_t denied; // clients refused by the allow list
 };
 
 // A listener and its pool of backends. Links with the same frontend key
@@ -288,9 +302,11 @@ struct pvx_frontend {
 	unsigned warned_down : 1;    // "no usable backend" said
 	struct timeval backoff_last; // last pvx_frontend_backoff
 	enum pvx_balance balance;
-	int maxconn;	    // 0: unlimited
-	int proxy_protocol; // 0: none, 1 or 2: PROXY header version
-	unsigned rr;	    // roundrobin position
+	int maxconn;		// 0: unlimited
+	int proxy_protocol;	// 0: none, 1 or 2: PROXY header version
+	struct pvx_cidr *allow; // clients allowed in; NULL: all
+	int nallow;
+	unsigned rr; // roundrobin position
 	struct pvx_stats stats;
 	struct dl_list backends; // pvx_backend, in the pool
 	struct dl_list list;	 // in pvx.frontends
@@ -354,6 +370,11 @@ void pvx_frontend_check_empty(struct pvx_frontend *fe);
 // clients stay in the backlog rather than the loop spinning on the error.
 // Logged once until a session gets through again.
 void pvx_frontend_backoff(struct pvx_frontend *fe, const char *what);
+
+// Replaces the frontend's allow list with a copy of allow (n 0: all
+// clients). Returns 0, or -1 (memory; the old list stays).
+int pvx_frontend_set_allow(struct pvx_frontend *fe,
+			   const struct pvx_cidr *allow, int n);
 
 // Resumes accepting (after maxconn relief); no-op when not paused by it.
 void pvx_frontend_resume(struct pvx_frontend *fe);

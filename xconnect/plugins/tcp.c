@@ -40,6 +40,9 @@ static void apply_frontend(struct pvx_frontend *fe, const struct pvx_link *l)
 {
 	fe->balance = l->balance;
 	fe->maxconn = l->maxconn;
+	if (pvx_frontend_set_allow(fe, l->allow, l->nallow))
+		pv_log(ERROR, "link %s: allow list: out of memory, not changed",
+		       l->label);
 	fe->proxy_protocol = 0;
 	if (l->proxy_protocol)
 		fe->proxy_protocol = strcmp(l->proxy_protocol, "v2") ? 1 : 2;
