@@ -25,6 +25,7 @@ pp1=$(free_port)
 pp2=$(free_port)
 allowed=$(free_port)
 denied=$(free_port)
+mc=$(free_port)
 bg proxyecho $PVXTOOL proxyecho "127.0.0.1:$pp_port"
 graph "$(ingress tcp4 "127.0.0.1:$port" "127.0.0.1:$echo_port")" \
 	"$(ingress tcp6 "[::1]:$port6" "[::1]:$echo6_port")" \
@@ -33,7 +34,8 @@ graph "$(ingress tcp4 "127.0.0.1:$port" "127.0.0.1:$echo_port")" \
 	"$(ingress pp1 "127.0.0.1:$pp1" "127.0.0.1:$pp_port" _host_ 0 '"proxy_protocol":"v1"')" \
 	"$(ingress pp2 "127.0.0.1:$pp2" "127.0.0.1:$pp_port" _host_ 0 '"proxy_protocol":"v2"')" \
 	"$(ingress allowed "127.0.0.1:$allowed" "127.0.0.1:$echo_port" _host_ 0 '"allow":["10.0.0.0/8","127.0.0.0/8"]')" \
-	"$(ingress denied "127.0.0.1:$denied" "127.0.0.1:$echo_port" _host_ 0 '"allow":["10.0.0.0/8","::1/128"]')"
+	"$(ingress denied "127.0.0.1:$denied" "127.0.0.1:$echo_port" _host_ 0 '"allow":["10.0.0.0/8","::1/128"]')" \
+	"$(ingress mc "127.0.0.1:$mc" "127.0.0.1:$echo_port" _host_ 0 '"maxconn":2')"
 start_pvx
 wait_for 5 port_open "$port"
 wait_for 5 port_open "$port6" ::1
@@ -91,6 +93,19 @@ $PVXTOOL stream "127.0.0.1:$pp2" --mb 4 --skip-tag >"$T/pp.out" 2>&1 || fail "st
 # backend.
 assert_eq "$(echo in | nc -q 2 127.0.0.1 "$allowed")" in "client inside the allow list"
 assert_eq "$(echo out | nc -q 2 127.0.0.1 "$denied" || true)" "" "client outside the allow list"
+
+# maxconn 2: a third client waits in the backlog (not dropped) until one
+# of the first two leaves.
+$PVXTOOL slow "127.0.0.1:$mc" --seconds 2 --count 2 >"$T/mc-slow.log" 2>&1 &
+slow=$!
+sleep 0.5
+(echo waited | nc -q 5 127.0.0.1 "$mc" >"$T/mc.out" 2>&1) &
+waiter=$!
+sleep 0.5
+assert_eq "$(cat "$T/mc.out")" "" "answer to a client beyond maxconn"
+wait "$slow"
+wait "$waiter" || true
+assert_eq "$(cat "$T/mc.out")" waited "answer once a session left"
 
 # Per-connection lines only with --verbose.
 grep -q "connected to" "$T/pvx.log" && fail "per-connection lines without --verbose"
