@@ -338,6 +338,11 @@ report() {
 			fi
 		done
 	done
+	for t in $TARGETS; do
+		if [ -n "${SHAPE[$t]:-}" ]; then
+			echo "- $t at the start (idle): ${SHAPE[$t]}."
+		fi
+	done
 	echo "- direct: the Unix columns are n/a (wrk cannot dial a Unix" \
 		"socket, and any relay would be a proxy), and so is memory (no proxy)."
 	echo "- $C10K_CONNS-connection check: $C10K_DETAIL"
@@ -396,6 +401,22 @@ for t in $TARGETS; do
 	else
 		blog "$t: listening on :${FRONT_TCP[$t]} :${FRONT_UNIX[$t]:--} :${FRONT_IPERF[$t]}"
 	fi
+done
+# What runs, as the kernel sees it: proves "one thread", "one worker".
+sleep 0.5
+declare -A SHAPE
+for t in $TARGETS; do
+	if [ -z "${PIDS[$t]}" ] || [ -n "${DOWN[$t]:-}" ]; then
+		continue
+	fi
+	procs="${PIDS[$t]}"
+	for p in ${PIDS[$t]}; do procs+=" $(descendants "$p")"; done
+	np=0 nt=0
+	for p in $procs; do
+		th=$(awk '/^Threads:/ { print $2 }' "/proc/$p/status" 2>/dev/null || true)
+		np=$((np + 1)) nt=$((nt + ${th:-0}))
+	done
+	SHAPE[$t]="processes: $np, threads: $nt"
 done
 
 # Memory first, while every proxy is fresh: its pools not yet grown by the
