@@ -483,6 +483,27 @@ rc=0
 write_outputs || rc=1
 cat "$OUT/results.md"
 echo
+
+# BENCH_UPDATE_README=1: the tables become bench/README.md's "Latest results"
+# (everything after that heading), one heading level down. Never from a
+# smoke run, whose figures mean nothing.
+if [ "${BENCH_UPDATE_README:-0}" = 1 ] && [ "$SMOKE" != 1 ]; then
+	readme=$BENCH/README.md
+	{
+		sed '/^## Latest results$/q' "$readme"
+		echo
+		echo "From \`make bench BENCH_UPDATE_README=1\`; the chart is"
+		echo "written to bench/out/chart.png."
+		echo
+		tail -n +3 "$OUT/results.md" | sed 's/^## /### /'
+	} >"$W/README.md"
+	if grep -q '^## Latest results$' "$readme"; then
+		cat "$W/README.md" >"$readme"
+		blog "updated $readme"
+	else
+		blog "$readme has no '## Latest results' heading: not updated"
+	fi
+fi
 blog "written: $OUT/results.md, results.tsv, raw.tsv$([ -e "$OUT/chart.png" ] && echo ', chart.png')"
 
 # Smoke mode proves the harness: every figure that can exist must have been
