@@ -11,9 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <lxc/lxccontainer.h>
@@ -63,10 +65,10 @@ struct pv_container {
 	int restarts;
 	int backoff_ms;
 	struct timespec started;
-	int poll_ms; // waited so far for RUNNING
+	pid_t waiter; // our child waiting for the container to run, or 0
+	struct event *waiter_ev; // its answer
 	char *last_exit;
 	char *last_log;
-	struct event *poll_timer;
 	struct event *restart_timer;
 };
 
@@ -383,6 +385,65 @@ static char *log_last_line(const char *path, const char *want)
 	return NULL;
 }
 
+// Removes the empty cgroups that liblxc made for container name and left
+// behind because its monitor was killed (a clean stop removes them).
+// Only empty cgroups can be removed, so a running container's never are.
+// liblxc creates them under pvd's own cgroup, in every hierarchy, named
+// lxc.monitor.NAME and lxc.payload.NAME, with -1, -2, ... on collisions.
+static void remove_stale_cgroups(const char *name)
+{
+	static const char *const kinds[] = { "lxc.payload", "lxc.monitor" };
+	char line[1024], mnt[512], fstype[32], rel[8][512], path[2048];
+	int nrel = 0, i, k, n;
+	size_t j;
+	FILE *f;
+
+	f = fopen("/proc/self/cgroup", "re");
+	if (!f)
+		return;
+	while (nrel < 8 && fgets(line, sizeof(line), f)) {
+		char *c = strchr(line, ':');
+
+		c = c ? strchr(c + 1, ':') : NULL;
+		if (!c)
+			continue;
+		c[strcspn(c, "\n")] = '\0';
+		for (i = 0; i < nrel && strcmp(rel[i], c + 1); i++)
+			;
+		if (i == nrel && strlen(c + 1) < sizeof(rel[0]))
+			strcpy(rel[nrel++], strcmp(c + 1, "/") ? c + 1 : "");
+	}
+	fclose(f);
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *sep = strstr(line, " - ");
+
+		if (!sep || sscanf(sep, " - %31s", fstype) != 1 ||
+		    (strcmp(fstype, "cgroup") && strcmp(fstype, "cgroup2")) ||
+		    sscanf(line, "%*s %*s %*s %*s %511s", mnt) != 1)
+			continue;
+		for (i = 0; i < nrel; i++)
+			for (j = 0; j < sizeof(kinds) / sizeof(kinds[0]); j++)
+				for (k = 0; k < 10; k++) {
+					n = snprintf(path, sizeof(path),
+						     "%s%s/%s.%s", mnt, rel[i],
+						     kinds[j], name);
+					if (k && n > 0 && n < (int)sizeof(path))
+						snprintf(path + n,
+							 sizeof(path) - n,
+							 "-%d", k);
+					if (rmdir(path) == 0)
+						pv_log(DEBUG,
+						       "removed stale cgroup "
+						       "%s",
+						       path);
+				}
+	}
+	fclose(f);
+}
+
 // In the monitor child: runs the container in the foreground and reports
 // how it went in the result file (liblxc closes inherited fds in the
 // calling process, so a pipe would not survive). Never returns.
@@ -460,58 +521,166 @@ static pid_t pidfd_pid(int pidfd)
 // exit is then handled as a failed start.
 static void start_timed_out(struct pv_container *ct)
 {
+	if (ct->monitor <= 0)
+		return;
 	pv_log(ERROR, "container %s: not running after %d ms; killing it",
 	       ct->p->name, START_TIMEOUT_MS);
 	ct->timed_out = 1;
 	kill(ct->monitor, SIGKILL);
 }
 
-// Polls liblxc until the container runs, then holds a pidfd of its init:
-// signals go to that process and never to a recycled pid.
-static void poll_cb(evutil_socket_t fd, short what, void *arg)
+// Sends fd over the socket sock with SCM_RIGHTS. Returns 0 or -1.
+static int send_fd(int sock, int fd)
 {
-	struct timeval tv = { .tv_usec = START_POLL_MS * 1000 };
-	struct pv_container *ct = arg;
-	const char *state;
-	pid_t pid;
-	int pidfd;
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, byte = 'R';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
 
-	(void)fd;
-	(void)what;
-	if (ct->monitor <= 0)
-		return;
-	state = ct->lxc->state(ct->lxc);
-	if (state && !strcmp(state, "RUNNING")) {
-		pidfd = ct->lxc->init_pidfd(ct->lxc);
-		if (pidfd < 0) {
-			pid = ct->lxc->init_pid(ct->lxc);
-			pidfd = pid > 0 ? pidfd_open_(pid) : -1;
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
+// Receives one fd sent by send_fd. Returns it, or -1.
+static int recv_fd(int sock)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))], byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	int fd = -1;
+
+	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT) != 1)
+		return -1;
+	cm = CMSG_FIRSTHDR(&msg);
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}
+
+// In the waiter child: asks liblxc until the container runs, then sends
+// a pidfd of its init over sock. liblxc's queries block on the monitor's
+// command socket with no timeout, so they run here and not in pvd's
+// event loop, which kills us if we take too long. Never returns.
+static void waiter_main(struct pv_container *ct, pid_t parent, int sock)
+{
+	struct sigaction sa = { .sa_handler = SIG_DFL };
+	struct timespec pause = { .tv_nsec = START_POLL_MS * 1000000L };
+	const char *state;
+	int i, pidfd;
+	pid_t pid;
+
+	for (i = 1; i < NSIG; i++)
+		if (i != SIGKILL && i != SIGSTOP)
+			sigaction(i, &sa, NULL);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent ||
+	    dup2(sock, 3) == -1)
+		_exit(1);
+	if (close_range(4, ~0U, 0) == -1)
+		for (i = 4; i < 65536; i++)
+			close(i);
+	for (i = 0; i < START_TIMEOUT_MS / START_POLL_MS; i++) {
+		state = ct->lxc->state(ct->lxc);
+		if (state && !strcmp(state, "RUNNING")) {
+			pidfd = ct->lxc->init_pidfd(ct->lxc);
+			if (pidfd < 0) {
+				pid = ct->lxc->init_pid(ct->lxc);
+				pidfd = pid > 0 ? pidfd_open_(pid) : -1;
+			}
+			if (pidfd >= 0)
+				_exit(send_fd(3, pidfd) == 0 ? 0 : 1);
 		}
-		if (pidfd >= 0) {
-			fcntl(pidfd, F_SETFD, FD_CLOEXEC);
-			ct->pidfd = pidfd;
-			ct->p->pid = pidfd_pid(pidfd);
-			ct->p->status = PLAT_RUNNING;
-			set_text(&ct->p->error, NULL);
-			clock_gettime(CLOCK_MONOTONIC, &ct->started);
-			pv_log(INFO, "container %s running, pid %d%s%s",
-			       ct->p->name, ct->p->pid,
-			       pv_platform_get_address(ct->p) ? ", address "
-							      : "",
-			       pv_platform_get_address(ct->p)
-				       ? pv_platform_get_address(ct->p)
-				       : "");
-			if (ct->set->stopping)
-				pidfd_signal(ct->pidfd, SIGTERM);
-			return;
-		}
+		nanosleep(&pause, NULL);
 	}
-	ct->poll_ms += START_POLL_MS;
-	if (ct->poll_ms >= START_TIMEOUT_MS) {
-		start_timed_out(ct);
+	_exit(1);
+}
+
+// The container runs: hold a pidfd of its init, so that signals go to
+// that process and never to a recycled pid.
+static void container_running(struct pv_container *ct, int pidfd)
+{
+	const char *addr = pv_platform_get_address(ct->p);
+
+	ct->pidfd = pidfd;
+	ct->p->pid = pidfd_pid(pidfd);
+	ct->p->status = PLAT_RUNNING;
+	set_text(&ct->p->error, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &ct->started);
+	pv_log(INFO, "container %s running, pid %d%s%s", ct->p->name,
+	       ct->p->pid, addr ? ", address " : "", addr ? addr : "");
+	if (ct->set->stopping)
+		pidfd_signal(ct->pidfd, SIGTERM);
+}
+
+// The waiter answered, hung up or took too long.
+static void waiter_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pv_container *ct = arg;
+	int pidfd = -1;
+
+	if (what & EV_READ)
+		pidfd = recv_fd(fd);
+	event_free(ct->waiter_ev);
+	ct->waiter_ev = NULL;
+	close(fd);
+	if (ct->waiter > 0 && pidfd < 0)
+		kill(ct->waiter, SIGKILL);
+	if (pidfd >= 0 && ct->monitor > 0) {
+		container_running(ct, pidfd);
 		return;
 	}
-	evtimer_add(ct->poll_timer, &tv);
+	if (pidfd >= 0)
+		close(pidfd);
+	// No init: the monitor's exit explains why, or it is stuck.
+	start_timed_out(ct);
+}
+
+// Forks the waiter of ct's start. Returns 0 or -1.
+static int start_waiter(struct pv_container *ct)
+{
+	struct timeval tv = { .tv_sec = START_TIMEOUT_MS / 1000 + 2 };
+	pid_t parent = getpid(), pid;
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+		pv_log(ERROR, "container %s: socketpair: %s", ct->p->name,
+		       strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid == -1) {
+		pv_log(ERROR, "container %s: fork: %s", ct->p->name,
+		       strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (pid == 0)
+		waiter_main(ct, parent, sv[1]);
+	close(sv[1]);
+	ct->waiter = pid;
+	ct->waiter_ev = event_new(ct->set->base, sv[0], EV_READ, waiter_cb, ct);
+	if (!ct->waiter_ev || event_add(ct->waiter_ev, &tv) == -1) {
+		pv_log(ERROR, "container %s: cannot watch its start",
+		       ct->p->name);
+		if (ct->waiter_ev)
+			event_free(ct->waiter_ev);
+		ct->waiter_ev = NULL;
+		close(sv[0]);
+		kill(pid, SIGKILL);
+		return -1;
+	}
+	return 0;
 }
 
 // Marks the container failed for good with reason.
@@ -526,7 +695,6 @@ static void container_fail(struct pv_container *ct, const char *reason)
 // Forks the monitor of ct. Failures are recorded on the platform.
 static void container_start(struct pv_container *ct)
 {
-	struct timeval tv = { .tv_usec = START_POLL_MS * 1000 };
 	pid_t parent = getpid(), pid;
 	char msg[256];
 	int log_fd;
@@ -559,12 +727,12 @@ static void container_start(struct pv_container *ct)
 	ct->monitor = pid;
 	ct->killed = 0;
 	ct->timed_out = 0;
-	ct->poll_ms = 0;
 	ct->p->status = PLAT_STARTING;
 	ct->p->pid = 0;
 	pv_log(INFO, "container %s: starting (monitor pid %d)", ct->p->name,
 	       pid);
-	evtimer_add(ct->poll_timer, &tv);
+	if (start_waiter(ct) == -1)
+		start_timed_out(ct);
 }
 
 struct pv_containers *pv_containers_new(struct event_base *base,
@@ -627,10 +795,10 @@ struct pv_containers *pv_containers_new(struct event_base *base,
 			goto out_free;
 		}
 		ct->lxc = lxc_container_new(p->name, cs->lxcpath);
-		ct->poll_timer = evtimer_new(base, poll_cb, ct);
 		ct->restart_timer = evtimer_new(base, restart_cb, ct);
-		if (!ct->lxc || !ct->poll_timer || !ct->restart_timer)
+		if (!ct->lxc || !ct->restart_timer)
 			goto out_oom;
+		remove_stale_cgroups(p->name);
 		if (cfg_build(ct, err, sizeof(err)) == -1 ||
 		    cfg_apply(ct, ct->lxc, err, sizeof(err)) == -1) {
 			// Reported in /containers; the others still run.
@@ -658,8 +826,12 @@ void pv_containers_free(struct pv_containers *cs)
 		ct = &cs->cts[i];
 		if (ct->lxc)
 			lxc_container_put(ct->lxc);
-		if (ct->poll_timer)
-			event_free(ct->poll_timer);
+		if (ct->waiter_ev) {
+			close(event_get_fd(ct->waiter_ev));
+			event_free(ct->waiter_ev);
+		}
+		if (ct->waiter > 0)
+			kill(ct->waiter, SIGKILL);
 		if (ct->restart_timer)
 			event_free(ct->restart_timer);
 		if (ct->pidfd >= 0)
@@ -748,13 +920,28 @@ int pv_containers_child_exited(struct pv_containers *cs, pid_t pid, int status)
 	int i, failed, restart;
 	long ran_ms = 0;
 
-	for (i = 0; i < cs->n && !ct; i++)
+	for (i = 0; i < cs->n && !ct; i++) {
+		if (cs->cts[i].waiter == pid) {
+			cs->cts[i].waiter = 0;
+			return 1;
+		}
 		if (cs->cts[i].monitor == pid)
 			ct = &cs->cts[i];
+	}
 	if (!ct)
 		return 0;
 
+	// A waiter still asking about this start has nothing left to learn.
+	if (ct->waiter_ev) {
+		close(event_get_fd(ct->waiter_ev));
+		event_free(ct->waiter_ev);
+		ct->waiter_ev = NULL;
+		if (ct->waiter > 0)
+			kill(ct->waiter, SIGKILL);
+	}
 	describe_exit(ct, status, desc, sizeof(desc), &failed);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		remove_stale_cgroups(ct->p->name);
 	if (ct->pidfd >= 0) {
 		close(ct->pidfd);
 		ct->pidfd = -1;
@@ -762,7 +949,6 @@ int pv_containers_child_exited(struct pv_containers *cs, pid_t pid, int status)
 		ran_ms = (now.tv_sec - ct->started.tv_sec) * 1000 +
 			 (now.tv_nsec - ct->started.tv_nsec) / 1000000;
 	}
-	evtimer_del(ct->poll_timer);
 	ct->monitor = 0;
 	ct->p->pid = 0;
 	set_text(&ct->last_exit, desc);
@@ -824,7 +1010,7 @@ void pv_containers_stop_all(struct pv_containers *cs)
 				pv_log(WARN, "container %s: SIGTERM: %s",
 				       ct->p->name, strerror(errno));
 		}
-		// Still starting: poll_cb sends SIGTERM once init is known.
+		// Still starting: SIGTERM follows once init is known.
 	}
 }
 

@@ -23,7 +23,7 @@ state() { # FILE BRIDGE SUBNET-PREFIX EXEC
 { "#spec": "pantavisor-service-system@1",
   "device.json": { "network": { "pools": {
     "p": { "type": "bridge", "bridge": "$2", "subnet": "$3.0/24", "gateway": "$3.1" } } } },
-  "c/run.json": { "name": "c", "type": "lxc", "exec": $4,
+  "pvt13c/run.json": { "name": "pvt13c", "type": "lxc", "exec": $4,
     "network": { "mode": "pool", "pool": "p" } } }
 EOF
 }
@@ -151,4 +151,7 @@ assert_eq "$rc" 0 "exit status after SIGINT"
 kill -0 "$cpid" 2>/dev/null && fail "container left running after SIGINT"
 ip link show $BR >/dev/null 2>&1 && fail "bridge left after SIGINT"
 [ -e "$SOCK" ] && fail "socket left after SIGINT"
+# The cgroups liblxc made, even those of the killed pvd's container.
+left=$(find /sys/fs/cgroup -maxdepth 6 -type d -name 'lxc.*.pvt13c*' 2>/dev/null | head -3)
+[ -z "$left" ] || fail "cgroups left behind: $left"
 exit 0
