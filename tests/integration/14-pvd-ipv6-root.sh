@@ -19,7 +19,7 @@ ROOT=$T/root
 mkdir -p "$ROOT/bin" "$ROOT/etc" "$ROOT/proc" "$ROOT/sys" "$ROOT/dev"
 cp /bin/dash "$ROOT/bin/sh"
 cp /bin/sleep "$ROOT/bin/sleep"
-for l in $(ldd /bin/dash /bin/sleep | grep -o '/[^ ]*' | sort -u); do
+for l in $(ldd /bin/dash /bin/sleep | grep -v ':$' | grep -o '/[^ ]*' | sort -u); do
 	mkdir -p "$ROOT$(dirname "$l")"
 	cp "$l" "$ROOT$l"
 done
