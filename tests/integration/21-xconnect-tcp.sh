@@ -91,15 +91,15 @@ $PVXTOOL stream "127.0.0.1:$pp2" --mb 4 --skip-tag >"$T/pp.out" 2>&1 || fail "st
 
 # Allow lists: a client outside them is closed without reaching the
 # backend.
-assert_eq "$(echo in | nc -q 2 127.0.0.1 "$allowed")" in "client inside the allow list"
-assert_eq "$(echo out | nc -q 2 127.0.0.1 "$denied" || true)" "" "client outside the allow list"
+assert_eq "$(echo in | nc -N -q 2 127.0.0.1 "$allowed")" in "client inside the allow list"
+assert_eq "$(echo out | nc -N -q 2 127.0.0.1 "$denied" || true)" "" "client outside the allow list"
 
 # maxconn 2: a third client waits in the backlog (not dropped) until one
 # of the first two leaves.
 $PVXTOOL slow "127.0.0.1:$mc" --seconds 2 --count 2 >"$T/mc-slow.log" 2>&1 &
 slow=$!
 sleep 0.5
-(echo waited | nc -q 5 127.0.0.1 "$mc" >"$T/mc.out" 2>&1) &
+(echo waited | nc -N -q 5 127.0.0.1 "$mc" >"$T/mc.out" 2>&1) &
 waiter=$!
 sleep 0.5
 assert_eq "$(cat "$T/mc.out")" "" "answer to a client beyond maxconn"
