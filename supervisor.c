@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,11 @@ int pv_child_setup(pid_t parent, int sig, int out_fd)
 	if (null == -1 || dup2(null, 0) == -1 || dup2(out_fd, 1) == -1 ||
 	    dup2(out_fd, 2) == -1)
 		return -1;
+	// Whatever pvd inherited or opened, the program gets only its
+	// stdio; fds that must live until exec are closed by it.
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == -1)
+		for (i = 3; i < 65536; i++)
+			fcntl(i, F_SETFD, FD_CLOEXEC);
 	return 0;
 }
 

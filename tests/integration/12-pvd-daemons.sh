@@ -38,6 +38,10 @@ assert_eq "$(d respawn)" true "respawn after start"
 assert_eq "$(d status)" running "status"
 assert_eq "$(tail -1 "$T/runs")" "$p1 --ctrl $SOCK" "pv-xconnect command line"
 wait_for 5 grep -q "fake pv-xconnect $p1 on stderr" "$T/run/pv-xconnect.log"
+# It gets stdio and nothing else of pvd's (sockets, logs, pipes).
+wait_for 5 grep -qx sleep /proc/$p1/comm
+assert_eq "$(ls /proc/$p1/fd | sort -n | tr '\n' ' ')" "0 1 2 " "fds of pv-xconnect"
+assert_eq "$(readlink /proc/$p1/fd/0)" /dev/null "stdin of pv-xconnect"
 
 # Killed: back within 2 s with a new pid.
 kill -9 "$p1"
