@@ -202,6 +202,8 @@ static int fetch_read(struct pvx_fetch *f)
 	}
 }
 
+// The socket is ready: first the request goes out (it may take several
+// writes), then the answer is read.
 static void on_io(evutil_socket_t fd, short what, void *arg)
 {
 	struct pvx_fetch *f = arg;
@@ -231,6 +233,7 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
 	fetch_read(f);
 }
 
+// The whole exchange took too long.
 static void on_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;

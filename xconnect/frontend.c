@@ -21,6 +21,7 @@
 
 static void start_listening(struct pvx_frontend *fe);
 
+// Arms the frontend's timer (bind retry or accept pause) ms from now.
 static void timer_in(struct pvx_frontend *fe, int ms)
 {
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
@@ -133,6 +134,8 @@ int pvx_frontend_set_allow(struct pvx_frontend *fe,
 	return 0;
 }
 
+// The listener is readable: accepts a batch of clients, each handed to a
+// new session, unless the allow list, maxconn or a lack of fds says no.
 static void on_accept(evutil_socket_t fd, short what, void *arg)
 {
 	struct pvx_frontend *fe = arg;

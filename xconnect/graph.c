@@ -147,6 +147,7 @@ char *pvx_link_key(const struct pvx_link *l)
 	return key;
 }
 
+// strcmp that treats two NULLs as equal.
 static int str_eq(const char *a, const char *b)
 {
 	if (!a || !b)

@@ -39,6 +39,7 @@ static void check_finished(struct pvx_tunnel *t)
 	t->done(t, t->arg);
 }
 
+// Notes activity for the idle timer (the loop's cached time: no syscall).
 static void touch(struct pvx_tunnel *t)
 {
 	if (t->idle_ms)
@@ -76,6 +77,8 @@ static void flow_fail(struct pvx_tunnel *t, struct pvx_flow *f)
 	check_finished(t);
 }
 
+// The source of a flow is readable: one read, then straight on to the
+// peer; what the peer does not take waits in the flow's buffer.
 static void on_read(evutil_socket_t fd, short what, void *arg, int down)
 {
 	struct pvx_flow *f = arg;
@@ -124,6 +127,8 @@ static void on_read(evutil_socket_t fd, short what, void *arg, int down)
 	event_add(&f->ev_write, NULL);
 }
 
+// libevent callbacks: which flow of the tunnel is known from which is
+// called.
 static void on_read_up(evutil_socket_t fd, short what, void *arg)
 {
 	on_read(fd, what, arg, 0);
@@ -134,6 +139,8 @@ static void on_read_down(evutil_socket_t fd, short what, void *arg)
 	on_read(fd, what, arg, 1);
 }
 
+// The destination of a flow is writable again: sends what waits; once
+// all is out, reads again (or passes the EOF on).
 static void on_write(evutil_socket_t fd, short what, void *arg, int down)
 {
 	struct pvx_flow *f = arg;

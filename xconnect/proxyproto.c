@@ -13,6 +13,7 @@
 static const unsigned char v2_sig[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d,
 					  0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a };
 
+// "PROXY TCP4 src dst sport dport\r\n".
 static int header_v1(const struct sockaddr *peer, const struct sockaddr *local,
 		     char *buf, size_t n)
 {
@@ -43,6 +44,8 @@ static int header_v1(const struct sockaddr *peer, const struct sockaddr *local,
 	return len > 0 && (size_t)len < n ? len : -1;
 }
 
+// Signature, version/command, family, length, then the raw addresses and
+// ports in network order.
 static int header_v2(const struct sockaddr *peer, const struct sockaddr *local,
 		     char *buf, size_t n)
 {
