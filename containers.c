@@ -82,11 +82,13 @@ struct pv_containers {
 	struct pv_container *cts;
 };
 
+// pidfd_open(2); glibc of older targets has no wrapper.
 static int pidfd_open_(pid_t pid)
 {
 	return syscall(SYS_pidfd_open, pid, 0);
 }
 
+// pidfd_send_signal(2): signals exactly the process the pidfd names.
 static int pidfd_signal(int pidfd, int sig)
 {
 	return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
@@ -489,6 +491,7 @@ static void monitor_main(struct pv_container *ct, pid_t parent, int log_fd)
 
 static void container_start(struct pv_container *ct);
 
+// The back-off delay is over: start the container again.
 static void restart_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct pv_container *ct = arg;

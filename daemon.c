@@ -187,6 +187,7 @@ out_remove:
 	return -1;
 }
 
+// Number of processes pvd started that are still running.
 static int children_alive(struct pv_daemon *d)
 {
 	return (d->containers ? pv_containers_alive(d->containers) : 0) +
@@ -200,6 +201,7 @@ static void check_shutdown_done(struct pv_daemon *d)
 		event_base_loopbreak(d->base);
 }
 
+// Arms the timer ev for ms milliseconds.
 static void arm_ms(struct event *ev, int ms)
 {
 	struct timeval tv = { .tv_sec = ms / 1000,
@@ -253,6 +255,7 @@ static void shutdown_begin(struct pv_daemon *d, int sig)
 	check_shutdown_done(d);
 }
 
+// SIGTERM or SIGINT.
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	(void)what;
@@ -298,6 +301,7 @@ static int setup_signals(struct pv_daemon *d)
 	return 0;
 }
 
+// Frees the signal events and the shutdown timer.
 static void free_events(struct pv_daemon *d)
 {
 	if (d->sig_term)

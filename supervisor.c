@@ -23,6 +23,7 @@
 // crash restarts it after the minimal delay.
 #define STABLE_MS 10000
 
+// Frees a NULL-terminated argv and its strings. NULL-safe.
 static void free_argv(char **argv)
 {
 	char **a;
@@ -83,6 +84,7 @@ int pv_child_setup(pid_t parent, int sig, int out_fd)
 	return 0;
 }
 
+// The back-off delay is over: start the program again.
 static void restart_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -90,6 +92,7 @@ static void restart_cb(evutil_socket_t fd, short what, void *arg)
 	pv_supervised_start(arg);
 }
 
+// The program outlived its SIGTERM grace period.
 static void kill_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct pv_supervised *p = arg;
@@ -162,6 +165,7 @@ static void set_text(char **field, const char *text)
 	*field = text ? strdup(text) : NULL;
 }
 
+// Starts the program again after the current back-off, then doubles it.
 static void schedule_restart(struct pv_supervised *p)
 {
 	struct timeval tv = { .tv_sec = p->backoff_ms / 1000,

@@ -102,6 +102,7 @@ struct ctrl_conn {
 	struct dl_list list;	  // in pv_ctrl.conns
 };
 
+// The reason phrase of an HTTP status code.
 static const char *reason(int status)
 {
 	switch (status) {
@@ -182,6 +183,7 @@ void pv_ctrl_json(struct pv_ctrl_response *resp, int status, char *json)
 	resp->body = json;
 }
 
+// Ends a connection: the one teardown path, from any state.
 static void conn_free(struct ctrl_conn *c)
 {
 	if (!c)
@@ -579,12 +581,14 @@ static void conn_process(struct ctrl_conn *c)
 	}
 }
 
+// New input: parse and answer what is complete.
 static void conn_read_cb(struct bufferevent *bev, void *arg)
 {
 	(void)bev;
 	conn_process(arg);
 }
 
+// The output drained: resume a paused client or finish a closing one.
 static void conn_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct ctrl_conn *c = arg;
@@ -604,6 +608,7 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
 	}
 }
 
+// EOF, error or write timeout on a connection.
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct ctrl_conn *c = arg;
@@ -622,6 +627,8 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	conn_free(c);
 }
 
+// The connection's deadline passed: 408 for a request in progress, a
+// silent close otherwise.
 static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ctrl_conn *c = arg;
@@ -643,6 +650,8 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	conn_fail(c, 408, "request not received in time");
 }
 
+// A new client: a bufferevent, the request deadline, and a cap on the
+// number of clients (503 beyond it).
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		      struct sockaddr *sa, int socklen, void *arg)
 {
@@ -698,6 +707,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	conn_arm(c, PV_CTRL_REQUEST_MS);
 }
 
+// Accepts again after an fd shortage.
 static void accept_retry_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct pv_ctrl *ctrl = arg;
