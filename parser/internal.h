@@ -164,6 +164,12 @@ int pv_parser_binds_conflict(const struct sockaddr_storage *a,
 // Reads device.json at dev into c->s (pools, ingress, xconnect).
 void pv_parser_device(struct pv_parser_ctx *c, int dev);
 
+// Reports an array or object at tok with more than limit entries (the
+// checks between entries are quadratic; real states are far smaller).
+// Returns 1 if reported.
+int pv_parser_too_many(struct pv_parser_ctx *c, int tok, const char *field,
+		       int limit);
+
 // Classifies a state key: 0 with *kind set and *name_len the length of
 // NAME (0 for device.json), or -1 for a key the state does not read.
 int pv_parser_classify_key(const char *key, enum pv_entry_kind *kind,

@@ -180,6 +180,8 @@ static void parse_pools(struct pv_parser_ctx *c, int dev)
 		c->pools_bad = 1;
 		return;
 	}
+	if (pv_parser_too_many(c, pools, "network.pools", 256))
+		return;
 	for (k = pv_json_first(c->doc, pools), i = 0;
 	     k >= 0 && i < pv_json_size(c->doc, pools);
 	     k = pv_json_next(c->doc, k + 1), i++) {
@@ -335,6 +337,8 @@ static void parse_providers(struct pv_parser_ctx *c, struct pv_ingress *in,
 			      pv_parser_ex(c, tok));
 		return;
 	}
+	if (pv_parser_too_many(c, tok, f, 256))
+		return;
 	for (el = pv_json_first(c->doc, tok), i = 0;
 	     el >= 0 && i < pv_json_size(c->doc, tok);
 	     el = pv_json_next(c->doc, el), i++) {
@@ -488,6 +492,8 @@ static void parse_allow(struct pv_parser_ctx *c, struct pv_ingress *in,
 			      "out to accept all");
 		return;
 	}
+	if (pv_parser_too_many(c, tok, f, 1024))
+		return;
 	for (el = pv_json_first(c->doc, tok), i = 0;
 	     el >= 0 && i < pv_json_size(c->doc, tok);
 	     el = pv_json_next(c->doc, el), i++) {
@@ -638,6 +644,8 @@ static void parse_ingress(struct pv_parser_ctx *c, int dev, struct bind **binds,
 			      pv_parser_ex(c, arr));
 		return;
 	}
+	if (pv_parser_too_many(c, arr, "ingress", 1024))
+		return;
 	for (el = pv_json_first(c->doc, arr), i = 0;
 	     el >= 0 && i < pv_json_size(c->doc, arr);
 	     el = pv_json_next(c->doc, el), i++) {

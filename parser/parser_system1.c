@@ -110,6 +110,8 @@ static void parse_services(struct pv_parser_ctx *c, struct pv_platform *p,
 			      pv_parser_ex(c, root));
 		return;
 	}
+	if (pv_parser_too_many(c, arr, arr == root ? NULL : "services", 1024))
+		return;
 	for (el = pv_json_first(c->doc, arr), i = 0;
 	     el >= 0 && i < pv_json_size(c->doc, arr);
 	     el = pv_json_next(c->doc, el), i++) {
@@ -158,6 +160,8 @@ static void parse_exec(struct pv_parser_ctx *c, struct pv_platform *p, int obj)
 			pv_parser_ex(c, tok));
 		return;
 	}
+	if (pv_parser_too_many(c, tok, "exec", 4096))
+		return;
 	for (el = pv_json_first(c->doc, tok), i = 0;
 	     el >= 0 && i < pv_json_size(c->doc, tok);
 	     el = pv_json_next(c->doc, el), i++) {
@@ -201,6 +205,8 @@ static void parse_env(struct pv_parser_ctx *c, struct pv_platform *p, int obj)
 			      pv_parser_ex(c, tok));
 		return;
 	}
+	if (pv_parser_too_many(c, tok, "env", 4096))
+		return;
 	for (k = pv_json_first(c->doc, tok), i = 0;
 	     k >= 0 && i < pv_json_size(c->doc, tok);
 	     k = pv_json_next(c->doc, k + 1), i++) {
@@ -346,6 +352,8 @@ static void parse_interfaces(struct pv_parser_ctx *c, struct pv_platform *p,
 			pv_parser_ex(c, arr));
 		return;
 	}
+	if (pv_parser_too_many(c, arr, "network.interfaces", 16))
+		return;
 	for (el = pv_json_first(c->doc, arr), i = 0;
 	     el >= 0 && i < pv_json_size(c->doc, arr);
 	     el = pv_json_next(c->doc, el), i++) {
@@ -543,6 +551,8 @@ static void parse_requires(struct pv_parser_ctx *c, struct pv_platform *p,
 			      pv_parser_ex(c, req));
 		return;
 	}
+	if (pv_parser_too_many(c, req, "services.required", 1024))
+		return;
 	for (el = pv_json_first(c->doc, req), i = 0;
 	     el >= 0 && i < pv_json_size(c->doc, req);
 	     el = pv_json_next(c->doc, el), i++) {
@@ -949,6 +959,13 @@ struct pv_state *pv_parser_parse_text(const char *origin, const char *text,
 			pv_log(DEBUG, "%s: ignoring key %s", origin, key);
 			free(key);
 			continue;
+		}
+		if (n >= 2 * PV_PARSER_MAX_CONTAINERS + 1) {
+			pv_errors_add(errs,
+				      "%s: more than %d containers' files",
+				      origin, PV_PARSER_MAX_CONTAINERS);
+			free(key);
+			break;
 		}
 		// Keys are owned by keys[] until the end; entries point in.
 		if (pv_parser_strv_push(&keys, &nkeys, key))

@@ -435,3 +435,13 @@ const char *pv_parser_unreachable(struct pv_platform *p,
 	       "outside it can reach its port; give it a pool or mode "
 	       "\"host\", or export a socket";
 }
+
+int pv_parser_too_many(struct pv_parser_ctx *c, int tok, const char *field,
+		       int limit)
+{
+	if (pv_json_size(c->doc, tok) <= limit)
+		return 0;
+	pv_parser_err(c, field, "%d entries, more than the %d allowed",
+		      pv_json_size(c->doc, tok), limit);
+	return 1;
+}

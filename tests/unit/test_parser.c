@@ -966,6 +966,38 @@ static void test_directory(void)
 	pv_errors_clear(&errs);
 }
 
+// Huge arrays are refused up front: the checks between their entries
+// are quadratic, and no real state comes near the limits.
+static void test_limits(void)
+{
+	struct pv_errors errs;
+	struct pv_state *s;
+	size_t cap = 1100 * 16 + 64, len;
+	char *rules = malloc(cap), *text;
+	int i;
+
+	CHECK(rules != NULL);
+	if (!rules)
+		return;
+	len = snprintf(rules, cap, "[");
+	for (i = 0; i < 1100; i++)
+		len += snprintf(rules + len, cap - len, "%s{'name':'r%d'}",
+				i ? "," : "", i);
+	snprintf(rules + len, cap - len, "]");
+	text = state_text(rules, NULL, NULL, NULL);
+	pv_errors_init(&errs);
+	s = text ? parse(text, &errs) : NULL;
+	CHECK(s == NULL);
+	CHECK(errs.count == 1);
+	expect_line(&errs,
+		    "device.json: ingress: 1100 entries, more than the 1024 "
+		    "allowed",
+		    __func__);
+	pv_errors_clear(&errs);
+	free(text);
+	free(rules);
+}
+
 int main(void)
 {
 	RUN(test_seed);
@@ -979,5 +1011,6 @@ int main(void)
 	RUN(test_syntax);
 	RUN(test_ignored_and_empty);
 	RUN(test_directory);
+	RUN(test_limits);
 	return kit_report("test_parser");
 }
