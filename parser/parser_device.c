@@ -17,7 +17,8 @@
 // An ingress bind address, kept to find two rules on one port.
 struct bind {
 	struct sockaddr_storage ss;
-	char what[96]; // "ingress[0] nginx-http" or "xconnect.stats"
+	char what[96];	// "ingress[0] nginx-http" or "xconnect.stats"
+	char field[64]; // "ingress[0].external"
 	char text[PV_ADDR_STRLEN];
 };
 
@@ -259,6 +260,7 @@ static void add_bind(struct pv_parser_ctx *c, struct bind **binds, int *n,
 	*binds = nb;
 	nb[*n].ss = *ss;
 	snprintf(nb[*n].what, sizeof(nb[*n].what), "%s", what);
+	snprintf(nb[*n].field, sizeof(nb[*n].field), "%s", field);
 	snprintf(nb[*n].text, sizeof(nb[*n].text), "%s", text);
 	(*n)++;
 }
@@ -685,6 +687,37 @@ static void parse_xconnect(struct pv_parser_ctx *c, int dev,
 
 // device.json; runs after every container is known, so ingress rules are
 // checked against the containers' exports here.
+// A container on the host network binds its exported ports in the host's
+// namespace, where pv-xconnect binds the ingress addresses: the second to
+// start would fail. The container's bind address is not known, so any
+// ingress on the same port conflicts.
+static void check_host_ports(struct pv_parser_ctx *c, struct bind *binds,
+			     int nbinds)
+{
+	struct pv_platform_service_export *e;
+	struct pv_platform *p;
+	int i;
+
+	dl_list_for_each (p, &c->s->platforms, struct pv_platform, list) {
+		if (p->network.mode != NET_MODE_HOST)
+			continue;
+		dl_list_for_each (e, &p->exports,
+				  struct pv_platform_service_export, list) {
+			if (e->socket || e->port <= 0)
+				continue;
+			for (i = 0; i < nbinds; i++)
+				if (port_of(&binds[i].ss) == e->port)
+					pv_parser_err(
+						c, binds[i].field,
+						"\"%s\" conflicts with port %d "
+						"that container %s exports on "
+						"the host network",
+						binds[i].text, e->port,
+						p->name);
+		}
+	}
+}
+
 void pv_parser_device(struct pv_parser_ctx *c, int dev)
 {
 	struct bind *binds = NULL;
@@ -699,5 +732,6 @@ void pv_parser_device(struct pv_parser_ctx *c, int dev)
 	parse_pools(c, dev);
 	parse_ingress(c, dev, &binds, &nbinds);
 	parse_xconnect(c, dev, &binds, &nbinds);
+	check_host_ports(c, binds, nbinds);
 	free(binds);
 }

@@ -379,11 +379,34 @@ static void parse_interfaces(struct pv_parser_ctx *c, struct pv_platform *p,
 	}
 }
 
+// network.hostname, for any mode (the container has its own UTS
+// namespace even on the host network).
+static void parse_hostname(struct pv_parser_ctx *c, struct pv_platform *p,
+			   int net)
+{
+	char *host;
+
+	if (pv_parser_get_str(c, net, "hostname", "network.hostname", OPTIONAL,
+			      &host) ||
+	    !host)
+		return;
+	if (!pv_parser_valid_hostname(host)) {
+		pv_parser_err(
+			c, "network.hostname",
+			"%s is not a host name (letters, digits, '-', '.'; up "
+			"to 64)",
+			pv_parser_ex(c, pv_json_get(c->doc, net, "hostname")));
+		free(host);
+		return;
+	}
+	p->network.hostname = host;
+}
+
 static void parse_network(struct pv_parser_ctx *c, struct pv_platform *p,
 			  int obj)
 {
 	int net = pv_json_get(c->doc, obj, "network"), pool, ifs;
-	char *mode = NULL, *host = NULL;
+	char *mode = NULL;
 
 	p->network.mode = NET_MODE_NONE;
 	if (net < 0)
@@ -427,6 +450,7 @@ static void parse_network(struct pv_parser_ctx *c, struct pv_platform *p,
 		goto out;
 	}
 
+	parse_hostname(c, p, net);
 	if (p->network.mode != NET_MODE_POOL) {
 		if (pool >= 0 || ifs >= 0)
 			pv_parser_err(c,
@@ -448,21 +472,7 @@ static void parse_network(struct pv_parser_ctx *c, struct pv_platform *p,
 		pv_parser_err(c, "network.pool",
 			      "missing (mode \"pool\" names a pool)");
 
-	if (pv_parser_get_str(c, net, "hostname", "network.hostname", OPTIONAL,
-			      &host) ||
-	    !host)
-		goto out;
-	if (!pv_parser_valid_hostname(host))
-		pv_parser_err(
-			c, "network.hostname",
-			"%s is not a host name (letters, digits, '-', '.'; up "
-			"to "
-			"64)",
-			pv_parser_ex(c, pv_json_get(c->doc, net, "hostname")));
-	else
-		p->network.hostname = host, host = NULL;
 out:
-	free(host);
 	free(mode);
 }
 

@@ -562,6 +562,11 @@ static const struct bad_case bad_cases[] = {
 	  NULL, NULL, NULL,
 	  "device.json: xconnect.stats: '0.0.0.0:80' conflicts with "
 	  "ingress[0] nginx-http ('0.0.0.0:80'): both bind port 80" },
+	// pv-xconnect and a host-network container on one port.
+	{ NULL, "{'name':'nginx','exec':['x'],'network':'host'}",
+	  "[{'name':'nginx-http','type':'tcp','port':80}]", NULL,
+	  "device.json: ingress[0].external: '0.0.0.0:80' conflicts with port "
+	  "80 that container nginx exports on the host network" },
 	// A backend nothing can reach.
 	{ NULL, "{'name':'nginx','exec':['x']}", NULL, NULL,
 	  "device.json: ingress[0].provider: container nginx has no network "
