@@ -57,6 +57,62 @@ static int valid_primitive(const struct pv_json *doc, int i)
 // jsmn is permissive in places; check what it leaves to us: keys are
 // strings followed by a value, primitives are literals or numbers, nesting
 // is bounded, and the value covers the whole input.
+// Where the token's text starts and ends: a string token covers only
+// what is between its quotes.
+static size_t raw_start(const struct pv_json *doc, int i)
+{
+	return doc->tok[i].start - (doc->tok[i].type == JSMN_STRING);
+}
+
+static size_t raw_end(const struct pv_json *doc, int i)
+{
+	return doc->tok[i].end + (doc->tok[i].type == JSMN_STRING);
+}
+
+// 1 when js[from..to) is whitespace around exactly one sep (or only
+// whitespace when sep is 0).
+static int gap_ok(const struct pv_json *doc, size_t from, size_t to, char sep)
+{
+	int seen = 0;
+
+	for (; from < to; from++) {
+		char c = doc->js[from];
+
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+			continue;
+		if (c != sep || seen++)
+			return 0;
+	}
+	return seen == (sep != 0);
+}
+
+// jsmn leaves commas unchecked ("[1 2]", "[1,]", "[,1]" parse): each
+// container's children must be separated by exactly one comma (and each
+// key from its value by one colon), with none before the first or after
+// the last.
+static int separators_ok(const struct pv_json *doc, int i)
+{
+	const jsmntok_t *t = &doc->tok[i];
+	size_t prev = t->start + 1;
+	int el = i + 1, n;
+
+	for (n = 0; n < t->size; n++) {
+		if (el >= doc->ntok ||
+		    !gap_ok(doc, prev, raw_start(doc, el), n ? ',' : 0))
+			return 0;
+		if (t->type == JSMN_OBJECT) {
+			if (el + 1 >= doc->ntok ||
+			    !gap_ok(doc, raw_end(doc, el),
+				    raw_start(doc, el + 1), ':'))
+				return 0;
+			el++;
+		}
+		prev = raw_end(doc, el);
+		el = pv_json_next(doc, el);
+	}
+	return gap_ok(doc, prev, t->end - 1, 0);
+}
+
 static const char *validate(struct pv_json *doc)
 {
 	const char *reason = NULL;
@@ -89,12 +145,18 @@ static const char *validate(struct pv_json *doc)
 					key = pv_json_next(doc, key + 1);
 			}
 		}
+		if (!reason &&
+		    (t->type == JSMN_OBJECT || t->type == JSMN_ARRAY) &&
+		    !separators_ok(doc, i))
+			reason = "misplaced comma or colon";
 	}
 	free(depth);
 	if (reason)
 		return reason;
 	if (pv_json_next(doc, 0) != doc->ntok)
 		return "trailing data";
+	if (!gap_ok(doc, 0, raw_start(doc, 0), 0))
+		return "leading data";
 	// A string token ends before its closing quote.
 	k = doc->tok[0].end + (doc->tok[0].type == JSMN_STRING);
 	for (; k < doc->len; k++) {
