@@ -177,7 +177,13 @@ static void test_bad_links_skipped(void)
 static void test_bad_documents(void)
 {
 	static const char *const docs[] = {
-		"", "not json", "{\"type\":\"tcp\"}", "[{\"a\":1}", "\"[]\"",
+		"",
+		"not json",
+		"{\"type\":\"tcp\"}",
+		"[{\"a\":1}",
+		"\"[]\"",
+		"[{\"type\":\"tcp\",}]",
+		"[{\"a\":1} {\"b\":2}]",
 	};
 	struct pvx_graph g;
 	char errs[512];
