@@ -244,6 +244,14 @@ static struct pv_state *load_dir(const char *path, struct pv_errors *errs)
 		entries[n].tok = 0;
 		n++;
 	}
+	// Most likely the wrong directory: say so rather than run nothing.
+	if (!n) {
+		pv_errors_add(errs,
+			      "%s: not a state directory (no device.json, no "
+			      "NAME/run.json)",
+			      path);
+		goto out;
+	}
 	s = pv_parser_build(entries, n, NULL, errs);
 	// A file that could not be read was reported before the build.
 	if (s && errs->count != before) {

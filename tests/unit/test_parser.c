@@ -959,6 +959,16 @@ static void test_directory(void)
 	pv_state_free(s);
 	pv_errors_clear(&errs);
 
+	// A directory with none of the state's files is refused.
+	snprintf(path, sizeof(path), "%s/empty", dir);
+	pv_errors_init(&errs);
+	s = pv_parser_load(path, &errs);
+	CHECK(s == NULL);
+	CHECK(errs.count == 1 &&
+	      strstr(errs.lines[0], "/empty: not a state directory (no "
+				    "device.json, no NAME/run.json)"));
+	pv_errors_clear(&errs);
+
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
 	CHECK(system(path) == 0);
 
