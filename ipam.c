@@ -28,11 +28,13 @@ struct ip {
 	int len;
 };
 
+// Address length in bytes of a family.
 static int ip_len(int family)
 {
 	return family == AF_INET ? 4 : 16;
 }
 
+// Parses text of the pool's family; 0 or -1.
 static int ip_from_text(int family, const char *s, struct ip *ip)
 {
 	memset(ip, 0, sizeof(*ip));
@@ -40,6 +42,7 @@ static int ip_from_text(int family, const char *s, struct ip *ip)
 	return inet_pton(family, s, ip->b) == 1 ? 0 : -1;
 }
 
+// The address of a sockaddr_in or sockaddr_in6 as bytes.
 static void ip_from_ss(const struct sockaddr_storage *ss, struct ip *ip)
 {
 	memset(ip, 0, sizeof(*ip));
@@ -61,6 +64,7 @@ static void ip_to_text(int family, const struct ip *ip, char *buf, size_t n)
 		buf[0] = '\0';
 }
 
+// 1 if a and b are the same address.
 static int ip_eq(const struct ip *a, const struct ip *b)
 {
 	return a->len == b->len && !memcmp(a->b, b->b, a->len);
@@ -200,6 +204,7 @@ out_free:
 	return NULL;
 }
 
+// Frees one lease; the caller has unlinked it.
 static void lease_free(struct pv_ipam_lease *l)
 {
 	free(l->owner);
@@ -253,6 +258,7 @@ int pv_ipam_contains(struct pv_ipam_pool *pool, const char *address)
 	return host_problem(pool, &ip) == NULL;
 }
 
+// The lease owner holds, or NULL.
 static struct pv_ipam_lease *find_by_owner(struct pv_ipam_pool *pool,
 					   const char *owner)
 {
@@ -265,6 +271,7 @@ static struct pv_ipam_lease *find_by_owner(struct pv_ipam_pool *pool,
 	return NULL;
 }
 
+// The lease on text (canonical form), or NULL.
 static struct pv_ipam_lease *find_by_address(struct pv_ipam_pool *pool,
 					     const char *text)
 {

@@ -63,6 +63,7 @@ struct pv_platform *pv_platform_new(const char *name)
 	return p;
 }
 
+// Frees a NULL-terminated vector and its strings. NULL-safe.
 static void free_strv(char **v)
 {
 	char **p;
@@ -74,6 +75,7 @@ static void free_strv(char **v)
 	free(v);
 }
 
+// Frees one list entry; the caller has unlinked it.
 static void export_free(struct pv_platform_service_export *e)
 {
 	free(e->name);

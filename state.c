@@ -52,6 +52,7 @@ struct pv_state *pv_state_new(void)
 	return s;
 }
 
+// Frees a NULL-terminated vector and its strings. NULL-safe.
 static void free_strv(char **v)
 {
 	char **p;
@@ -270,6 +271,7 @@ int pv_state_backend_socket(struct pv_platform *p,
 	return 0;
 }
 
+// The graph's pid: 0 for "not running" (no platform, or pid <= 0).
 static int pid_of(struct pv_platform *p)
 {
 	return p && p->pid > 0 ? (int)p->pid : 0;
@@ -306,6 +308,7 @@ static void link_begin(struct pv_json_ser *js, const char *type,
 	pv_json_ser_string(js, socket ? socket : "");
 }
 
+// Writes key: v only when v is set (> 0); 0 means "the proxy's default".
 static void int_field(struct pv_json_ser *js, const char *key, int v)
 {
 	if (v <= 0)

@@ -98,6 +98,7 @@ out_close:
 	return -1;
 }
 
+// qsort comparator for container names: byte order, locale-free.
 static int cmp_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -198,6 +199,8 @@ static int list_containers(int dirfd, const char *path, char ***names, int *n,
 	return 0;
 }
 
+// The directory form: device.json and NAME/{run,services}.json, each
+// parsed on its own; containers in name order.
 static struct pv_state *load_dir(const char *path, struct pv_errors *errs)
 {
 	struct pv_parser_entry *entries = NULL;

@@ -22,6 +22,7 @@ struct bind {
 	char text[PV_ADDR_STRLEN];
 };
 
+// Remembers a declared pool name, valid or not (see check_pool_names).
 static void add_pool_name(struct pv_parser_ctx *c, const char *name)
 {
 	char *d = strdup(name);
@@ -30,6 +31,8 @@ static void add_pool_name(struct pv_parser_ctx *c, const char *name)
 		pv_parser_oom(c, "network.pools");
 }
 
+// One pool of network.pools (key is its name token, obj its value):
+// validated, then added to the state unless anything is wrong with it.
 static void parse_pool(struct pv_parser_ctx *c, int key, int obj)
 {
 	static const char *const keys[] = { "type",    "bridge", "subnet",
@@ -161,6 +164,7 @@ out:
 	free(gw);
 }
 
+// device.json network.pools: an object of pools keyed by name.
 static void parse_pools(struct pv_parser_ctx *c, int dev)
 {
 	int net = pv_json_get(c->doc, dev, "network"), pools, k, i, mark;
@@ -192,6 +196,7 @@ static void parse_pools(struct pv_parser_ctx *c, int dev)
 	}
 }
 
+// 1 for 0.0.0.0 or ::.
 static int is_any(const struct sockaddr_storage *ss)
 {
 	static const struct in6_addr any6 = IN6ADDR_ANY_INIT;
@@ -203,6 +208,7 @@ static int is_any(const struct sockaddr_storage *ss)
 		       sizeof(any6));
 }
 
+// The port of an IPv4 or IPv6 socket address, host order.
 static int port_of(const struct sockaddr_storage *ss)
 {
 	if (ss->ss_family == AF_INET)
@@ -210,6 +216,7 @@ static int port_of(const struct sockaddr_storage *ss)
 	return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
 }
 
+// 1 if a and b (of one family) hold the same address.
 static int same_ip(const struct sockaddr_storage *a,
 		   const struct sockaddr_storage *b)
 {
@@ -308,6 +315,8 @@ static void check_backend(struct pv_parser_ctx *c, struct pv_ingress *in,
 		pv_parser_err(c, f_prov, "container %s %s", provider, why);
 }
 
+// A rule's "provider": one container name or a non-empty array of
+// distinct names, each checked as a backend.
 static void parse_providers(struct pv_parser_ctx *c, struct pv_ingress *in,
 			    int rule, const char *base)
 {
@@ -371,6 +380,8 @@ static void parse_providers(struct pv_parser_ctx *c, struct pv_ingress *in,
 	}
 }
 
+// A rule's optional "check"; an http check defaults to GET /health
+// expecting 200. Every problem is reported, not only the first.
 static void parse_check(struct pv_parser_ctx *c, struct pv_ingress *in,
 			int rule, const char *base)
 {
@@ -449,6 +460,7 @@ static void parse_check(struct pv_parser_ctx *c, struct pv_ingress *in,
 	free(path);
 }
 
+// A rule's optional "timeouts": connect_ms and idle_ms.
 static void parse_timeouts(struct pv_parser_ctx *c, struct pv_ingress *in,
 			   int rule, const char *base)
 {
@@ -471,6 +483,7 @@ static void parse_timeouts(struct pv_parser_ctx *c, struct pv_ingress *in,
 			  1, 86400000, &in->idle_ms);
 }
 
+// A rule's optional "allow": a non-empty array of client CIDRs.
 static void parse_allow(struct pv_parser_ctx *c, struct pv_ingress *in,
 			int rule, const char *base)
 {
@@ -523,6 +536,8 @@ static void parse_allow(struct pv_parser_ctx *c, struct pv_ingress *in,
 	}
 }
 
+// One ingress rule (ingress[index]); its bind address is recorded in
+// binds to find two rules on one port.
 static void parse_rule(struct pv_parser_ctx *c, int rule, int index,
 		       struct bind **binds, int *nbinds)
 {
@@ -633,6 +648,7 @@ static void parse_rule(struct pv_parser_ctx *c, int rule, int index,
 	parse_allow(c, in, rule, base);
 }
 
+// device.json "ingress": an array of rules.
 static void parse_ingress(struct pv_parser_ctx *c, int dev, struct bind **binds,
 			  int *nbinds)
 {
@@ -657,6 +673,7 @@ static void parse_ingress(struct pv_parser_ctx *c, int dev, struct bind **binds,
 	}
 }
 
+// device.json "xconnect": {"stats": "IP:PORT"}, a bind address too.
 static void parse_xconnect(struct pv_parser_ctx *c, int dev,
 			   struct bind **binds, int *nbinds)
 {

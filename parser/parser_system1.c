@@ -19,6 +19,7 @@
 
 // ---- NAME/services.json ----
 
+// One service export of services.json (base names it, "services[0]").
 static void parse_export(struct pv_parser_ctx *c, struct pv_platform *p,
 			 int obj, const char *base)
 {
@@ -125,6 +126,7 @@ static void parse_services(struct pv_parser_ctx *c, struct pv_platform *p,
 
 // ---- NAME/run.json ----
 
+// run.json "exec": an argv array, or one string run by /bin/sh -c.
 static void parse_exec(struct pv_parser_ctx *c, struct pv_platform *p, int obj)
 {
 	int tok = pv_json_get(c->doc, obj, "exec"), el, i, n = 0;
@@ -193,6 +195,7 @@ out_free:
 	free(argv);
 }
 
+// run.json "env": an object of strings, kept as "KEY=VALUE".
 static void parse_env(struct pv_parser_ctx *c, struct pv_platform *p, int obj)
 {
 	int tok = pv_json_get(c->doc, obj, "env"), k, i, n = 0, bad = 0;
@@ -256,6 +259,7 @@ static void parse_env(struct pv_parser_ctx *c, struct pv_platform *p, int obj)
 	p->env = env;
 }
 
+// run.json "restart_policy": no (default), on-failure or always.
 static void parse_restart(struct pv_parser_ctx *c, struct pv_platform *p,
 			  int obj)
 {
@@ -340,6 +344,7 @@ static void parse_iface(struct pv_parser_ctx *c, struct pv_platform *p, int obj,
 	free(mac);
 }
 
+// network.interfaces: [{pool, ipv4_address|ipv6_address, mac_address}].
 static void parse_interfaces(struct pv_parser_ctx *c, struct pv_platform *p,
 			     int arr)
 {
@@ -402,6 +407,8 @@ static void parse_hostname(struct pv_parser_ctx *c, struct pv_platform *p,
 	p->network.hostname = host;
 }
 
+// run.json "network": absent, "none" or {"mode": "none"} (loopback
+// only), "host", or a pool given by "pool" or "interfaces".
 static void parse_network(struct pv_parser_ctx *c, struct pv_platform *p,
 			  int obj)
 {
@@ -476,6 +483,8 @@ out:
 	free(mode);
 }
 
+// One entry of services.required; checked against the providers later
+// (check_requires), once every container is known.
 static void parse_require(struct pv_parser_ctx *c, struct pv_platform *p,
 			  int obj, int index)
 {
@@ -540,6 +549,7 @@ static void parse_require(struct pv_parser_ctx *c, struct pv_platform *p,
 	free(role);
 }
 
+// run.json "services": {"required": [...]}.
 static void parse_requires(struct pv_parser_ctx *c, struct pv_platform *p,
 			   int obj)
 {
@@ -572,6 +582,7 @@ static void parse_requires(struct pv_parser_ctx *c, struct pv_platform *p,
 	}
 }
 
+// NAME/run.json into p (already named after the key).
 static void parse_run(struct pv_parser_ctx *c, struct pv_platform *p, int obj)
 {
 	char *s;
@@ -747,6 +758,8 @@ static void check_pool_names(struct pv_parser_ctx *c, struct pv_platform *p)
 	}
 }
 
+// Checks across files, once every file is read: requirements against
+// exports, pool names, and a dry run of the IPAM leases.
 static void check_all(struct pv_parser_ctx *c)
 {
 	struct pv_platform *p;
