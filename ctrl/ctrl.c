@@ -849,15 +849,16 @@ struct pv_ctrl *pv_ctrl_new(struct event_base *base, const char *path,
 	r = bind(fd, (struct sockaddr *)&sun, len);
 	umask(old);
 	if (r == -1) {
-		pv_log(ERROR, "pv-ctrl bind %s: %s", path, strerror(errno));
+		pv_log(ERROR, "pv-ctrl bind %s: %s", ctrl->path,
+		       strerror(errno));
 		close(fd);
 		goto out_free;
 	}
-	if (chmod(path, 0600) == -1 || stat(path, &st) == -1 ||
+	if (chmod(ctrl->path, 0600) == -1 || stat(ctrl->path, &st) == -1 ||
 	    listen(fd, 511) == -1) {
-		pv_log(ERROR, "pv-ctrl %s: %s", path, strerror(errno));
+		pv_log(ERROR, "pv-ctrl %s: %s", ctrl->path, strerror(errno));
 		close(fd);
-		unlink(path);
+		unlink(ctrl->path);
 		goto out_free;
 	}
 	ctrl->dev = st.st_dev;
@@ -866,9 +867,9 @@ struct pv_ctrl *pv_ctrl_new(struct event_base *base, const char *path,
 		base, accept_cb, ctrl,
 		LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
 	if (!ctrl->listener) {
-		pv_log(ERROR, "pv-ctrl %s: listener failed", path);
+		pv_log(ERROR, "pv-ctrl %s: listener failed", ctrl->path);
 		close(fd);
-		unlink(path);
+		unlink(ctrl->path);
 		goto out_free;
 	}
 	evconnlistener_set_error_cb(ctrl->listener, accept_error_cb);

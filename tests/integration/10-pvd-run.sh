@@ -106,7 +106,12 @@ grep -q ROOT-IS-READONLY "$T/run/web-a.log" || fail "web-a could write to the ho
 # others are unaffected.
 field nosuch error | grep -q "/nonexistent/pvd-test-program: No such file" ||
 	fail "nosuch: error '$(field nosuch error)' does not name the program"
-assert_eq "$(field fails error)" "exited with status 3" "fails: error"
+# Under AddressSanitizer, liblxc reports every non-zero exit of a
+# container's init as 1 (also in a tiny liblxc program built with
+# -fsanitize=address, so not pvd's doing); the plain build must pass 3.
+want=3
+nm "$PVD" 2>/dev/null | grep -q __asan_init && want=1
+assert_eq "$(field fails error)" "exited with status $want" "fails: error"
 assert_eq "$(field fails log)" "about to fail" "fails: last log line"
 assert_eq "$(field fails pid)" 0 "fails: pid"
 
