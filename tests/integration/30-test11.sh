@@ -36,7 +36,10 @@ page http://127.0.0.1:80/ | grep -q 'Welcome to nginx!' ||
 	fail "port 80 does not serve the welcome page"
 wait_for 20 sh -c "curl -sf --max-time 2 http://127.0.0.1:8080/ | grep -q 'Welcome to nginx!'"
 
-# Clean shutdown: exit 0 and nothing left behind.
+# Clean shutdown: exit 0 and nothing left behind, pvd's own pv-xconnect
+# included (other pv-xconnect processes on the machine are not ours).
+pvx_pid=$(ctrl "$CTRL" /daemons | jq -r '.[] | select(.name=="pv-xconnect") | .pid')
+[ "${pvx_pid:-0}" -gt 0 ] || fail "pv-xconnect is not running under pvd"
 kill -TERM $pvd_pid
 for _ in $(seq 100); do kill -0 $pvd_pid 2>/dev/null || break; sleep 0.1; done
 kill -0 $pvd_pid 2>/dev/null && fail "pvd still running 10 s after SIGTERM"
@@ -44,6 +47,6 @@ wait $pvd_pid && rc=0 || rc=$?
 assert_eq "$rc" 0 "pvd exit status after SIGTERM"
 ip link show pvbr0 >/dev/null 2>&1 && fail "bridge pvbr0 left behind"
 [ -e "$CTRL" ] && fail "pv-ctrl socket left behind"
-pgrep -x pv-xconnect >/dev/null && fail "pv-xconnect left running"
+kill -0 "$pvx_pid" 2>/dev/null && fail "pv-xconnect ($pvx_pid) left running"
 curl -s --max-time 2 http://127.0.0.1:80/ >/dev/null && fail "port 80 still served"
 exit 0
