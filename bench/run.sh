@@ -59,7 +59,14 @@ need_cmd nginx wrk iperf3 taskset jq ss "$PYTHON"
 [ "$(nproc)" -ge 2 ] || blog "warning: one core only; clients and servers share it"
 
 note() { NOTE["$1|$2"]="${NOTE["$1|$2"]:+${NOTE["$1|$2"]}; }$3"; }
-add_val() { VALS["$1|$2"]="${VALS["$1|$2"]:-} $3"; }
+# add_val NAME METRIC VALUE: one run's figure, also kept by run number so
+# that ratios pair figures of the same run.
+add_val() {
+	VALS["$1|$2"]="${VALS["$1|$2"]:-} $3"
+	BYRUN["$1|$2|$RUN"]=$3
+}
+declare -A BYRUN
+RUN=1
 
 # ---- measurements ----------------------------------------------------------
 
@@ -215,15 +222,28 @@ fmt() {
 	fi
 }
 
-# ratio NAME METRIC REF: NAME's figure divided by REF's.
+# ratio NAME METRIC REF: NAME's figure divided by REF's, as the median of
+# the per-run ratios: within a run every proxy is measured back to back, so
+# each ratio compares figures taken seconds apart, and a burst of other work
+# on the machine moves both sides of it.
 ratio() {
-	local a=${MED["$1|$2"]} b=${MED["$3|$2"]:-n/a}
-	if [ "$a" = n/a ] || [ "$b" = n/a ]; then
+	local r list=""
+	if [ "${MED["$1|$2"]}" = n/a ] || [ "${MED["$3|$2"]:-n/a}" = n/a ]; then
 		echo n/a
-	else
-		awk -v a="$a" -v b="$b" 'BEGIN {
-			if (b == 0) print "n/a"; else printf "%.2f", a / b }'
+		return
 	fi
+	for r in $(seq "$RUNS"); do
+		[ -n "${BYRUN["$1|$2|$r"]:-}" ] && [ -n "${BYRUN["$3|$2|$r"]:-}" ] &&
+			list+=" ${BYRUN["$1|$2|$r"]}/${BYRUN["$3|$2|$r"]}"
+	done
+	# shellcheck disable=SC2086
+	printf '%s\n' $list | awk -F/ '
+		$2 > 0 { print $1 / $2 }' | sort -g | awk '
+		{ v[++n] = $1 }
+		END {
+			if (!n) { print "n/a"; exit }
+			printf "%.2f\n", n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+		}'
 }
 
 # table KIND: KIND is "value", "spread", or a reference proxy for ratios.
