@@ -16,20 +16,24 @@
 #include "parser/parser.h"
 #include "state.h"
 
-#define DEFAULT_CTRL "/run/pantavisor/pv/pv-ctrl"
+#define DEFAULT_CTRL	"/run/pantavisor/pv/pv-ctrl"
 #define DEFAULT_RUN_DIR "/run/pantavisor/pvd"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: pvd --state PATH [--check] [--ctrl SOCK] [--run-dir DIR]\n"
+		"usage: pvd --state PATH [--check] [--ctrl SOCK] [--run-dir "
+		"DIR]\n"
 		"           [--xconnect PATH] [--no-xconnect] [--verbose]\n"
 		"\n"
 		"  --state PATH     state file or state directory\n"
-		"  --check          validate, print the xconnect-graph, start nothing\n"
+		"  --check          validate, print the xconnect-graph, start "
+		"nothing\n"
 		"  --ctrl SOCK      pv-ctrl socket (default " DEFAULT_CTRL ")\n"
-		"  --run-dir DIR    container logs (default " DEFAULT_RUN_DIR ")\n"
-		"  --xconnect PATH  pv-xconnect binary (default: beside pvd, else PATH)\n"
+		"  --run-dir DIR    container logs (default " DEFAULT_RUN_DIR
+		")\n"
+		"  --xconnect PATH  pv-xconnect binary (default: beside pvd, "
+		"else PATH)\n"
 		"  --no-xconnect    do not start pv-xconnect\n"
 		"  --verbose        debug logging\n");
 }
@@ -44,9 +48,8 @@ static char *find_xconnect(void)
 	if (n > 0) {
 		self[n] = '\0';
 		slash = strrchr(self, '/');
-		if (slash &&
-		    asprintf(&path, "%.*s/pv-xconnect", (int)(slash - self),
-			     self) > 0) {
+		if (slash && asprintf(&path, "%.*s/pv-xconnect",
+				      (int)(slash - self), self) > 0) {
 			if (access(path, X_OK) == 0)
 				return path;
 			free(path);
@@ -79,7 +82,9 @@ int main(int argc, char **argv)
 	int check = 0, opt, ret;
 
 	pv_log_set_program("pvd");
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	// One line of our own on bad usage, not getopt's plus ours.
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			state_path = optarg;
@@ -105,18 +110,28 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case ':':
+			fprintf(stderr,
+				"pvd: option %s needs an argument; try 'pvd "
+				"--help'\n",
+				argv[optind - 1]);
+			return 2;
 		default:
-			fprintf(stderr, "pvd: bad usage; try 'pvd --help'\n");
+			fprintf(stderr,
+				"pvd: unknown option %s; try 'pvd --help'\n",
+				argv[optind - 1]);
 			return 2;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "pvd: unexpected argument '%s'; try 'pvd --help'\n",
+		fprintf(stderr,
+			"pvd: unexpected argument '%s'; try 'pvd --help'\n",
 			argv[optind]);
 		return 2;
 	}
 	if (!state_path) {
-		fprintf(stderr, "pvd: --state PATH is required; try 'pvd --help'\n");
+		fprintf(stderr,
+			"pvd: --state PATH is required; try 'pvd --help'\n");
 		return 2;
 	}
 
