@@ -69,6 +69,15 @@ log() { echo "footprint: $*" >&2; }
 kib() { awk -v b="$1" 'BEGIN { printf "%.1f KiB", b / 1024 }'; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
 
+# Code and data loaded from the file (text + data, as `size` counts them),
+# in bytes: unlike the file size, free of the padding that aligns segments
+# to the target's largest page size (64 KiB on aarch64).
+loaded_size() {
+	local sizeprog=$1 bin=$2
+	[ -x "$bin" ] || return 0
+	"$sizeprog" "$bin" 2>/dev/null | awk 'NR == 2 { print $1 + $2 }'
+}
+
 # Stripped size of one binary in bytes, or nothing when it is missing.
 stripped_size() {
 	local strip=$1 bin=$2
@@ -82,6 +91,7 @@ stripped_size() {
 archs=("$(uname -m)")
 makeargs=("BUILD=$BUILD")
 strips=(strip)
+sizeprogs=(size)
 dirs=("$BUILD")
 if [ $CROSS = 1 ]; then
 	for a in arm64:aarch64-linux-gnu armhf:arm-linux-gnueabihf; do
@@ -93,11 +103,12 @@ if [ $CROSS = 1 ]; then
 		archs+=("$arch")
 		makeargs+=("ARCH=$arch BUILD=$BUILD/$arch")
 		strips+=("$triplet-strip")
+		sizeprogs+=("$triplet-size")
 		dirs+=("$BUILD/$arch")
 	done
 fi
 
-declare -A size
+declare -A size loaded
 for i in "${!archs[@]}"; do
 	arch=${archs[$i]}
 	# shellcheck disable=SC2086
@@ -112,10 +123,11 @@ for i in "${!archs[@]}"; do
 	fi
 	for b in pvd pv-xconnect; do
 		size[$arch,$b]=$(stripped_size "${strips[$i]}" "${dirs[$i]}/$b")
+		loaded[$arch,$b]=$(loaded_size "${sizeprogs[$i]}" "${dirs[$i]}/$b")
 	done
 done
 
-echo "| stripped size | $(IFS='|'; echo "${archs[*]}" | sed 's/|/ | /g') |"
+echo "| stripped file (code + data) | $(IFS='|'; echo "${archs[*]}" | sed 's/|/ | /g') |"
 echo "| --- |$(for _ in "${archs[@]}"; do printf ' --- |'; done)"
 for b in pvd pv-xconnect; do
 	row="| \`$b\` |"
@@ -124,7 +136,7 @@ for b in pvd pv-xconnect; do
 		if [ -z "$s" ]; then
 			row="$row n/a |"
 		else
-			row="$row $(kib "$s") |"
+			row="$row $(kib "$s") ($(kib "${loaded[$arch,$b]:-0}")) |"
 		fi
 	done
 	echo "$row"
