@@ -29,8 +29,7 @@ void pv_log_set_program(const char *name)
 	program = name;
 }
 
-void __pv_log(enum pv_log_level level, const char *module, const char *fmt,
-	      ...)
+void __pv_log(enum pv_log_level level, const char *module, const char *fmt, ...)
 {
 	char line[1024];
 	struct timespec ts;

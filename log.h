@@ -19,8 +19,8 @@ int pv_log_enabled(enum pv_log_level level);
 void pv_log_set_program(const char *name);
 
 // Writes one line to stderr: "program[module] LEVEL: message".
-void __pv_log(enum pv_log_level level, const char *module, const char *fmt,
-	      ...) __attribute__((format(printf, 3, 4)));
+void __pv_log(enum pv_log_level level, const char *module, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 // Each .c file defines MODULE_NAME before including this header.
 #define pv_log(level, ...) __pv_log(level, MODULE_NAME, __VA_ARGS__)

@@ -60,8 +60,8 @@ static inline unsigned int dl_list_len(const struct dl_list *list)
 	((type *)((char *)(item)-offsetof(type, member)))
 
 #define dl_list_first(list, type, member)                                      \
-	(dl_list_empty((list)) ? NULL :                                        \
-				 dl_list_entry((list)->next, type, member))
+	(dl_list_empty((list)) ? NULL                                          \
+			       : dl_list_entry((list)->next, type, member))
 
 #define dl_list_for_each(item, list, type, member)                             \
 	for (item = dl_list_entry((list)->next, type, member);                 \

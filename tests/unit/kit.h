@@ -26,8 +26,7 @@ extern int kit_checks;
 		kit_checks++;                                                  \
 		if (!g_ || !w_ || strcmp(g_, w_)) {                            \
 			kit_failures++;                                        \
-			fprintf(stderr,                                        \
-				"%s:%d: %s\n  got:  %s\n  want: %s\n",         \
+			fprintf(stderr, "%s:%d: %s\n  got:  %s\n  want: %s\n", \
 				__FILE__, __LINE__, #got, g_ ? g_ : "(null)",  \
 				w_ ? w_ : "(null)");                           \
 		}                                                              \
