@@ -35,6 +35,7 @@
 #include <event2/listener.h>
 
 #include "ctrl/ctrl.h"
+#include "ctrl/ctrl_http.h"
 #include "log.h"
 #include "utils/json.h"
 #include "utils/list.h"
@@ -88,18 +89,9 @@ struct ctrl_conn {
 	int started; // bytes of the current request have arrived
 	int served;  // requests answered on this connection
 	int shut;    // our write side is shut down (lingering)
-	size_t head_bytes;
 	size_t lingered;
-	int nheaders;
-	// The current request.
-	char method[16];
-	char *target;
-	int minor; // HTTP/1.<minor>; -1 before the request line
-	int keep_alive;
-	int chunked;
-	int expect_continue;
-	long long content_length; // -1 when absent
-	struct dl_list list;	  // in pv_ctrl.conns
+	struct pv_ctrl_http_head head; // the current request
+	struct dl_list list;	       // in pv_ctrl.conns
 };
 
 // The reason phrase of an HTTP status code.
@@ -193,7 +185,7 @@ static void conn_free(struct ctrl_conn *c)
 	if (c->timer)
 		event_free(c->timer);
 	bufferevent_free(c->bev);
-	free(c->target);
+	pv_ctrl_http_reset(&c->head);
 	free(c);
 }
 
@@ -211,16 +203,7 @@ static void conn_reset_request(struct ctrl_conn *c)
 {
 	c->state = CONN_HEAD;
 	c->started = 0;
-	c->head_bytes = 0;
-	c->nheaders = 0;
-	c->method[0] = '\0';
-	free(c->target);
-	c->target = NULL;
-	c->minor = -1;
-	c->keep_alive = 0;
-	c->chunked = 0;
-	c->expect_continue = 0;
-	c->content_length = -1;
+	pv_ctrl_http_reset(&c->head);
 }
 
 // Queues one complete response. Content-Length is always sent; JSON
@@ -240,7 +223,7 @@ static void conn_send(struct ctrl_conn *c, int status, const char *ctype,
 			    "Cache-Control: no-store\r\n"
 			    "%s"
 			    "Connection: %s\r\n\r\n",
-			    c->minor == 0 ? 0 : 1, status, reason(status),
+			    c->head.minor == 0 ? 0 : 1, status, reason(status),
 			    json ? "application/json" : ctype, len + nl,
 			    extra ? extra : "", close ? "close" : "keep-alive");
 	if (len)
@@ -272,7 +255,7 @@ static void conn_fail(struct ctrl_conn *c, int status, const char *msg)
 static void conn_dispatch(struct ctrl_conn *c, const char *body, size_t len)
 {
 	struct pv_ctrl_response resp = { .status = 500 };
-	struct pv_ctrl_request req = { .method = c->method,
+	struct pv_ctrl_request req = { .method = c->head.method,
 				       .body = body,
 				       .body_len = len };
 	const struct pv_ctrl_endpoint *ep = NULL;
@@ -280,12 +263,12 @@ static void conn_dispatch(struct ctrl_conn *c, const char *body, size_t len)
 	char *q;
 	size_t i;
 
-	q = strchr(c->target, '?');
+	q = strchr(c->head.target, '?');
 	if (q) {
 		*q = '\0';
 		req.query = q + 1;
 	}
-	req.path = c->target;
+	req.path = c->head.target;
 	for (i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++) {
 		if (strcmp(endpoints[i].path, req.path))
 			continue;
@@ -308,218 +291,42 @@ static void conn_dispatch(struct ctrl_conn *c, const char *body, size_t len)
 	}
 	pv_log(DEBUG, "%s %s -> %d", req.method, req.path, resp.status);
 	conn_send(c, resp.status, resp.content_type, resp.body,
-		  extra[0] ? extra : NULL, !c->keep_alive);
+		  extra[0] ? extra : NULL, !c->head.keep_alive);
 	free(resp.body);
 }
 
-// 1 if s is a non-empty HTTP token (RFC 9110 tchar).
-static int is_token(const char *s, size_t n)
+// Parses the request head from the input. Returns 1 when it is complete,
+// 0 when more input is needed, -1 after answering.
+static int read_head(struct ctrl_conn *c, struct evbuffer *in)
 {
-	size_t i;
+	size_t avail = evbuffer_get_length(in), used = 0, n;
+	unsigned char *p;
+	int r;
 
-	if (!n)
-		return 0;
-	for (i = 0; i < n; i++) {
-		unsigned char ch = s[i];
-
-		if (ch <= 32 || ch >= 127 || strchr("\"(),/:;<=>?@[\\]{}", ch))
-			return 0;
-	}
-	return 1;
-}
-
-// Parses "METHOD SP /target SP HTTP/1.x". Returns 0, or -1 after
-// answering the client.
-static int parse_request_line(struct ctrl_conn *c, char *line)
-{
-	char *sp1 = strchr(line, ' '), *sp2, *t;
-
-	if (!sp1 || !(sp2 = strchr(sp1 + 1, ' ')) || strchr(sp2 + 1, ' ')) {
-		conn_fail(c, 400, "malformed request line");
-		return -1;
-	}
-	if (strncmp(sp2 + 1, "HTTP/", 5)) {
-		conn_fail(c, 400, "malformed request line: no HTTP version");
-		return -1;
-	}
-	if (!strcmp(sp2 + 1, "HTTP/1.1")) {
-		c->minor = 1;
-		c->keep_alive = 1;
-	} else if (!strcmp(sp2 + 1, "HTTP/1.0")) {
-		c->minor = 0;
-	} else {
-		conn_fail(c, 505, "only HTTP/1.0 and HTTP/1.1 are supported");
-		return -1;
-	}
-	if (!is_token(line, sp1 - line) ||
-	    (size_t)(sp1 - line) >= sizeof(c->method)) {
-		conn_fail(c, 400, "malformed request line: bad method");
-		return -1;
-	}
-	memcpy(c->method, line, sp1 - line);
-	c->method[sp1 - line] = '\0';
-	*sp2 = '\0';
-	t = sp1 + 1;
-	if (t[0] != '/') {
-		conn_fail(c, 400, "request target must be a path");
-		return -1;
-	}
-	for (; *t; t++) {
-		if ((unsigned char)*t <= 32 || (unsigned char)*t >= 127) {
-			conn_fail(c, 400, "request target has bad characters");
-			return -1;
-		}
-	}
-	c->target = strdup(sp1 + 1);
-	if (!c->target) {
+	// The parser needs at most what may still belong to the head, plus
+	// one byte to see that it is too long.
+	n = PV_CTRL_MAX_HEAD + 1 - c->head.head_bytes;
+	if (n > avail)
+		n = avail;
+	p = evbuffer_pullup(in, n);
+	if (!p) {
 		conn_fail(c, 500, "out of memory");
 		return -1;
 	}
-	return 0;
-}
-
-// 1 if the comma-separated header value v lists token tok.
-static int has_token(const char *v, const char *tok)
-{
-	size_t n = strlen(tok);
-
-	while (*v) {
-		while (*v == ' ' || *v == '\t' || *v == ',')
-			v++;
-		if (!strncasecmp(v, tok, n) &&
-		    (!v[n] || v[n] == ',' || v[n] == ' ' || v[n] == '\t'))
-			return 1;
-		while (*v && *v != ',')
-			v++;
-	}
-	return 0;
-}
-
-// Parses one header line and keeps what pv-ctrl acts on. Returns 0, or
-// -1 after answering the client.
-static int parse_header(struct ctrl_conn *c, char *line)
-{
-	char *colon = strchr(line, ':'), *v, *end;
-	long long n;
-
-	if (line[0] == ' ' || line[0] == '\t') {
-		conn_fail(c, 400, "obsolete header line folding");
+	r = pv_ctrl_http_parse(&c->head, (const char *)p, n, &used);
+	evbuffer_drain(in, used);
+	if (r == PV_CTRL_HTTP_MORE)
+		return 0;
+	if (r != PV_CTRL_HTTP_DONE) {
+		conn_fail(c, r, c->head.error);
 		return -1;
 	}
-	if (!colon || !is_token(line, colon - line)) {
-		conn_fail(c, 400, "malformed header line");
-		return -1;
-	}
-	if (++c->nheaders > PV_CTRL_MAX_HEADERS) {
-		conn_fail(c, 413, "too many header lines");
-		return -1;
-	}
-	*colon = '\0';
-	v = colon + 1;
-	while (*v == ' ' || *v == '\t')
-		v++;
-	end = v + strlen(v);
-	while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
-		*--end = '\0';
-
-	if (!strcasecmp(line, "Content-Length")) {
-		if (!*v || strspn(v, "0123456789") != strlen(v) ||
-		    strlen(v) > 18) {
-			conn_fail(c, 400, "Content-Length is not a number");
-			return -1;
-		}
-		n = strtoll(v, NULL, 10);
-		if (c->content_length >= 0 && c->content_length != n) {
-			conn_fail(c, 400, "conflicting Content-Length headers");
-			return -1;
-		}
-		c->content_length = n;
-	} else if (!strcasecmp(line, "Transfer-Encoding")) {
-		c->chunked = 1;
-	} else if (!strcasecmp(line, "Connection")) {
-		if (has_token(v, "close"))
-			c->keep_alive = 0;
-	} else if (!strcasecmp(line, "Expect")) {
-		if (strcasecmp(v, "100-continue")) {
-			conn_fail(c, 417, "unsupported Expect header");
-			return -1;
-		}
-		c->expect_continue = 1;
-	}
-	return 0;
-}
-
-// The head is complete: decide about the body. Returns 0 to go on, -1
-// after answering.
-static int head_done(struct ctrl_conn *c)
-{
-	if (c->chunked) {
-		conn_fail(c, 501,
-			  "Transfer-Encoding is not supported; "
-			  "send Content-Length");
-		return -1;
-	}
-	if (c->content_length > PV_CTRL_MAX_BODY) {
-		char msg[80];
-
-		snprintf(msg, sizeof(msg), "body larger than %d bytes",
-			 PV_CTRL_MAX_BODY);
-		conn_fail(c, 413, msg);
-		return -1;
-	}
-	if (c->content_length < 0)
-		c->content_length = 0;
 	c->state = CONN_BODY;
-	if (c->expect_continue && c->minor == 1 && c->content_length > 0 &&
-	    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0)
+	if (c->head.expect_continue && c->head.minor == 1 &&
+	    c->head.content_length > 0 && evbuffer_get_length(in) == 0)
 		evbuffer_add_printf(bufferevent_get_output(c->bev),
 				    "HTTP/1.1 100 Continue\r\n\r\n");
-	return 0;
-}
-
-// Reads complete header lines. Returns 1 when the head is complete, 0
-// when more input is needed, -1 after answering.
-static int read_head(struct ctrl_conn *c, struct evbuffer *in)
-{
-	size_t before, len;
-	char *line;
-
-	for (;;) {
-		before = evbuffer_get_length(in);
-		line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF);
-		if (!line) {
-			if (c->head_bytes + before > PV_CTRL_MAX_HEAD) {
-				conn_fail(c, 413, "request head too large");
-				return -1;
-			}
-			return 0;
-		}
-		c->head_bytes += before - evbuffer_get_length(in);
-		if (c->head_bytes > PV_CTRL_MAX_HEAD) {
-			free(line);
-			conn_fail(c, 413, "request head too large");
-			return -1;
-		}
-		if (strlen(line) != len || memchr(line, '\r', len)) {
-			free(line);
-			conn_fail(c, 400, "NUL or bare CR in the request head");
-			return -1;
-		}
-		if (c->minor < 0) {
-			// RFC 9112 2.2: ignore empty lines before a request.
-			if (len && parse_request_line(c, line) == -1)
-				goto fail;
-		} else if (!len) {
-			free(line);
-			return head_done(c) == -1 ? -1 : 1;
-		} else if (parse_header(c, line) == -1) {
-			goto fail;
-		}
-		free(line);
-	}
-fail:
-	free(line);
-	return -1;
+	return 1;
 }
 
 // Parses and answers as many requests as the input holds.
@@ -553,9 +360,10 @@ static void conn_process(struct ctrl_conn *c)
 				return;
 			break;
 		case CONN_BODY:
-			if (evbuffer_get_length(in) < (size_t)c->content_length)
+			if (evbuffer_get_length(in) <
+			    (size_t)c->head.content_length)
 				return;
-			len = c->content_length;
+			len = c->head.content_length;
 			body = malloc(len + 1);
 			if (!body) {
 				pv_log(ERROR, "request body: %s",
