@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -99,8 +100,73 @@ int pvx_root_open(int pid)
 	return open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 }
 
+// Kernels before 5.6 (and qemu-user 7.2) have no openat2: walk the path
+// one component at a time with O_NOFOLLOW, keeping the directories opened
+// so far so that ".." never climbs above rootfd. Without the kernel's help
+// to resolve a symlink inside the root, any symlink on the way is refused
+// (ELOOP): stricter than openat2, never looser.
+#define WALK_MAX_DEPTH 64
+
+// Declared here, not in xconnect.h: only pvx_root_resolve and its unit
+// test call it.
+int pvx_root_walk(int rootfd, const char *path);
+
+int pvx_root_walk(int rootfd, const char *path)
+{
+	int dirs[WALK_MAX_DEPTH + 1];
+	int depth = 0, fd = -1, err = 0;
+	char *copy, *save, *name;
+	struct stat st;
+
+	copy = strdup(path);
+	if (!copy)
+		return -1;
+	dirs[0] = rootfd;
+	for (name = strtok_r(copy, "/", &save); name;
+	     name = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(name, "."))
+			continue;
+		if (!strcmp(name, "..")) {
+			if (depth > 0)
+				close(dirs[depth--]);
+			continue;
+		}
+		if (depth == WALK_MAX_DEPTH) {
+			err = ENAMETOOLONG;
+			break;
+		}
+		fd = openat(dirs[depth], name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd == -1 || fstat(fd, &st) == -1) {
+			err = errno;
+			break;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			err = ELOOP;
+			break;
+		}
+		dirs[++depth] = fd;
+		fd = -1;
+	}
+	if (fd != -1)
+		close(fd);
+	free(copy);
+	// The last component opened is the result; every directory above it
+	// is closed. Nothing opened (the root itself) is not a socket.
+	fd = -1;
+	if (!err && depth > 0)
+		fd = dirs[depth--];
+	else if (!err)
+		err = EISDIR;
+	while (depth > 0)
+		close(dirs[depth--]);
+	if (fd == -1)
+		errno = err;
+	return fd;
+}
+
 int pvx_root_resolve(int rootfd, const char *path)
 {
+	static int have_openat2 = 1;
 	struct open_how how = {
 		.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
 		// Absolute symlinks and ".." stay under rootfd, and
@@ -109,8 +175,16 @@ int pvx_root_resolve(int rootfd, const char *path)
 	};
 	long fd;
 
+	if (!have_openat2)
+		return pvx_root_walk(rootfd, path);
 	do {
 		fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
 	} while (fd == -1 && errno == EAGAIN);
+	if (fd == -1 && errno == ENOSYS) {
+		pv_log(WARN, "openat2 is not available (Linux < 5.6): Unix "
+			     "backend paths with a symlink are refused");
+		have_openat2 = 0;
+		return pvx_root_walk(rootfd, path);
+	}
 	return (int)fd;
 }
