@@ -164,7 +164,8 @@ static int list_containers(int dirfd, const char *path, char ***names, int *n,
 	}
 	*names = NULL;
 	*n = 0;
-	while ((d = readdir(dir))) {
+	// readdir returns NULL both at the end and on an error: errno tells.
+	for (errno = 0; (d = readdir(dir)); errno = 0) {
 		if (d->d_name[0] == '.')
 			continue;
 		if (++seen > MAX_DIR_ENTRIES) {
@@ -192,6 +193,12 @@ static int list_containers(int dirfd, const char *path, char ***names, int *n,
 		}
 		*names = nn;
 		(*n)++;
+	}
+	if (errno && seen <= MAX_DIR_ENTRIES) {
+		pv_errors_add(errs, "%s: cannot list: %s", path,
+			      strerror(errno));
+		closedir(dir);
+		return -1;
 	}
 	closedir(dir);
 	if (*n)
