@@ -282,3 +282,74 @@ bench-smoke: all
 	BENCH_SMOKE=1 bench/run.sh
 
 .PHONY: bench bench-smoke
+
+# ---- Fuzzing (issue 8; tests/fuzz/) -----------------------------------------
+# libFuzzer targets, built with clang apart from the main build (own
+# objects in $(BUILD)/fuzz/, never part of `all` or `check`):
+#   fuzz-state  the state parser, IPAM leases and the graph pvd makes
+#   fuzz-graph  pv-xconnect's graph parser and pv-ctrl answer reader
+#   fuzz-ctrl   pv-ctrl's request head parser and request bodies
+# `make fuzz` runs each for FUZZ_SECONDS (default 60) from its seed corpus
+# tests/fuzz/corpus/NAME (read only; what the fuzzer finds goes to
+# $(BUILD)/fuzz/corpus/NAME, crashes to $(BUILD)/fuzz/crash-*).
+# `make fuzz-build` only builds; `build/fuzz/fuzz-state FILE` replays one.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_NAMES := state graph ctrl
+FUZZ_DIR := $(BUILD)/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
+	-Wall -Wextra -Werror -fno-strict-aliasing -I. -Ixconnect/include \
+	$(DEPS_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -MMD -MP
+fuzz_obj = $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(1))
+FUZZ_LIBS_state := $(CORE_SRCS) $(PVX_LIB_SRCS) $(COMMON_SRCS)
+FUZZ_LIBS_graph := $(PVX_LIB_SRCS) $(COMMON_SRCS)
+FUZZ_LIBS_ctrl := ctrl/ctrl_http.c $(COMMON_SRCS)
+FUZZ_BINS := $(addprefix $(FUZZ_DIR)/fuzz-,$(FUZZ_NAMES))
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZCC  $<")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+.SECONDEXPANSION:
+$(FUZZ_DIR)/fuzz-%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o \
+		$$(call fuzz_obj,$$(FUZZ_LIBS_$$*))
+	@$(if $(Q),echo "  FUZZLD  $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(DEPS_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	$(Q)for n in $(FUZZ_NAMES); do \
+		mkdir -p $(FUZZ_DIR)/corpus/$$n || exit 1; \
+		echo "=== fuzz-$$n for $(FUZZ_SECONDS) s"; \
+		$(FUZZ_DIR)/fuzz-$$n -max_total_time=$(FUZZ_SECONDS) \
+			-timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+			-print_final_stats=1 \
+			-dict=tests/fuzz/$$n.dict \
+			-artifact_prefix=$(FUZZ_DIR)/ \
+			$(FUZZ_DIR)/corpus/$$n tests/fuzz/corpus/$$n \
+			2>$(FUZZ_DIR)/fuzz-$$n.log; rc=$$?; \
+		grep -E '^stat::(number_of_executed_units|peak_rss_mb)|^#[0-9]+.*DONE' \
+			$(FUZZ_DIR)/fuzz-$$n.log; \
+		if [ $$rc -ne 0 ]; then tail -n 60 $(FUZZ_DIR)/fuzz-$$n.log; \
+			echo "=== FAIL fuzz-$$n (exit $$rc; log \
+$(FUZZ_DIR)/fuzz-$$n.log)"; exit 1; fi; \
+		echo "=== PASS fuzz-$$n"; \
+	done
+
+.PHONY: fuzz fuzz-build
+-include $(shell find $(FUZZ_DIR)/obj -name '*.d' 2>/dev/null)
+
+# ---- Example app (issue 6; examples/app/app.c) -------------------------------
+# A small HTTP app for the load-balancing example (examples/balance/) and
+# tests: build/app. Not installed; it is no part of pvd or pv-xconnect.
+APP_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror
+all: $(BUILD)/app
+$(BUILD)/app: examples/app/app.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(APP_CFLAGS) $(PV_LDFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) \
+		-o $@ $< $(LDLIBS)

@@ -131,10 +131,14 @@ char *pvx_link_key(const struct pvx_link *l)
 	// rules can front the same service: the rule and the provider together
 	// name the link. Other links belong to a consumer, which may require
 	// the same service twice on different targets.
+	// Host backends ("_host_", in --graph files) are told apart by
+	// their address, so one rule can front several of them.
 	if (l->ingress)
 		rc = key_put(&key, &len, "ingress") ||
 		     key_put(&key, &len, l->ingress) ||
-		     key_put(&key, &len, l->provider);
+		     key_put(&key, &len, l->provider) ||
+		     (!strcmp(l->provider, "_host_") && l->socket &&
+		      key_put(&key, &len, l->socket));
 	else
 		rc = key_put(&key, &len, "link") ||
 		     key_put(&key, &len, l->consumer ? l->consumer : "") ||
@@ -401,7 +405,10 @@ static struct pvx_link *parse_link(const struct pv_json *doc, int obj,
 		bad(w, l->name[0] ? "provider" : "name", "empty");
 		goto fail;
 	}
-	if (pv_addr_parse(l->target, &ss, &len)) {
+	// Links of other types (pvd's "unix" consumer links) may name a
+	// path; they are served only by a plugin of their type.
+	if (!(strcmp(l->type, "tcp") && l->target[0] == '/') &&
+	    pv_addr_parse(l->target, &ss, &len)) {
 		bad(w, "target",
 		    "\"%s\" is not an address (IP:PORT, [IPv6]:PORT or :PORT)",
 		    l->target);
