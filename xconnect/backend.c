@@ -171,9 +171,13 @@ struct pvx_backend *pvx_backend_new(struct pvx_frontend *fe,
 	b->fe = fe;
 	dl_list_init(&b->sessions);
 	dl_list_init(&b->list);
+	pvx_health_init(b);
 	b->label = strdup(link->label);
-	if (!b->label || apply_link(b, link)) {
+	if (!b->label || apply_link(b, link) ||
+	    pvx_health_configure(b, &link->check)) {
 		pv_log(ERROR, "link %s: out of memory", link->label);
+		pvx_health_fini(b);
+		provider_close(b);
 		free(b->label);
 		free(b->provider);
 		free(b->socket);
@@ -199,10 +203,17 @@ int pvx_backend_update(struct pvx_backend *b, const struct pvx_link *link)
 		pv_log(ERROR, "link %s: out of memory, update lost", b->label);
 		return 0;
 	}
-	if (changed)
+	if (pvx_health_configure(b, &link->check))
+		pv_log(ERROR, "link %s: out of memory, check not changed",
+		       b->label);
+	if (changed) {
 		pv_log(INFO, "link %s: backend %s (pid %d), was %s", b->label,
 		       pvx_backend_describe(b, now, sizeof(now)),
 		       b->provider_pid, was);
+		// A new address or process: find out now, not at the next
+		// interval, whether it serves.
+		pvx_health_kick(b);
+	}
 	return changed;
 }
 
@@ -219,6 +230,7 @@ void pvx_backend_unref(struct pvx_backend *b)
 		dl_list_del(&b->list);
 	if (b->drain_armed)
 		event_del(&b->ev_drain);
+	pvx_health_fini(b);
 	provider_close(b);
 	free(b->label);
 	free(b->provider);
@@ -261,6 +273,7 @@ void pvx_backend_remove(struct pvx_backend *b, int drain)
 		b->in_pool = 0;
 	}
 	b->removed = 1;
+	pvx_health_fini(b);
 	if (n && drain && fe->x->drain_ms <= 0) {
 		// No grace period: the sessions end here and now.
 		on_drain(-1, 0, b);
@@ -277,7 +290,9 @@ void pvx_backend_remove(struct pvx_backend *b, int drain)
 	pvx_backend_unref(b);
 }
 
-const char *pvx_backend_down_reason(const struct pvx_backend *b)
+// Why b cannot be reached at all (as opposed to found unhealthy), or
+// NULL: the health checks themselves connect whenever this says NULL.
+static const char *unreachable_reason(const struct pvx_backend *b)
 {
 	if (b->removed)
 		return "link removed";
@@ -293,6 +308,36 @@ const char *pvx_backend_down_reason(const struct pvx_backend *b)
 	if (b->kind == PVX_BACKEND_UNIX && b->provider_gone)
 		return "provider exited";
 	return NULL;
+}
+
+int pvx_backend_reachable(const struct pvx_backend *b)
+{
+	return !unreachable_reason(b);
+}
+
+const char *pvx_backend_down_reason(const struct pvx_backend *b)
+{
+	const char *why = unreachable_reason(b);
+
+	return why ? why : pvx_health_down_reason(b);
+}
+
+void pvx_backend_connected(struct pvx_backend *b, int ok)
+{
+	b->connect_failed = !ok;
+	if (!ok)
+		event_base_gettimeofday_cached(b->fe->x->base, &b->failed_at);
+}
+
+int pvx_backend_suspect(const struct pvx_backend *b)
+{
+	struct timeval now, since;
+
+	if (!b->connect_failed)
+		return 0;
+	event_base_gettimeofday_cached(b->fe->x->base, &now);
+	timersub(&now, &b->failed_at, &since);
+	return since.tv_sec * 1000 + since.tv_usec / 1000 < PVX_SUSPECT_MS;
 }
 
 int pvx_backend_usable(const struct pvx_backend *b)
@@ -349,7 +394,7 @@ int pvx_backend_connect(struct pvx_backend *b, int *again, const char **reason)
 	int family = b->kind == PVX_BACKEND_TCP ? b->addr.ss_family : AF_UNIX;
 
 	*again = 0;
-	*reason = pvx_backend_down_reason(b);
+	*reason = unreachable_reason(b);
 	if (*reason)
 		return -1;
 	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -359,23 +359,37 @@ static unsigned int peer_hash(const struct sockaddr *peer)
 	return h;
 }
 
+// 1 when b may take a new client in this pass: pass 0 passes over the
+// backends whose last connect failed a moment ago, pass 1 (when pass 0
+// found none) takes them too.
+static int candidate(const struct pvx_backend *b,
+		     const struct pvx_backend *skip, int pass)
+{
+	return b != skip && pvx_backend_usable(b) &&
+	       (pass || !pvx_backend_suspect(b));
+}
+
 struct pvx_backend *pvx_frontend_pick(struct pvx_frontend *fe,
 				      const struct sockaddr *peer,
 				      const struct pvx_backend *skip)
 {
 	unsigned int count = dl_list_len(&fe->backends), start, i;
 	struct pvx_backend *b, *best = NULL;
+	int pass;
 
 	if (!count)
 		return NULL;
 	switch (fe->balance) {
 	case PVX_BALANCE_LEASTCONN:
-		dl_list_for_each (b, &fe->backends, struct pvx_backend, list) {
-			if (b == skip || !pvx_backend_usable(b))
-				continue;
-			if (!best ||
-			    b->stats.sessions_now < best->stats.sessions_now)
-				best = b;
+		for (pass = 0; pass < 2 && !best; pass++) {
+			dl_list_for_each (b, &fe->backends, struct pvx_backend,
+					  list) {
+				if (!candidate(b, skip, pass))
+					continue;
+				if (!best || b->stats.sessions_now <
+						     best->stats.sessions_now)
+					best = b;
+			}
 		}
 		return best;
 	case PVX_BALANCE_FIRST:
@@ -390,10 +404,12 @@ struct pvx_backend *pvx_frontend_pick(struct pvx_frontend *fe,
 		break;
 	}
 	// From start on, the first backend that can take the client.
-	for (i = 0; i < count; i++) {
-		b = nth(fe, (start + i) % count);
-		if (b && b != skip && pvx_backend_usable(b))
-			return b;
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < count; i++) {
+			b = nth(fe, (start + i) % count);
+			if (b && candidate(b, skip, pass))
+				return b;
+		}
 	}
 	return NULL;
 }

@@ -130,6 +130,7 @@ static void established(struct pvx_session *s)
 	s->cfd = s->bfd = -1;
 	s->state = PVX_SESSION_ESTABLISHED;
 	s->fe->warned_down = 0;
+	pvx_backend_connected(b, 1);
 	if (s->fe->accept_failing && backoff_over(s->fe)) {
 		pv_log(INFO, "link %s: sessions get through again", b->label);
 		s->fe->accept_failing = 0;
@@ -168,6 +169,7 @@ static void attempt_failed(struct pvx_session *s, int err, const char *reason)
 	       reason ? reason : strerror(err));
 	b->stats.connect_errors++;
 	s->fe->stats.connect_errors++;
+	pvx_backend_connected(b, 0);
 	pvx_backend_ref(b);
 	detach(s);
 	try_connect(s, b);

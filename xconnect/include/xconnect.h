@@ -20,6 +20,7 @@
 
 #include <stdint.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <event2/event_struct.h>
@@ -36,6 +37,9 @@
 #define PVX_ACCEPT_PAUSE_MS 250
 // How often a listener that could not bind tries again.
 #define PVX_BIND_RETRY_MS 1000
+// A backend whose connect just failed is passed over by new clients for
+// this long (while others are usable), until checks or a retry say more.
+#define PVX_SUSPECT_MS 1000
 // At most this many bytes wait in the proxy per direction of a session:
 // one read's worth. Also the size of each read.
 #define PVX_FLOW_BUF (64 * 1024)
@@ -237,6 +241,7 @@ struct pvx {
 	struct dl_list frontends; // pvx_frontend, with or without listener
 	struct dl_list sessions;  // pvx_session, every one (at exit: closed)
 	char *scratch;		  // PVX_FLOW_BUF bytes for reads
+	struct pvx_statspage *statspage; // the HTML stats page, or NULL
 };
 
 // Sets up x (event base, own netns, scratch buffer). Returns 0 or -1.
@@ -265,6 +270,67 @@ int pvx_root_open(int pid);
 // Opens path (absolute) under the root fd without leaving it: symlinks
 // resolve inside it, magic links are refused. Returns an O_PATH fd or -1.
 int pvx_root_resolve(int rootfd, const char *path);
+
+// ---- active health checks (health.c) ----
+
+// What a rule's "check" leaves out (HAProxy's defaults for inter, rise,
+// fall; timeout as HAProxy's "timeout check" is commonly set).
+#define PVX_CHECK_INTERVAL_MS 2000
+#define PVX_CHECK_TIMEOUT_MS  1000
+#define PVX_CHECK_RISE	      2
+#define PVX_CHECK_FALL	      3
+#define PVX_CHECK_PATH	      "/health"
+#define PVX_CHECK_EXPECT      200
+
+// One backend's active health check and what it found. Without a check
+// configured the backend counts as healthy.
+struct pvx_health {
+	struct pvx_check conf;	 // defaults filled in; path owned
+	unsigned enabled : 1;	 // conf.type != PVX_CHECK_NONE
+	unsigned up : 1;	 // by the checks (1 until fall failures)
+	unsigned running : 1;	 // a check is in progress
+	unsigned sent : 1;	 // the HTTP request went out
+	int streak;		 // results in a row against the state
+	int fd;			 // the check's connection, -1
+	struct event ev_io;	 // its progress, with the check's deadline
+	struct event ev_next;	 // the next check
+	struct timespec started; // CLOCK_MONOTONIC
+	char rbuf[128];		 // the start of the answer
+	size_t rlen;
+	int last_ok;		    // -1 before the first result
+	int last_ms;		    // duration of the last check
+	char last[96];		    // its result: "HTTP 200", "timeout"
+	struct timespec last_at;    // when it ended (CLOCK_REALTIME)
+	struct timespec changed_at; // last up/down change (CLOCK_REALTIME)
+	uint64_t checks, failures, downs;
+	char why[128]; // while down: "check failed: HTTP 500"
+};
+
+struct pvx_backend;
+
+// Sets up b's health (no check, healthy). Call once before the others.
+void pvx_health_init(struct pvx_backend *b);
+
+// Applies a rule's check to b: starts, restarts (when the check changed)
+// or stops the checks; keeps the state found so far when only timings
+// change. Returns 0, or -1 (memory; the previous check stays).
+int pvx_health_configure(struct pvx_backend *b, const struct pvx_check *c);
+
+// Checks b soon (its address or provider changed).
+void pvx_health_kick(struct pvx_backend *b);
+
+// Stops the checks for good (link removed, backend freed).
+void pvx_health_fini(struct pvx_backend *b);
+
+// Why the checks keep b out of rotation, or NULL when they do not.
+const char *pvx_health_down_reason(const struct pvx_backend *b);
+
+// The check's state as HAProxy shows it: "UP", "DOWN", "UP 1/3" (going
+// down), "DOWN 1/2" (going up), "no check". Into buf; returns buf.
+const char *pvx_health_state(const struct pvx_backend *b, char *buf, size_t n);
+
+// The check type's name ("tcp", "http") or NULL without a check.
+const char *pvx_health_type(const struct pvx_backend *b);
 
 // ---- frontends, backends (frontend.c, backend.c) ----
 
@@ -344,7 +410,10 @@ struct pvx_backend {
 	unsigned removed : 1; // link gone: sessions draining
 	struct event ev_drain;
 	unsigned drain_armed : 1;
+	unsigned connect_failed : 1; // the last session's connect failed
+	struct timeval failed_at;    // when (loop time)
 	struct pvx_stats stats;
+	struct pvx_health health;
 	struct dl_list sessions; // pvx_session
 	struct dl_list list;	 // in fe->backends
 };
@@ -405,9 +474,20 @@ void pvx_backend_unref(struct pvx_backend *b);
 // 1 when b can be tried for a new session.
 int pvx_backend_usable(const struct pvx_backend *b);
 
-// Why b cannot be tried ("no address yet", "provider not running"), or
-// NULL when it can.
+// A session's connect to b ended: ok 1 connected, 0 failed.
+void pvx_backend_connected(struct pvx_backend *b, int ok);
+
+// 1 when b's last connect failed less than PVX_SUSPECT_MS ago: new
+// clients (and retries) go to the other backends first.
+int pvx_backend_suspect(const struct pvx_backend *b);
+
+// Why b cannot be tried ("no address yet", "provider not running",
+// "check failed: HTTP 500"), or NULL when it can.
 const char *pvx_backend_down_reason(const struct pvx_backend *b);
+
+// 1 when b has somewhere to connect to (its health aside): an address,
+// and a running provider for a container's backend.
+int pvx_backend_reachable(const struct pvx_backend *b);
 
 // Starts a non-blocking connect to b. Returns the socket (connect in
 // progress or done), or -1 with errno set, or *reason (static) when errno
@@ -514,6 +594,23 @@ char *pvx_status_json(struct pvx *x, size_t *len);
 // The same figures in Prometheus text format (GET /metrics). Caller
 // frees; NULL on allocation failure.
 char *pvx_status_metrics(struct pvx *x, size_t *len);
+
+// ---- the stats page (statspage.c) ----
+
+struct pvx_statspage;
+
+// Every frontend and backend as an HTML page like HAProxy's stats page,
+// reloading itself every refresh_s seconds. Caller frees; NULL on
+// allocation failure.
+char *pvx_status_html(struct pvx *x, int refresh_s, size_t *len);
+
+// Serves the stats over HTTP on addr ("IP:PORT"): / and /stats (HTML),
+// /metrics (Prometheus), /status (JSON). Returns NULL (logged) when addr
+// cannot be bound.
+struct pvx_statspage *pvx_statspage_new(struct pvx *x, const char *addr);
+
+// Closes the listener and its clients. NULL-safe.
+void pvx_statspage_free(struct pvx_statspage *sp);
 
 // ---- the tcp plugin (plugins/tcp.c) ----
 
