@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "utils/addr.h"
 #include "xconnect.h"
 
 #define DEFAULT_CTRL	    "/run/pantavisor/pv/pv-ctrl"
@@ -31,6 +32,7 @@ struct app {
 	struct pvx x;
 	const char *ctrl;
 	const char *graph_file;
+	const char *stats_addr; // --stats: the HTML stats page, or NULL
 	int interval_ms;
 	struct pvx_fetch *fetch;  // in progress, or NULL
 	int fetch_failing;	  // the last fetch failed (said once)
@@ -279,13 +281,15 @@ static void on_term(evutil_socket_t fd, short what, void *arg)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: pv-xconnect [--ctrl SOCK | --graph FILE] "
-		   "[--interval MS] [--verbose]\n"
+		   "[--interval MS] [--stats ADDR] [--verbose]\n"
 		   "\n"
 		   "  --ctrl SOCK     read the xconnect-graph from pv-ctrl "
 		   "(default " DEFAULT_CTRL ")\n"
 		   "  --graph FILE    read it from FILE instead (re-read on "
 		   "SIGHUP)\n"
 		   "  --interval MS   poll pv-ctrl every MS ms (default 1000)\n"
+		   "  --stats ADDR    serve the stats page (HTML, /metrics, "
+		   "/status) on ADDR\n"
 		   "  --verbose       debug logging, one line per connection\n"
 		   "  --help          this text\n");
 }
@@ -338,6 +342,7 @@ int pvx_main(int argc, char **argv)
 		{ "graph", required_argument, NULL, 'g' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "stats", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -366,6 +371,17 @@ int pvx_main(int argc, char **argv)
 		case 'v':
 			a.x.verbose = 1;
 			break;
+		case 's': {
+			struct sockaddr_storage ss;
+			socklen_t sl;
+
+			if (pv_addr_parse(optarg, &ss, &sl))
+				bad_usage("--stats: \"%s\" is not an address "
+					  "(IP:PORT, [IPv6]:PORT or :PORT)",
+					  optarg);
+			a.stats_addr = optarg;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -396,6 +412,11 @@ int pvx_main(int argc, char **argv)
 	a.ev_hup = add_signal(&a, SIGHUP, on_hup);
 	if (!a.ev_term || !a.ev_int || !a.ev_hup)
 		goto out;
+	if (a.stats_addr) {
+		a.x.statspage = pvx_statspage_new(&a.x, a.stats_addr);
+		if (!a.x.statspage)
+			goto out;
+	}
 
 	if (a.graph_file) {
 		pv_log(INFO, "graph from %s (SIGHUP re-reads it)",
@@ -429,6 +450,8 @@ out:
 		event_free(a.ev_int);
 	if (a.ev_hup)
 		event_free(a.ev_hup);
+	pvx_statspage_free(a.x.statspage);
+	a.x.statspage = NULL;
 	pvx_fini(&a.x);
 	return rc;
 }

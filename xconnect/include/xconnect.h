@@ -595,6 +595,45 @@ char *pvx_status_json(struct pvx *x, size_t *len);
 // frees; NULL on allocation failure.
 char *pvx_status_metrics(struct pvx *x, size_t *len);
 
+// Bytes in (client to backend) and out so far, sessions still open
+// included.
+void pvx_backend_bytes(const struct pvx_backend *b, uint64_t *in,
+		       uint64_t *out);
+void pvx_frontend_bytes(const struct pvx_frontend *fe, uint64_t *in,
+			uint64_t *out);
+
+// The backend's name in figures: its provider, or its address for a
+// host backend.
+const char *pvx_backend_name(const struct pvx_backend *b);
+
+// "roundrobin"... for the enum.
+const char *pvx_balance_name(enum pvx_balance b);
+
+// Backends of fe that take new sessions now.
+int pvx_frontend_backends_up(const struct pvx_frontend *fe);
+
+// Why fe serves nobody ("not listening (bind failed)", "no usable
+// backend"), or NULL.
+const char *pvx_frontend_down_reason(const struct pvx_frontend *fe);
+
+// Whole seconds from t (CLOCK_REALTIME) to now, 0 if t is ahead.
+int pvx_seconds_since(const struct timespec *t);
+
+// A growing text buffer; after a failed allocation every call is a no-op
+// and pvx_text_finish gives NULL.
+struct pvx_text {
+	char *buf;
+	size_t len, cap;
+	int failed;
+};
+
+// Appends printf-style.
+void pvx_text_put(struct pvx_text *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+// The text (caller frees) and its length, or NULL (failed or empty).
+char *pvx_text_finish(struct pvx_text *t, size_t *len);
+
 // ---- the stats page (statspage.c) ----
 
 struct pvx_statspage;

@@ -1,0 +1,599 @@
+// The stats page, pv-xconnect's counterpart of HAProxy's ":8404/stats":
+// a tiny HTTP/1.0 server on the address device.json's "xconnect.stats"
+// names (pv-xconnect --stats ADDR), off by default. It answers
+//   GET /  or  /stats   an HTML table per frontend, reloading itself
+//   GET /metrics        the Prometheus text that pv-ctrl's /metrics serves
+//   GET /status         the JSON that pv-ctrl's /xconnect-status serves
+// straight from the proxy's own figures. Each client gets one answer and
+// is closed; clients are few, bounded and timed out, so a stuck browser
+// costs nothing to the proxy.
+
+#define MODULE_NAME "statspage"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "utils/addr.h"
+#include "xconnect.h"
+
+// Clients served at once; more wait in the listen backlog.
+#define MAX_CLIENTS 16
+// The request head, at most.
+#define REQ_MAX 4096
+// A client has this long to send its request and take the answer.
+#define CLIENT_TIMEOUT_MS 5000
+// How often a stats address that could not be bound is tried again.
+#define RETRY_MS 1000
+// The HTML page reloads itself this often unless ?refresh=N says.
+#define REFRESH_S 5
+
+struct pvx_statspage {
+	struct pvx *x;
+	char *addr_str;
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	int fd; // -1 while not listening
+	struct event ev_accept;
+	struct event ev_retry;
+	unsigned accepting : 1; // ev_accept added
+	unsigned bind_failed : 1;
+	int nclients;
+	struct dl_list clients; // sp_client
+};
+
+// One browser (or curl): its request, then the answer being written.
+struct sp_client {
+	struct pvx_statspage *sp;
+	int fd;
+	struct event ev;
+	char req[REQ_MAX + 1];
+	size_t rlen;
+	char *out; // header and body
+	size_t olen, ooff;
+	struct dl_list list; // in sp->clients
+};
+
+static void on_client(evutil_socket_t fd, short what, void *arg);
+
+static struct timeval tv_ms(int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	return tv;
+}
+
+// ---- the HTML page ----
+
+// s with &, <, >, " escaped for HTML text and attributes.
+static void put_html(struct pvx_text *t, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '&':
+			pvx_text_put(t, "&amp;");
+			break;
+		case '<':
+			pvx_text_put(t, "&lt;");
+			break;
+		case '>':
+			pvx_text_put(t, "&gt;");
+			break;
+		case '"':
+			pvx_text_put(t, "&quot;");
+			break;
+		default:
+			pvx_text_put(t, "%c", *s);
+		}
+	}
+}
+
+// A duration in the page's short form: "42s", "7m12s", "3h05m", "2d04h".
+static void put_age(struct pvx_text *t, int s)
+{
+	if (s < 60)
+		pvx_text_put(t, "%ds", s);
+	else if (s < 3600)
+		pvx_text_put(t, "%dm%02ds", s / 60, s % 60);
+	else if (s < 86400)
+		pvx_text_put(t, "%dh%02dm", s / 3600, s / 60 % 60);
+	else
+		pvx_text_put(t, "%dd%02dh", s / 86400, s / 3600 % 24);
+}
+
+static const char style[] =
+	"body{font-family:sans-serif;font-size:13px;margin:1em}"
+	"h1{font-size:18px}table{border-collapse:collapse;margin:1em 0}"
+	"caption{text-align:left;font-weight:bold;padding:4px;"
+	"background:#20377f;color:#fff}"
+	"th{background:#b0b0d0;padding:2px 6px;text-align:left}"
+	"td{padding:2px 6px;border-bottom:1px solid #ccc;"
+	"font-family:monospace}"
+	"td.n{text-align:right}"
+	"tr.fe td{background:#e0e0f0;font-weight:bold}"
+	"tr.up td{background:#c0f0c0}tr.down td{background:#ffb0b0}"
+	"tr.going td{background:#ffe080}tr.nocheck td{background:#e8f8e8}";
+
+// The table's header row.
+static void put_head(struct pvx_text *t)
+{
+	static const char *const cols[] = {
+		"Name",	    "Address", "Status", "Reason",   "Last check",
+		"Chk ms",   "Cur",     "Total",	 "Bytes in", "Bytes out",
+		"Conn err", "Retries", "Downs",	 "Changed",
+	};
+	size_t i;
+
+	pvx_text_put(t, "<tr>");
+	for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
+		pvx_text_put(t, "<th>%s</th>", cols[i]);
+	pvx_text_put(t, "</tr>\n");
+}
+
+// One backend's row, coloured like HAProxy's: green up, red down, yellow
+// while the checks are moving it.
+static void put_backend(struct pvx_text *t, const struct pvx_backend *b)
+{
+	const struct pvx_health *h = &b->health;
+	const char *down = pvx_backend_down_reason(b);
+	char state[32];
+	uint64_t in, out;
+	const char *cls;
+
+	pvx_backend_bytes(b, &in, &out);
+	pvx_health_state(b, state, sizeof(state));
+	if (down)
+		cls = "down";
+	else if (h->enabled && h->streak)
+		cls = "going";
+	else if (h->enabled)
+		cls = "up";
+	else
+		cls = "nocheck";
+	pvx_text_put(t, "<tr class=\"%s\"><td>", cls);
+	put_html(t, pvx_backend_name(b));
+	pvx_text_put(t, "</td><td>");
+	put_html(t, b->socket);
+	pvx_text_put(t, "</td><td>%s", down ? "DOWN" : "UP");
+	if (h->enabled && strcmp(state, down ? "DOWN" : "UP")) {
+		pvx_text_put(t, " (check ");
+		put_html(t, state);
+		pvx_text_put(t, ")");
+	}
+	pvx_text_put(t, "</td><td>");
+	put_html(t, down ? down : "");
+	pvx_text_put(t, "</td><td>");
+	if (h->enabled && h->last_ok >= 0) {
+		pvx_text_put(t, "%s %s ", h->last_ok ? "OK" : "FAIL",
+			     pvx_health_type(b));
+		put_html(t, h->last);
+		pvx_text_put(t, "</td><td class=\"n\">%d", h->last_ms);
+	} else {
+		pvx_text_put(t, "%s</td><td class=\"n\">",
+			     h->enabled ? "pending" : "no check");
+	}
+	pvx_text_put(t,
+		     "</td><td class=\"n\">%u</td><td class=\"n\">%llu</td>"
+		     "<td class=\"n\">%llu</td><td class=\"n\">%llu</td>"
+		     "<td class=\"n\">%llu</td><td class=\"n\">%llu</td>"
+		     "<td class=\"n\">%llu</td><td>",
+		     b->stats.sessions_now,
+		     (unsigned long long)b->stats.sessions_total,
+		     (unsigned long long)in, (unsigned long long)out,
+		     (unsigned long long)b->stats.connect_errors,
+		     (unsigned long long)b->stats.retries,
+		     (unsigned long long)h->downs);
+	if (h->enabled)
+		put_age(t, pvx_seconds_since(&h->changed_at));
+	pvx_text_put(t, "</td></tr>\n");
+}
+
+// One frontend: its table, a row for itself, a row per backend.
+static void put_frontend(struct pvx_text *t, const struct pvx_frontend *fe)
+{
+	const char *down = pvx_frontend_down_reason(fe);
+	const struct pvx_backend *b;
+	uint64_t in, out;
+
+	pvx_frontend_bytes(fe, &in, &out);
+	pvx_text_put(t, "<table>\n<caption>");
+	put_html(t, fe->label);
+	if (fe->consumer) {
+		pvx_text_put(t, " (consumer ");
+		put_html(t, fe->consumer);
+		pvx_text_put(t, ")");
+	}
+	pvx_text_put(t, " &mdash; %s", pvx_balance_name(fe->balance));
+	if (fe->maxconn)
+		pvx_text_put(t, ", maxconn %d", fe->maxconn);
+	pvx_text_put(t, "</caption>\n");
+	put_head(t);
+	pvx_text_put(t, "<tr class=\"fe\"><td>Frontend</td><td>");
+	put_html(t, fe->target);
+	pvx_text_put(t, "</td><td>%s</td><td>", down ? "DOWN" : "UP");
+	put_html(t, down ? down : "");
+	pvx_text_put(t,
+		     "</td><td>%d/%d backends up</td><td></td>"
+		     "<td class=\"n\">%u</td><td class=\"n\">%llu</td>"
+		     "<td class=\"n\">%llu</td><td class=\"n\">%llu</td>"
+		     "<td class=\"n\">%llu</td><td class=\"n\">%llu</td>"
+		     "<td></td><td></td></tr>\n",
+		     pvx_frontend_backends_up(fe), dl_list_len(&fe->backends),
+		     fe->stats.sessions_now,
+		     (unsigned long long)fe->stats.sessions_total,
+		     (unsigned long long)in, (unsigned long long)out,
+		     (unsigned long long)fe->stats.connect_errors,
+		     (unsigned long long)fe->stats.retries);
+	dl_list_for_each (b, &fe->backends, struct pvx_backend, list) {
+		put_backend(t, b);
+	}
+	pvx_text_put(t, "</table>\n");
+}
+
+char *pvx_status_html(struct pvx *x, int refresh_s, size_t *len)
+{
+	struct pvx_text t = { 0 };
+	struct pvx_frontend *fe;
+	int n = 0;
+
+	pvx_text_put(&t,
+		     "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+		     "<meta http-equiv=\"refresh\" content=\"%d\">"
+		     "<title>pv-xconnect statistics</title><style>%s</style>"
+		     "</head><body>\n<h1>pv-xconnect statistics</h1>\n"
+		     "<p>pid %d; this page reloads every %d s; also as "
+		     "<a href=\"/metrics\">Prometheus metrics</a> and "
+		     "<a href=\"/status\">JSON</a>.</p>\n",
+		     refresh_s, style, (int)getpid(), refresh_s);
+	dl_list_for_each (fe, &x->frontends, struct pvx_frontend, list) {
+		if (fe->closed)
+			continue;
+		put_frontend(&t, fe);
+		n++;
+	}
+	if (!n)
+		pvx_text_put(&t, "<p>No frontends.</p>\n");
+	pvx_text_put(&t, "</body></html>\n");
+	return pvx_text_finish(&t, len);
+}
+
+// ---- the server ----
+
+static void start_listening(struct pvx_statspage *sp);
+
+// Stops or resumes accepting, by how many clients are being served.
+static void accept_by_load(struct pvx_statspage *sp)
+{
+	if (sp->fd == -1)
+		return;
+	if (sp->nclients >= MAX_CLIENTS && sp->accepting) {
+		event_del(&sp->ev_accept);
+		sp->accepting = 0;
+	} else if (sp->nclients < MAX_CLIENTS && !sp->accepting) {
+		event_add(&sp->ev_accept, NULL);
+		sp->accepting = 1;
+	}
+}
+
+static void client_free(struct sp_client *c)
+{
+	struct pvx_statspage *sp = c->sp;
+
+	event_del(&c->ev);
+	close(c->fd);
+	free(c->out);
+	dl_list_del(&c->list);
+	free(c);
+	sp->nclients--;
+	accept_by_load(sp);
+}
+
+static const char *reason_phrase(int status)
+{
+	switch (status) {
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 431:
+		return "Request Header Fields Too Large";
+	default:
+		return "Internal Server Error";
+	}
+}
+
+// Sets the answer: status line, headers, body (taken over; may be NULL
+// with a short text instead).
+static void answer(struct sp_client *c, int status, const char *type,
+		   char *body, size_t len, int head)
+{
+	struct pvx_text t = { 0 };
+
+	pvx_text_put(&t,
+		     "HTTP/1.0 %d %s\r\nContent-Type: %s\r\n"
+		     "Content-Length: %zu\r\nCache-Control: no-cache\r\n"
+		     "Connection: close\r\n\r\n",
+		     status, reason_phrase(status), type, len);
+	if (!head && len)
+		pvx_text_put(&t, "%.*s", (int)len, body);
+	free(body);
+	c->out = pvx_text_finish(&t, &c->olen);
+	c->ooff = 0;
+}
+
+// A short text answer (errors).
+static void answer_text(struct sp_client *c, int status, const char *msg)
+{
+	char *body = strdup(msg);
+
+	answer(c, status, "text/plain; charset=utf-8", body,
+	       body ? strlen(body) : 0, 0);
+}
+
+// The ?refresh=N of a query, within 1..3600, else the default.
+static int refresh_of(const char *query)
+{
+	const char *p = query ? strstr(query, "refresh=") : NULL;
+	long v = 0;
+
+	if (!p)
+		return REFRESH_S;
+	for (p += 8; *p >= '0' && *p <= '9' && v <= 3600; p++)
+		v = v * 10 + (*p - '0');
+	return v >= 1 && v <= 3600 ? (int)v : REFRESH_S;
+}
+
+// Answers the request head in c->req.
+static void handle(struct sp_client *c)
+{
+	struct pvx *x = c->sp->x;
+	char method[8], target[256], version[16];
+	char *query, *body;
+	size_t len = 0;
+	int head;
+
+	if (sscanf(c->req, "%7s %255s %15s", method, target, version) != 3 ||
+	    strncmp(version, "HTTP/1.", 7) || target[0] != '/') {
+		answer_text(c, 400, "bad request\n");
+		return;
+	}
+	head = !strcmp(method, "HEAD");
+	if (strcmp(method, "GET") && !head) {
+		answer_text(c, 405, "only GET and HEAD\n");
+		return;
+	}
+	query = strchr(target, '?');
+	if (query)
+		*query++ = '\0';
+	if (!strcmp(target, "/") || !strcmp(target, "/stats")) {
+		body = pvx_status_html(x, refresh_of(query), &len);
+		if (body)
+			answer(c, 200, "text/html; charset=utf-8", body, len,
+			       head);
+	} else if (!strcmp(target, "/metrics")) {
+		body = pvx_status_metrics(x, &len);
+		if (body)
+			answer(c, 200,
+			       "text/plain; version=0.0.4; charset=utf-8", body,
+			       len, head);
+	} else if (!strcmp(target, "/status")) {
+		body = pvx_status_json(x, &len);
+		if (body)
+			answer(c, 200, "application/json", body, len, head);
+	} else {
+		answer_text(c, 404,
+			    "not found: try /stats, /metrics, /status\n");
+		return;
+	}
+	if (!body)
+		answer_text(c, 500, "out of memory\n");
+}
+
+// Reads the request until its head is complete, then answers.
+static void client_read(struct sp_client *c)
+{
+	struct timeval tv = tv_ms(CLIENT_TIMEOUT_MS);
+	ssize_t n = recv(c->fd, c->req + c->rlen, REQ_MAX - c->rlen, 0);
+
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		client_free(c);
+		return;
+	}
+	c->rlen += n;
+	c->req[c->rlen] = '\0';
+	if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n"))
+		handle(c);
+	else if (c->rlen == REQ_MAX)
+		answer_text(c, 431, "request head too large\n");
+	else
+		return;
+	if (!c->out) {
+		client_free(c);
+		return;
+	}
+	// From now on the client is written to, until the answer is out.
+	event_del(&c->ev);
+	event_assign(&c->ev, c->sp->x->base, c->fd, EV_WRITE | EV_PERSIST,
+		     on_client, c);
+	event_add(&c->ev, &tv);
+}
+
+// Writes what is left of the answer; closes when it is all out.
+static void client_write(struct sp_client *c)
+{
+	ssize_t n =
+		send(c->fd, c->out + c->ooff, c->olen - c->ooff, MSG_NOSIGNAL);
+
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		client_free(c);
+		return;
+	}
+	c->ooff += n;
+	if (c->ooff == c->olen)
+		client_free(c);
+}
+
+static void on_client(evutil_socket_t fd, short what, void *arg)
+{
+	struct sp_client *c = arg;
+
+	(void)fd;
+	if (what & EV_TIMEOUT)
+		client_free(c);
+	else if (c->out)
+		client_write(c);
+	else
+		client_read(c);
+}
+
+// Out of fds or memory: the client stays in the backlog and the listener
+// rests a moment, rather than the loop spinning on the same error.
+static void pause_accept(struct pvx_statspage *sp)
+{
+	struct timeval tv = tv_ms(PVX_ACCEPT_PAUSE_MS);
+
+	pv_log(DEBUG, "stats %s: accept: %s", sp->addr_str, strerror(errno));
+	if (sp->accepting)
+		event_del(&sp->ev_accept);
+	sp->accepting = 0;
+	evtimer_add(&sp->ev_retry, &tv);
+}
+
+static void on_accept(evutil_socket_t fd, short what, void *arg)
+{
+	struct pvx_statspage *sp = arg;
+	struct timeval tv = tv_ms(CLIENT_TIMEOUT_MS);
+	struct sp_client *c;
+	int cfd;
+
+	(void)what;
+	while (sp->nclients < MAX_CLIENTS) {
+		cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN)
+				pause_accept(sp);
+			return;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			pv_log(ERROR, "stats %s: %s", sp->addr_str,
+			       strerror(errno));
+			close(cfd);
+			break;
+		}
+		c->sp = sp;
+		c->fd = cfd;
+		event_assign(&c->ev, sp->x->base, cfd, EV_READ | EV_PERSIST,
+			     on_client, c);
+		event_add(&c->ev, &tv);
+		dl_list_add_tail(&sp->clients, &c->list);
+		sp->nclients++;
+	}
+	accept_by_load(sp);
+}
+
+// Timer: binds again after a failed bind, or ends an accept pause.
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct pvx_statspage *sp = arg;
+
+	(void)fd;
+	(void)what;
+	if (sp->fd == -1)
+		start_listening(sp);
+	else
+		accept_by_load(sp);
+}
+
+// Binds the stats address; on failure says so once and retries.
+static void start_listening(struct pvx_statspage *sp)
+{
+	const char *what = "";
+	struct timeval tv;
+
+	sp->fd = pvx_listen(sp->x, (struct sockaddr *)&sp->addr, sp->addr_len,
+			    0, &what);
+	if (sp->fd == -1) {
+		if (!sp->bind_failed)
+			pv_log(ERROR,
+			       "stats page on %s: %s: %s, retrying every %d "
+			       "ms",
+			       sp->addr_str, what, strerror(errno), RETRY_MS);
+		sp->bind_failed = 1;
+		tv = tv_ms(RETRY_MS);
+		evtimer_add(&sp->ev_retry, &tv);
+		return;
+	}
+	sp->bind_failed = 0;
+	event_assign(&sp->ev_accept, sp->x->base, sp->fd, EV_READ | EV_PERSIST,
+		     on_accept, sp);
+	accept_by_load(sp);
+	pv_log(INFO, "stats page on http://%s/stats", sp->addr_str);
+}
+
+struct pvx_statspage *pvx_statspage_new(struct pvx *x, const char *addr)
+{
+	struct pvx_statspage *sp = calloc(1, sizeof(*sp));
+
+	if (!sp) {
+		pv_log(ERROR, "stats page: %s", strerror(errno));
+		return NULL;
+	}
+	sp->x = x;
+	sp->fd = -1;
+	dl_list_init(&sp->clients);
+	sp->addr_str = strdup(addr);
+	if (!sp->addr_str) {
+		pv_log(ERROR, "stats page: %s", strerror(errno));
+		free(sp);
+		return NULL;
+	}
+	if (pv_addr_parse(addr, &sp->addr, &sp->addr_len)) {
+		pv_log(ERROR,
+		       "stats page: \"%s\" is not an address (IP:PORT, "
+		       "[IPv6]:PORT or :PORT)",
+		       addr);
+		free(sp->addr_str);
+		free(sp);
+		return NULL;
+	}
+	evtimer_assign(&sp->ev_retry, x->base, on_retry, sp);
+	start_listening(sp);
+	return sp;
+}
+
+void pvx_statspage_free(struct pvx_statspage *sp)
+{
+	struct sp_client *c, *n;
+
+	if (!sp)
+		return;
+	evtimer_del(&sp->ev_retry);
+	if (sp->fd != -1) {
+		if (sp->accepting)
+			event_del(&sp->ev_accept);
+		close(sp->fd);
+	}
+	// No listener left for the clients' ends to resume.
+	sp->fd = -1;
+	sp->accepting = 0;
+	dl_list_for_each_safe (c, n, &sp->clients, struct sp_client, list) {
+		client_free(c);
+	}
+	free(sp->addr_str);
+	free(sp);
+}
