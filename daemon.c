@@ -317,8 +317,12 @@ static void free_events(struct pv_daemon *d)
 int pv_daemon_run(struct pv_state *s, const struct pv_daemon_options *opts)
 {
 	struct pv_daemon d = { .state = s, .opts = opts, .exit_code = 1 };
-	const char *argv[] = { opts->xconnect_path, "--ctrl", opts->ctrl_path,
-			       NULL };
+	// device.json's "xconnect.stats" turns on pv-xconnect's stats page.
+	const char *argv[] = {
+		opts->xconnect_path, "--ctrl",
+		opts->ctrl_path,     s->xconnect_stats ? "--stats" : NULL,
+		s->xconnect_stats,   NULL
+	};
 	char *log_path = NULL;
 
 	dl_list_init(&d.bridges);
