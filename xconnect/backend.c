@@ -325,8 +325,10 @@ const char *pvx_backend_down_reason(const struct pvx_backend *b)
 void pvx_backend_connected(struct pvx_backend *b, int ok)
 {
 	b->connect_failed = !ok;
-	if (!ok)
-		event_base_gettimeofday_cached(b->fe->x->base, &b->failed_at);
+	if (ok)
+		return;
+	event_base_gettimeofday_cached(b->fe->x->base, &b->failed_at);
+	pvx_health_connect_failed(b);
 }
 
 int pvx_backend_suspect(const struct pvx_backend *b)

@@ -23,6 +23,8 @@
 // How soon a connect refused for a full Unix backlog is tried again,
 // within the check's timeout.
 #define AGAIN_MS 5
+// A failed session brings the next check forward, at most this often.
+#define HINT_MS 100
 
 static void on_next(evutil_socket_t fd, short what, void *arg);
 static void on_io(evutil_socket_t fd, short what, void *arg);
@@ -395,6 +397,20 @@ void pvx_health_kick(struct pvx_backend *b)
 	struct pvx_health *h = &b->health;
 
 	if (!h->enabled || h->running)
+		return;
+	evtimer_del(&h->ev_next);
+	next_in(b, 0);
+}
+
+void pvx_health_connect_failed(struct pvx_backend *b)
+{
+	struct pvx_health *h = &b->health;
+
+	// HAProxy's "observe layer4" in spirit: a session's failure is a
+	// hint, not a verdict; the check that follows decides. Not more
+	// often than every HINT_MS, however many sessions fail.
+	if (!h->enabled || h->running || !h->up ||
+	    (h->checks && ms_since(&h->started) < HINT_MS))
 		return;
 	evtimer_del(&h->ev_next);
 	next_in(b, 0);

@@ -319,6 +319,11 @@ int pvx_health_configure(struct pvx_backend *b, const struct pvx_check *c);
 // Checks b soon (its address or provider changed).
 void pvx_health_kick(struct pvx_backend *b);
 
+// A session's connect to b failed: checks b now rather than at the next
+// interval (at most every 100 ms), so the checks catch a dead backend
+// sooner when traffic finds it first.
+void pvx_health_connect_failed(struct pvx_backend *b);
+
 // Stops the checks for good (link removed, backend freed).
 void pvx_health_fini(struct pvx_backend *b);
 
