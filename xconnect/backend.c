@@ -61,6 +61,7 @@ static void on_provider_exit(evutil_socket_t fd, short what, void *arg)
 	       b->label, b->provider, b->provider_pid);
 	provider_close(b);
 	b->provider_gone = 1;
+	pvx_health_provider_gone(b);
 }
 
 // Holds the provider's process and root. Returns 0, or -1 with errno set
@@ -134,6 +135,8 @@ static int apply_link(struct pvx_backend *b, const struct pvx_link *link)
 	b->socket = socket;
 	b->host = !strcmp(provider, HOST_PROVIDER);
 	if (b->provider_pid != link->provider_pid) {
+		if (b->provider_pid > 0)
+			pvx_health_provider_gone(b);
 		provider_close(b);
 		b->provider_gone = 0;
 	}
@@ -287,6 +290,10 @@ void pvx_backend_remove(struct pvx_backend *b, int drain)
 		       b->label, n, fe->x->drain_ms);
 	}
 	pvx_frontend_check_empty(fe);
+	// Still alive: the caller's (the link's) reference is the one we
+	// drop here, on_drain took and dropped its own. The analyzer cannot
+	// know that refs was above 0.
+	// NOLINTNEXTLINE(clang-analyzer-unix.Malloc)
 	pvx_backend_unref(b);
 }
 

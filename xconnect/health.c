@@ -416,6 +416,28 @@ void pvx_health_connect_failed(struct pvx_backend *b)
 	next_in(b, 0);
 }
 
+void pvx_health_provider_gone(struct pvx_backend *b)
+{
+	struct pvx_health *h = &b->health;
+	char to[PV_ADDR_STRLEN + 256];
+
+	// A check in flight ends on its own (the process is gone) and
+	// keeps the schedule going.
+	if (!h->enabled || !h->up)
+		return;
+	h->up = 0;
+	h->streak = 0;
+	h->downs++;
+	clock_gettime(CLOCK_REALTIME, &h->changed_at);
+	snprintf(h->why, sizeof(h->why),
+		 "provider restarted, waiting for %d passed check(s)",
+		 h->conf.rise);
+	pv_log(INFO,
+	       "link %s: backend %s is DOWN until %d check(s) pass: its "
+	       "provider is gone",
+	       b->label, who(b, to, sizeof(to)), h->conf.rise);
+}
+
 void pvx_health_fini(struct pvx_backend *b)
 {
 	struct pvx_health *h = &b->health;

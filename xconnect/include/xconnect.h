@@ -324,6 +324,10 @@ void pvx_health_kick(struct pvx_backend *b);
 // sooner when traffic finds it first.
 void pvx_health_connect_failed(struct pvx_backend *b);
 
+// b's provider exited: whatever runs next under its name has to pass
+// rise checks before it gets sessions, as a backend coming back would.
+void pvx_health_provider_gone(struct pvx_backend *b);
+
 // Stops the checks for good (link removed, backend freed).
 void pvx_health_fini(struct pvx_backend *b);
 
