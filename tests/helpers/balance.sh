@@ -6,6 +6,7 @@
 #   app_pid NAME              its pid
 #   hit N URL                 N requests in a row; prints "NAME COUNT" per
 #                             instance that answered and "FAILED COUNT"
+#   hit_for MS URL            the same for MS ms
 #   count NAME OUT            COUNT of NAME in hit's output (0 if absent)
 #   now_ms                    wall clock in ms
 #   ms_until START MAX CMD... polls CMD every 20 ms; prints the ms from
@@ -34,15 +35,28 @@ start_app_tcp() {
 
 app_pid() { cat "$T/$1.pid"; }
 
+# Counts hit's raw lines ("Hello from NAME" or FAILED).
+tally() {
+	awk '$1 == "Hello" { c[$3]++; next }
+		{ f++ }
+		END { for (k in c) print k, c[k]; print "FAILED", f + 0 }'
+}
+
 hit() {
 	_n=0
 	while [ $_n -lt "$1" ]; do
-		curl -s --max-time 5 "$2" || echo FAILED
+		curl -sf --max-time 5 "$2" || echo FAILED
 		_n=$((_n + 1))
-	done | awk '$0 == "FAILED" { f++; next }
-		$1 == "Hello" { c[$3]++; next }
-		{ f++ }
-		END { for (k in c) print k, c[k]; print "FAILED", f + 0 }'
+	done | tally
+}
+
+# hit_for MS URL: requests in a row for MS ms (at most 1000 of them).
+hit_for() {
+	_end=$(($(now_ms) + $1)) _n=0
+	while [ "$(now_ms)" -lt $_end ] && [ $_n -lt 1000 ]; do
+		curl -sf --max-time 5 "$2" || echo FAILED
+		_n=$((_n + 1))
+	done | tally
 }
 
 count() {
