@@ -427,6 +427,10 @@ static void consumer_links(struct pv_state *s, struct pv_json_ser *js)
 	struct pv_platform *c, *p;
 
 	dl_list_for_each (c, &s->platforms, struct pv_platform, list) {
+		// c is a list entry, never NULL: the analyzer takes the
+		// container_of arithmetic of find_provider's loop for a
+		// possible NULL.
+		// NOLINTNEXTLINE(clang-analyzer-core.NullDereference)
 		dl_list_for_each (r, &c->requires,
 				  struct pv_platform_service_require, list) {
 			p = find_provider(s, r, &e);

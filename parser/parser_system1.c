@@ -51,9 +51,8 @@ static void parse_export(struct pv_parser_ctx *c, struct pv_platform *p,
 	if (tok >= 0) {
 		const char *f = pv_parser_fld(c, "%s.socket", base);
 		if (pv_parser_get_str(c, obj, "socket", f, REQUIRED | NONEMPTY,
-				      &socket))
-			bad = 1;
-		else if (pv_parser_check_socket_path(c, tok, f, socket))
+				      &socket) ||
+		    pv_parser_check_socket_path(c, tok, f, socket))
 			bad = 1;
 	}
 	if (!bad && type != SVC_TYPE_UNKNOWN) {

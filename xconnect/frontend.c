@@ -139,7 +139,9 @@ int pvx_frontend_set_allow(struct pvx_frontend *fe,
 static void on_accept(evutil_socket_t fd, short what, void *arg)
 {
 	struct pvx_frontend *fe = arg;
-	struct sockaddr_storage peer;
+	// Zeroed for the static analyzer, which does not know that accept4
+	// fills it in.
+	struct sockaddr_storage peer = { 0 };
 	socklen_t plen;
 	int i, cfd;
 

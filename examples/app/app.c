@@ -337,6 +337,7 @@ int main(void)
 	static struct pollfd pfd[MAX_CLIENTS + 1];
 	const char *path = getenv("SOCKET_PATH");
 	const char *port = getenv("APP_PORT");
+	const char *name = getenv("INSTANCE_NAME");
 	int use_unix = env_true("USE_UNIX_SOCKET");
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigset_t block, empty;
@@ -344,9 +345,8 @@ int main(void)
 	int lfd, n = 0, i, j, rc = 0;
 	time_t now;
 
-	if (getenv("INSTANCE_NAME") && *getenv("INSTANCE_NAME"))
-		snprintf(instance, sizeof(instance), "%s",
-			 getenv("INSTANCE_NAME"));
+	if (name && *name)
+		snprintf(instance, sizeof(instance), "%s", name);
 	else if (gethostname(instance, sizeof(instance) - 1) == -1)
 		snprintf(instance, sizeof(instance), "app-%d", (int)getpid());
 

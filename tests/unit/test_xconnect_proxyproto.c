@@ -44,7 +44,7 @@ static void test_v2(void)
 		0x54, 0x0a, 0x21, 0x11, 0x00, 0x0c, 192,  0,	2,    7,
 		10,   0,    0,	  1,	0xc7, 0x38, 0x00, 0x50,
 	};
-	char buf[128];
+	char buf[128] = { 0 };
 	int n;
 
 	n = header(2, "192.0.2.7:51000", "10.0.0.1:80", buf, sizeof(buf));
