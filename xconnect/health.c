@@ -155,12 +155,21 @@ static void result(struct pvx_backend *b, int ok, const char *fmt, ...)
 static void wait_io(struct pvx_backend *b, int fd, short what, int ms)
 {
 	struct pvx_health *h = &b->health;
-	int left = h->conf.timeout_ms - ms_since(&h->started);
+	struct timespec now;
 	struct timeval tv;
+	long long left;
 
-	if (ms <= 0 || ms > left)
-		ms = left;
-	tv = tv_ms(ms > 0 ? ms : 1);
+	// In microseconds: the deadline must not come early by rounding.
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	left = h->conf.timeout_ms * 1000LL -
+	       ((now.tv_sec - h->started.tv_sec) * 1000000LL +
+		(now.tv_nsec - h->started.tv_nsec) / 1000);
+	if (ms > 0 && ms * 1000LL < left)
+		left = ms * 1000LL;
+	if (left < 1000)
+		left = 1000;
+	tv.tv_sec = left / 1000000;
+	tv.tv_usec = left % 1000000;
 	event_assign(&h->ev_io, b->fe->x->base, fd, what, on_io, b);
 	event_add(&h->ev_io, &tv);
 }
@@ -280,6 +289,12 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
 
 	if (fd == -1) {
 		start_connect(b);
+		return;
+	}
+	if ((what & EV_TIMEOUT) && ms_since(&h->started) < h->conf.timeout_ms) {
+		// The loop's timers count from its cached time, which can be
+		// a little behind: not a timeout yet, wait for the rest.
+		wait_io(b, fd, h->sent ? EV_READ : EV_WRITE, 0);
 		return;
 	}
 	if (what & EV_TIMEOUT) {
