@@ -143,7 +143,7 @@ static int apply_link(struct pvx_backend *b, const struct pvx_link *link)
 	b->provider_pid = link->provider_pid;
 	b->connect_ms = link->connect_ms > 0 ? link->connect_ms
 					     : PVX_CONNECT_MS_DEFAULT;
-	b->idle_ms = link->idle_ms;
+	b->idle_ms = link->idle_ms < 0 ? PVX_IDLE_MS_DEFAULT : link->idle_ms;
 	set_address(b);
 	// Held from now on, so that the provider's exit is seen when it
 	// happens rather than at the next client.

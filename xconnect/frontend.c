@@ -43,6 +43,8 @@ void pvx_frontend_resume(struct pvx_frontend *fe)
 		return;
 	if (fe->maxconn && fe->stats.sessions_now >= (uint32_t)fe->maxconn)
 		return;
+	if (fe->x->maxconn && fe->x->nsessions >= fe->x->maxconn)
+		return;
 	fe->paused = 0;
 	event_add(&fe->ev_accept, NULL);
 }
@@ -156,6 +158,17 @@ static void on_accept(evutil_socket_t fd, short what, void *arg)
 			pause_accept(fe);
 			break;
 		}
+		if (fe->x->maxconn && fe->x->nsessions >= fe->x->maxconn) {
+			// The global cap: the same, for every frontend.
+			if (!fe->x->cap_logged)
+				pv_log(WARN,
+				       "%d sessions: at --maxconn, new clients "
+				       "wait in the backlog",
+				       fe->x->nsessions);
+			fe->x->cap_logged = 1;
+			pause_accept(fe);
+			break;
+		}
 		plen = sizeof(peer);
 		cfd = accept4(fd, (struct sockaddr *)&peer, &plen,
 			      SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -189,6 +202,14 @@ static void on_accept(evutil_socket_t fd, short what, void *arg)
 		pvx_session_start(fe, cfd, (struct sockaddr *)&peer, plen);
 	}
 	pvx_frontend_unref(fe);
+}
+
+void pvx_frontend_resume_all(struct pvx *x)
+{
+	struct pvx_frontend *fe;
+
+	dl_list_for_each (fe, &x->frontends, struct pvx_frontend, list)
+		pvx_frontend_resume(fe);
 }
 
 // Timer: retries a failed bind, or ends an accept pause.

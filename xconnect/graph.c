@@ -368,6 +368,7 @@ static struct pvx_link *parse_link(const struct pv_json *doc, int obj,
 		return NULL;
 	}
 	dl_list_init(&l->list);
+	l->idle_ms = -1; // absent: the default, not "none"
 	if (get_str(doc, obj, "name", 1, &l->name, w))
 		goto fail;
 	w->label = l->name;

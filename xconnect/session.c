@@ -80,6 +80,13 @@ void pvx_session_close(struct pvx_session *s, const char *why)
 	detach(s);
 	dl_list_del(&s->all);
 	fe->stats.sessions_now--;
+	fe->x->nsessions--;
+	if (fe->x->maxconn && fe->x->nsessions + 1 >= fe->x->maxconn) {
+		// It was at the global cap: every frontend may accept again.
+		pvx_frontend_resume_all(fe->x);
+	}
+	if (fe->x->nsessions < fe->x->maxconn - fe->x->maxconn / 10)
+		fe->x->cap_logged = 0;
 	pvx_frontend_resume(fe);
 	free(s);
 	pvx_frontend_unref(fe);
@@ -324,6 +331,7 @@ int pvx_session_start(struct pvx_frontend *fe, int cfd,
 	s->bfd = -1;
 	dl_list_init(&s->list);
 	dl_list_add_tail(&fe->x->sessions, &s->all);
+	fe->x->nsessions++;
 	if (peer_len <= sizeof(s->peer))
 		memcpy(&s->peer, peer, peer_len);
 	fe->stats.sessions_now++;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -281,7 +282,8 @@ static void on_term(evutil_socket_t fd, short what, void *arg)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: pv-xconnect [--ctrl SOCK | --graph FILE] "
-		   "[--interval MS] [--stats ADDR] [--verbose]\n"
+		   "[--interval MS] [--stats ADDR] [--maxconn N] "
+		   "[--verbose]\n"
 		   "\n"
 		   "  --ctrl SOCK     read the xconnect-graph from pv-ctrl "
 		   "(default " DEFAULT_CTRL ")\n"
@@ -290,6 +292,10 @@ static void usage(FILE *f)
 		   "  --interval MS   poll pv-ctrl every MS ms (default 1000)\n"
 		   "  --stats ADDR    serve the stats page (HTML, /metrics, "
 		   "/status) on ADDR\n"
+		   "  --maxconn N     at most N sessions in all (default: "
+		   "from ulimit -n,\n"
+		   "                  (fds - 64) / 2); more clients wait in "
+		   "the backlog\n"
 		   "  --verbose       debug logging, one line per connection\n"
 		   "  --help          this text\n");
 }
@@ -322,6 +328,42 @@ static int parse_ms(const char *s, int *out)
 	return 0;
 }
 
+// Strict decimal count in 1..max. Returns 0, or -1.
+static int parse_count(const char *s, long max, int *out)
+{
+	long v = 0;
+	const char *p;
+
+	if (!*s || strlen(s) > 9)
+		return -1;
+	for (p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	if (v < 1 || v > max)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+// The global session cap when --maxconn is not given: what the fd limit
+// allows at two fds a session, after a reserve for everything else.
+static int default_maxconn(void)
+{
+	struct rlimit rl;
+	rlim_t n;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
+		return PVX_MAXCONN_MAX;
+	n = rl.rlim_cur > PVX_FD_RESERVE * 2 ? rl.rlim_cur - PVX_FD_RESERVE
+					     : rl.rlim_cur / 2;
+	n /= 2;
+	if (n < 1)
+		n = 1;
+	return n > PVX_MAXCONN_MAX ? PVX_MAXCONN_MAX : (int)n;
+}
+
 // Adds a signal event; returns it or NULL (logged).
 static struct event *add_signal(struct app *a, int sig, event_callback_fn cb)
 {
@@ -343,12 +385,13 @@ int pvx_main(int argc, char **argv)
 		{ "interval", required_argument, NULL, 'i' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "stats", required_argument, NULL, 's' },
+		{ "maxconn", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct timeval tv;
 	struct app a;
-	int opt, rc = 1;
+	int opt, rc = 1, maxconn = 0;
 
 	memset(&a, 0, sizeof(a));
 	a.interval_ms = DEFAULT_INTERVAL_MS;
@@ -370,6 +413,12 @@ int pvx_main(int argc, char **argv)
 			break;
 		case 'v':
 			a.x.verbose = 1;
+			break;
+		case 'm':
+			if (parse_count(optarg, PVX_MAXCONN_MAX, &maxconn))
+				bad_usage("--maxconn: \"%s\" is not a number "
+					  "of sessions (1..100000000)",
+					  optarg);
 			break;
 		case 's': {
 			struct sockaddr_storage ss;
@@ -407,6 +456,9 @@ int pvx_main(int argc, char **argv)
 	if (pvx_init(&a.x))
 		goto out;
 	a.x.verbose = opt;
+	a.x.maxconn = maxconn ? maxconn : default_maxconn();
+	pv_log(INFO, "at most %d sessions%s", a.x.maxconn,
+	       maxconn ? "" : " (from the fd limit; --maxconn sets it)");
 	a.ev_term = add_signal(&a, SIGTERM, on_term);
 	a.ev_int = add_signal(&a, SIGINT, on_term);
 	a.ev_hup = add_signal(&a, SIGHUP, on_hup);

@@ -31,6 +31,19 @@
 
 // Connect timeout when the link sets none (timeouts.connect_ms).
 #define PVX_CONNECT_MS_DEFAULT 5000
+// Idle timeout when the link sets none (timeouts.idle_ms; 0 in a graph
+// turns it off): a session in which nothing moved for this long is
+// closed, so that clients that vanish without a FIN (a device unplugged,
+// a NAT entry dropped) do not hold fds and buffers for ever. Ten minutes,
+// as nginx's proxy_timeout: long enough for chatty protocols' keepalives.
+#define PVX_IDLE_MS_DEFAULT 600000
+// Sessions at most, over all frontends, when --maxconn is not given:
+// each takes two fds, and some are kept for listeners, providers' pidfds
+// and roots, health checks and pv-ctrl (as HAProxy derives its maxconn
+// from ulimit -n).
+#define PVX_FD_RESERVE 64
+// The largest global session cap (--maxconn).
+#define PVX_MAXCONN_MAX 100000000
 // Sessions of a removed link get this long to finish before they are cut.
 #define PVX_DRAIN_MS 5000
 // How long an accept that failed for lack of fds pauses its listener.
@@ -98,7 +111,7 @@ struct pvx_link {
 	enum pvx_balance balance;
 	char *proxy_protocol;
 	int connect_ms; // 0: default
-	int idle_ms;	// 0: no idle timeout
+	int idle_ms;	// -1: PVX_IDLE_MS_DEFAULT; 0: no idle timeout
 	int maxconn;	// 0: unlimited
 	struct pvx_check check;
 	struct pvx_cidr *allow; // clients allowed in; NULL: all
@@ -237,6 +250,9 @@ struct pvx {
 	int netns_fd; // our own network namespace, to return to
 	int verbose;
 	int drain_ms;
+	int maxconn;	// sessions at most, all frontends together; 0: no cap
+	int nsessions;	// sessions now (connecting or established)
+	int cap_logged; // "at --maxconn" said, until well below it again
 	struct pvx_reconciler rec;
 	struct dl_list frontends; // pvx_frontend, with or without listener
 	struct dl_list sessions;  // pvx_session, every one (at exit: closed)
@@ -456,6 +472,10 @@ int pvx_frontend_set_allow(struct pvx_frontend *fe,
 
 // Resumes accepting (after maxconn relief); no-op when not paused by it.
 void pvx_frontend_resume(struct pvx_frontend *fe);
+
+// Resumes every frontend that the global session cap (pvx.maxconn) had
+// paused, now that a session ended.
+void pvx_frontend_resume_all(struct pvx *x);
 
 // Picks the backend for a new client; skip is one that just failed (or
 // NULL). Returns a borrowed pointer, or NULL when none is usable.
