@@ -174,6 +174,26 @@ static void test_bad_links_skipped(void)
 	}
 }
 
+// Host backends (provider "_host_") of one rule are told apart by their
+// address; the same address twice is still a duplicate.
+static void test_host_backends(void)
+{
+	const char *fmt = "{\"type\":\"tcp\",\"name\":\"w\",\"provider\":"
+			  "\"_host_\",\"target\":\":80\",\"socket\":\"%s\","
+			  "\"ingress\":\"w\"}";
+	char a[256], b[256], c[256], text[1024], errs[512];
+	struct pvx_graph g;
+
+	snprintf(a, sizeof(a), fmt, "/run/a.sock");
+	snprintf(b, sizeof(b), fmt, "127.0.0.1:8000");
+	snprintf(c, sizeof(c), fmt, "/run/a.sock");
+	snprintf(text, sizeof(text), "[%s,%s,%s]", a, b, c);
+	CHECK(parse(&g, text, errs, sizeof(errs)) == 0);
+	CHECK(g.count == 2);
+	CHECK(!strncmp(errs, "graph: link[2] (w): provider: duplicate", 39));
+	pvx_graph_clear(&g);
+}
+
 static void test_bad_documents(void)
 {
 	static const char *const docs[] = {
@@ -272,6 +292,7 @@ int main(void)
 	RUN(test_full_link);
 	RUN(test_keys_do_not_collapse);
 	RUN(test_bad_links_skipped);
+	RUN(test_host_backends);
 	RUN(test_bad_documents);
 	RUN(test_nulls);
 	return kit_report("test_xconnect_graph");
