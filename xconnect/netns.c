@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +39,9 @@ static int listen_here(const struct sockaddr *addr, socklen_t len,
 		*what = "SO_REUSEADDR";
 		goto fail;
 	}
+	// Accepted sockets inherit it: no Nagle delay on top of the client's
+	// own, without a setsockopt per connection.
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (bind(fd, addr, len) == -1) {
 		*what = "bind";
 		goto fail;

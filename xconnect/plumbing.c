@@ -1,15 +1,27 @@
 // The data path shared by the plugins: two sockets joined both ways.
 //
-// Each direction (a flow) reads into the loop's scratch buffer and writes
-// straight on; only what the peer does not take at once is kept, in a
-// buffer allocated for that moment, and while it waits the source is not
-// read (backpressure: at most PVX_FLOW_BUF per direction). An idle
-// session holds no buffer at all. EOF is forwarded as shutdown(SHUT_WR)
-// once the waiting bytes are out.
+// Each socket (an end) is registered with the loop once, edge-triggered,
+// for reading, writing and the peer's FIN, and stays so for the whole
+// connection: moving bytes never changes the interest (no epoll_ctl per
+// transfer). What the edges said is kept in flags until a call answers
+// EAGAIN. A read shorter than asked means the socket is drained, and with
+// the peer's FIN already seen it means EOF without asking again.
+//
+// Each direction (a flow) reads small transfers into the loop's scratch
+// buffer and writes them straight on; only what the peer does not take at
+// once is kept, in a buffer allocated for that moment. A read that fills
+// the scratch buffer marks the flow as bulk: from then on it moves with
+// splice(2), socket to pipe to socket, without copying through user space.
+// Pipes come from a per-loop pool when bytes flow and go back to it as soon
+// as they are empty, so an idle session holds neither buffer nor pipe.
+// While bytes wait for the peer (in buffer or pipe, at most PVX_FLOW_BUF)
+// the source is not read: backpressure. EOF is forwarded as
+// shutdown(SHUT_WR) once the waiting bytes are out.
 
 #define MODULE_NAME "plumbing"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,14 +31,304 @@
 #include "log.h"
 #include "xconnect.h"
 
-// The tunnel a flow belongs to.
-static struct pvx_tunnel *tunnel_of(struct pvx_flow *f, int down)
+// Reads (or splices) per flow and readiness event: a busy flow yields to
+// the others after this many and is queued again.
+#define FLOW_ROUNDS 16
+
+// What flow_move reports to flow_run.
+enum step {
+	STEP_MORE, // go on
+	STEP_WAIT, // nothing to do until the next edge
+};
+
+// The tunnel an end belongs to.
+static struct pvx_tunnel *tunnel_of_end(struct pvx_end *e, int is_b)
 {
-	if (down)
-		return (struct pvx_tunnel *)((char *)f -
-					     offsetof(struct pvx_tunnel, down));
-	return (struct pvx_tunnel *)((char *)f -
-				     offsetof(struct pvx_tunnel, up));
+	if (is_b)
+		return (struct pvx_tunnel *)((char *)e -
+					     offsetof(struct pvx_tunnel, b));
+	return (struct pvx_tunnel *)((char *)e -
+				     offsetof(struct pvx_tunnel, a));
+}
+
+int pvx_pipe_get(struct pvx *x, int *rfd, int *wfd)
+{
+	int p[2];
+
+	if (x->npool > 0) {
+		x->npool--;
+		*rfd = x->pool[x->npool][0];
+		*wfd = x->pool[x->npool][1];
+		x->pipes_used++;
+		return 0;
+	}
+	if (x->pipes_used >= x->pipes_max)
+		return -1;
+	// Out of fds or memory: the flow copies instead, nothing to say.
+	if (pipe2(p, O_NONBLOCK | O_CLOEXEC) == -1)
+		return -1;
+	*rfd = p[0];
+	*wfd = p[1];
+	x->pipes_used++;
+	return 0;
+}
+
+void pvx_pipe_put(struct pvx *x, int rfd, int wfd, int empty)
+{
+	x->pipes_used--;
+	if (empty && x->npool < PVX_PIPE_POOL) {
+		x->pool[x->npool][0] = rfd;
+		x->pool[x->npool][1] = wfd;
+		x->npool++;
+		return;
+	}
+	// Bytes still in it belong to a session that is gone.
+	close(rfd);
+	close(wfd);
+}
+
+void pvx_pipe_trim(struct pvx *x)
+{
+	while (x->npool > 0) {
+		x->npool--;
+		close(x->pool[x->npool][0]);
+		close(x->pool[x->npool][1]);
+	}
+}
+
+// Notes activity for the idle timer (the loop's cached time: no syscall).
+static void touch(struct pvx_tunnel *t)
+{
+	if (t->idle_ms)
+		event_base_gettimeofday_cached(t->x->base, &t->last);
+}
+
+// Gives the flow's pipe back (to the pool when empty).
+static void flow_unpipe(struct pvx_tunnel *t, struct pvx_flow *f)
+{
+	if (f->pipe_r == -1)
+		return;
+	pvx_pipe_put(t->x, f->pipe_r, f->pipe_w, f->piped == 0);
+	f->pipe_r = f->pipe_w = -1;
+	f->piped = 0;
+}
+
+// Drops whatever waits in the flow.
+static void flow_discard(struct pvx_tunnel *t, struct pvx_flow *f)
+{
+	free(f->buf);
+	f->buf = NULL;
+	f->off = f->len = 0;
+	flow_unpipe(t, f);
+}
+
+// The destination failed: what waits for it can never be delivered, and
+// the source is not read any more.
+static void flow_fail(struct pvx_tunnel *t, struct pvx_flow *f)
+{
+	flow_discard(t, f);
+	f->eof = 1;
+	f->failed = 1;
+	f->done = 1;
+}
+
+// The direction is over: its source ended and everything read has been
+// written. Tells the peer, unless the socket is about to be closed anyway
+// with nothing unread (the other direction read its EOF): then close()
+// sends the same FIN, one syscall less.
+static void flow_shut(struct pvx_flow *f, struct pvx_flow *other, int to)
+{
+	f->done = 1;
+	if (other->done && other->eof && !other->failed)
+		return;
+	// ENOTCONN when the peer is already gone: nothing to tell it.
+	shutdown(to, SHUT_WR);
+}
+
+// Writes what waits in f to `to`. Returns 1 when all is out, 0 when the
+// peer takes no more for now, -1 when it failed.
+static int flow_flush(struct pvx_tunnel *t, struct pvx_flow *f,
+		      struct pvx_end *to)
+{
+	ssize_t w;
+
+	do {
+		if (f->piped)
+			w = splice(f->pipe_r, NULL, to->fd, NULL, f->piped,
+				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		else
+			w = send(to->fd, f->buf + f->off, f->len - f->off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+	} while (w < 0 && errno == EINTR);
+	if (w < 0) {
+		if (errno == EAGAIN) {
+			to->writable = 0;
+			return 0;
+		}
+		return -1;
+	}
+	touch(t);
+	if (f->piped) {
+		f->piped -= w;
+		if (f->piped) {
+			// A short write: the socket buffer is full, an edge
+			// comes when it has room.
+			to->writable = 0;
+			return 0;
+		}
+		flow_unpipe(t, f);
+		return 1;
+	}
+	f->off += w;
+	if (f->off < f->len) {
+		to->writable = 0;
+		return 0;
+	}
+	free(f->buf);
+	f->buf = NULL;
+	f->off = f->len = 0;
+	return 1;
+}
+
+// A read or splice from `from` ended the source: EOF, or an error that
+// ends it just as well (what was read before still goes out).
+static enum step source_ended(struct pvx_flow *f, struct pvx_end *from)
+{
+	f->eof = 1;
+	from->readable = 0;
+	return STEP_MORE;
+}
+
+// One splice from `from` into the flow's pipe (taken from the pool).
+// Falls back to copying when no pipe can be had.
+static enum step splice_in(struct pvx_tunnel *t, struct pvx_flow *f,
+			   struct pvx_end *from)
+{
+	ssize_t n;
+
+	if (f->pipe_r == -1 && pvx_pipe_get(t->x, &f->pipe_r, &f->pipe_w)) {
+		// None to be had now (fds, pipes_max): this read copies.
+		f->pipe_r = f->pipe_w = -1;
+		f->bulk = 0;
+		return STEP_MORE;
+	}
+	n = splice(from->fd, NULL, f->pipe_w, NULL, PVX_FLOW_BUF,
+		   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	if (n > 0) {
+		f->piped = n;
+		f->bytes += n;
+		touch(t);
+		return STEP_MORE;
+	}
+	// The pipe is empty here: back to the pool while nothing flows.
+	flow_unpipe(t, f);
+	if (n == 0)
+		return source_ended(f, from);
+	if (errno == EAGAIN) {
+		from->readable = 0;
+		return STEP_WAIT;
+	}
+	if (errno == EINTR)
+		return STEP_MORE;
+	if (errno == EINVAL || errno == ENOSYS) {
+		// A socket that cannot splice: this flow copies for good.
+		f->bulk = 0;
+		f->nosplice = 1;
+		return STEP_MORE;
+	}
+	return source_ended(f, from);
+}
+
+// One read from `from` into the scratch buffer, written straight on to
+// `to`; what `to` does not take waits in a buffer of the flow's own.
+static enum step copy_in(struct pvx_tunnel *t, struct pvx_flow *f,
+			 struct pvx_end *from, struct pvx_end *to)
+{
+	char *scratch = t->x->scratch;
+	ssize_t n, w = 0;
+
+	n = read(from->fd, scratch, PVX_FLOW_BUF);
+	if (n == 0)
+		return source_ended(f, from);
+	if (n < 0) {
+		if (errno == EAGAIN) {
+			from->readable = 0;
+			return STEP_WAIT;
+		}
+		if (errno == EINTR)
+			return STEP_MORE;
+		return source_ended(f, from);
+	}
+	f->bytes += n;
+	touch(t);
+	if (n < PVX_FLOW_BUF) {
+		// Drained; and when the peer's FIN was already there, the
+		// next read could only say EOF.
+		from->readable = 0;
+		if (from->rdhup)
+			f->eof = 1;
+	} else if (!f->nosplice) {
+		f->bulk = 1;
+	}
+	if (to->writable) {
+		w = send(to->fd, scratch, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w == n)
+			return STEP_MORE;
+		if (w < 0) {
+			if (errno != EAGAIN && errno != EINTR) {
+				flow_fail(t, f);
+				return STEP_WAIT;
+			}
+			w = 0;
+		}
+		to->writable = 0;
+	}
+	f->buf = malloc(n - w);
+	if (!f->buf) {
+		pv_log(ERROR, "session buffer: %s", strerror(errno));
+		flow_fail(t, f);
+		return STEP_WAIT;
+	}
+	memcpy(f->buf, scratch + w, n - w);
+	f->off = 0;
+	f->len = n - w;
+	return STEP_MORE;
+}
+
+// Moves what it can of one direction: flushes what waits, passes an EOF
+// on, reads more while the source has some and the peer takes it.
+static void flow_run(struct pvx_tunnel *t, struct pvx_flow *f,
+		     struct pvx_flow *other, struct pvx_end *from,
+		     struct pvx_end *to)
+{
+	enum step s;
+	int rounds = 0, rc;
+
+	while (!f->done) {
+		if (f->piped || f->buf) {
+			if (!to->writable)
+				return;
+			rc = flow_flush(t, f, to);
+			if (rc < 0)
+				flow_fail(t, f);
+			if (rc <= 0)
+				return;
+		}
+		if (f->eof) {
+			flow_shut(f, other, to->fd);
+			return;
+		}
+		if (!from->readable || !to->writable)
+			return;
+		if (++rounds > FLOW_ROUNDS) {
+			// Fair to the other sessions: the rest next time round.
+			event_active(&from->ev, EV_READ, 0);
+			return;
+		}
+		s = f->bulk ? splice_in(t, f, from) : copy_in(t, f, from, to);
+		if (s == STEP_WAIT)
+			return;
+	}
 }
 
 // Calls done once both directions are over. Must be the caller's last
@@ -39,142 +341,45 @@ static void check_finished(struct pvx_tunnel *t)
 	t->done(t, t->arg);
 }
 
-// Notes activity for the idle timer (the loop's cached time: no syscall).
-static void touch(struct pvx_tunnel *t)
+// Runs both directions, then ends the tunnel when they are over.
+static void tunnel_run(struct pvx_tunnel *t)
 {
-	if (t->idle_ms)
-		event_base_gettimeofday_cached(t->x->base, &t->last);
-}
-
-// The direction is over: its source said EOF and everything read has
-// been written. Tell the peer.
-static void flow_shut(struct pvx_tunnel *t, struct pvx_flow *f)
-{
-	// ENOTCONN when the peer is already gone: nothing to tell it.
-	shutdown(f->to, SHUT_WR);
-	f->done = 1;
+	flow_run(t, &t->up, &t->down, &t->a, &t->b);
+	flow_run(t, &t->down, &t->up, &t->b, &t->a);
 	check_finished(t);
 }
 
-// The source ended (EOF, or an error that ends it just as well).
-static void flow_eof(struct pvx_tunnel *t, struct pvx_flow *f)
+// An edge on one end: notes what it says, then moves bytes (or, while b
+// connects, tells the owner).
+static void on_end(evutil_socket_t fd, short what, void *arg, int is_b)
 {
-	f->eof = 1;
-	event_del(&f->ev_read);
-	if (!f->buf)
-		flow_shut(t, f);
-}
+	struct pvx_end *e = arg;
+	struct pvx_tunnel *t = tunnel_of_end(e, is_b);
 
-// The destination failed: what waits for it can never be delivered.
-static void flow_fail(struct pvx_tunnel *t, struct pvx_flow *f)
-{
-	event_del(&f->ev_read);
-	event_del(&f->ev_write);
-	free(f->buf);
-	f->buf = NULL;
-	f->eof = 1;
-	f->done = 1;
-	check_finished(t);
-}
-
-// The source of a flow is readable: one read, then straight on to the
-// peer; what the peer does not take waits in the flow's buffer.
-static void on_read(evutil_socket_t fd, short what, void *arg, int down)
-{
-	struct pvx_flow *f = arg;
-	struct pvx_tunnel *t = tunnel_of(f, down);
-	char *scratch = t->x->scratch;
-	ssize_t n, w;
-
-	(void)what;
-	n = read(fd, scratch, PVX_FLOW_BUF);
-	if (n == 0) {
-		flow_eof(t, f);
+	(void)fd;
+	if (what & EV_READ)
+		e->readable = 1;
+	if (what & EV_WRITE)
+		e->writable = 1;
+	if (what & EV_CLOSED)
+		e->rdhup = e->readable = 1;
+	if (is_b && t->connecting) {
+		t->connecting = 0;
+		t->connected(t, t->arg);
 		return;
 	}
-	if (n < 0) {
-		if (errno == EAGAIN || errno == EINTR)
-			return;
-		// A reset ends this direction like an EOF: what was read
-		// before it still goes out.
-		flow_eof(t, f);
-		return;
-	}
-	f->bytes += n;
-	touch(t);
-	w = send(f->to, scratch, n, MSG_NOSIGNAL);
-	if (w == n)
-		return;
-	if (w < 0) {
-		if (errno != EAGAIN && errno != EINTR) {
-			flow_fail(t, f);
-			return;
-		}
-		w = 0;
-	}
-	f->buf = malloc(n - w);
-	if (!f->buf) {
-		pv_log(ERROR, "session buffer: %s", strerror(errno));
-		flow_fail(t, f);
-		return;
-	}
-	memcpy(f->buf, scratch + w, n - w);
-	f->off = 0;
-	f->len = n - w;
-	// Backpressure: the source is not read again before the peer has
-	// taken all of this.
-	event_del(&f->ev_read);
-	event_add(&f->ev_write, NULL);
+	if (t->started)
+		tunnel_run(t);
 }
 
-// libevent callbacks: which flow of the tunnel is known from which is
-// called.
-static void on_read_up(evutil_socket_t fd, short what, void *arg)
+static void on_end_a(evutil_socket_t fd, short what, void *arg)
 {
-	on_read(fd, what, arg, 0);
+	on_end(fd, what, arg, 0);
 }
 
-static void on_read_down(evutil_socket_t fd, short what, void *arg)
+static void on_end_b(evutil_socket_t fd, short what, void *arg)
 {
-	on_read(fd, what, arg, 1);
-}
-
-// The destination of a flow is writable again: sends what waits; once
-// all is out, reads again (or passes the EOF on).
-static void on_write(evutil_socket_t fd, short what, void *arg, int down)
-{
-	struct pvx_flow *f = arg;
-	struct pvx_tunnel *t = tunnel_of(f, down);
-	ssize_t w;
-
-	(void)what;
-	w = send(fd, f->buf + f->off, f->len - f->off, MSG_NOSIGNAL);
-	if (w < 0) {
-		if (errno != EAGAIN && errno != EINTR)
-			flow_fail(t, f);
-		return;
-	}
-	touch(t);
-	f->off += w;
-	if (f->off < f->len)
-		return;
-	free(f->buf);
-	f->buf = NULL;
-	event_del(&f->ev_write);
-	if (f->eof)
-		flow_shut(t, f);
-	else
-		event_add(&f->ev_read, NULL);
-}
-
-static void on_write_up(evutil_socket_t fd, short what, void *arg)
-{
-	on_write(fd, what, arg, 0);
-}
-
-static void on_write_down(evutil_socket_t fd, short what, void *arg)
-{
-	on_write(fd, what, arg, 1);
+	on_end(fd, what, arg, 1);
 }
 
 // Idle timer: ends the tunnel when nothing moved for idle_ms.
@@ -195,7 +400,7 @@ static void on_idle(evutil_socket_t fd, short what, void *arg)
 		ms = t->idle_ms - ms;
 		left.tv_sec = ms / 1000;
 		left.tv_usec = (ms % 1000) * 1000;
-		evtimer_add(&t->ev_idle, &left);
+		evtimer_add(&t->ev_timer, &left);
 		return;
 	}
 	t->idle_expired = 1;
@@ -203,51 +408,114 @@ static void on_idle(evutil_socket_t fd, short what, void *arg)
 	check_finished(t);
 }
 
-int pvx_tunnel_start(struct pvx_tunnel *t, struct pvx *x, int a, int b,
-		     int idle_ms, pvx_tunnel_done_cb done, void *arg)
+// Registers an end's socket for good: edge-triggered reads, writes and
+// the peer's FIN.
+static int end_watch(struct pvx_tunnel *t, struct pvx_end *e, int fd,
+		     event_callback_fn cb)
 {
-	struct timeval tv = { idle_ms / 1000, (idle_ms % 1000) * 1000 };
+	e->fd = fd;
+	event_assign(&e->ev, t->x->base, fd,
+		     EV_READ | EV_WRITE | EV_ET | EV_PERSIST | EV_CLOSED, cb,
+		     e);
+	if (event_add(&e->ev, NULL)) {
+		pv_log(ERROR, "session: cannot watch its socket");
+		return -1;
+	}
+	e->armed = 1;
+	return 0;
+}
 
+// Unregisters and closes an end.
+static void end_close(struct pvx_end *e)
+{
+	if (e->armed)
+		event_del(&e->ev);
+	if (e->fd != -1)
+		close(e->fd);
+	memset(e, 0, sizeof(*e));
+	e->fd = -1;
+}
+
+void pvx_tunnel_init(struct pvx_tunnel *t, struct pvx *x, pvx_tunnel_cb done,
+		     pvx_tunnel_cb connected, void *arg)
+{
 	memset(t, 0, sizeof(*t));
 	t->x = x;
 	t->done = done;
+	t->connected = connected;
 	t->arg = arg;
-	t->idle_ms = idle_ms;
-	t->up.from = t->down.to = a;
-	t->up.to = t->down.from = b;
-	event_assign(&t->up.ev_read, x->base, a, EV_READ | EV_PERSIST,
-		     on_read_up, &t->up);
-	event_assign(&t->up.ev_write, x->base, b, EV_WRITE | EV_PERSIST,
-		     on_write_up, &t->up);
-	event_assign(&t->down.ev_read, x->base, b, EV_READ | EV_PERSIST,
-		     on_read_down, &t->down);
-	event_assign(&t->down.ev_write, x->base, a, EV_WRITE | EV_PERSIST,
-		     on_write_down, &t->down);
-	evtimer_assign(&t->ev_idle, x->base, on_idle, t);
-	t->started = 1;
-	touch(t);
-	if (event_add(&t->up.ev_read, NULL) ||
-	    event_add(&t->down.ev_read, NULL) ||
-	    (idle_ms && evtimer_add(&t->ev_idle, &tv))) {
-		pv_log(ERROR, "session: cannot watch its sockets");
+	t->a.fd = t->b.fd = -1;
+	t->up.pipe_r = t->up.pipe_w = -1;
+	t->down.pipe_r = t->down.pipe_w = -1;
+	// Assigned from the start, so that it can always be deleted; the
+	// owner may use it for its own ends until join.
+	evtimer_assign(&t->ev_timer, x->base, on_idle, t);
+	t->inited = 1;
+}
+
+int pvx_tunnel_set_b(struct pvx_tunnel *t, int b, int connecting)
+{
+	t->connecting = connecting;
+	t->b.writable = !connecting;
+	if (end_watch(t, &t->b, b, on_end_b)) {
+		// The fd is ours now: closed like the others.
+		t->connecting = 0;
 		return -1;
 	}
 	return 0;
 }
 
+void pvx_tunnel_drop_b(struct pvx_tunnel *t)
+{
+	end_close(&t->b);
+	t->connecting = 0;
+}
+
+int pvx_tunnel_join(struct pvx_tunnel *t, int a, int idle_ms)
+{
+	struct timeval tv = { idle_ms / 1000, (idle_ms % 1000) * 1000 };
+
+	t->idle_ms = idle_ms;
+	t->connecting = 0;
+	// b is connected; a's first bytes are likely there already (a client
+	// speaks as soon as it is connected): try them now, not after the
+	// next round of the loop.
+	t->b.writable = 1;
+	t->a.readable = t->a.writable = 1;
+	if (end_watch(t, &t->a, a, on_end_a))
+		return -1;
+	evtimer_del(&t->ev_timer);
+	evtimer_assign(&t->ev_timer, t->x->base, on_idle, t);
+	t->started = 1;
+	touch(t);
+	if (idle_ms && evtimer_add(&t->ev_timer, &tv)) {
+		pv_log(ERROR, "session: cannot arm its idle timer");
+		return -1;
+	}
+	tunnel_run(t);
+	return 0;
+}
+
+int pvx_tunnel_start(struct pvx_tunnel *t, struct pvx *x, int a, int b,
+		     int idle_ms, pvx_tunnel_cb done, void *arg)
+{
+	pvx_tunnel_init(t, x, done, NULL, arg);
+	if (pvx_tunnel_set_b(t, b, 0)) {
+		close(a);
+		return -1;
+	}
+	return pvx_tunnel_join(t, a, idle_ms);
+}
+
 void pvx_tunnel_fini(struct pvx_tunnel *t)
 {
-	if (!t->started)
+	if (!t->inited)
 		return;
-	event_del(&t->up.ev_read);
-	event_del(&t->up.ev_write);
-	event_del(&t->down.ev_read);
-	event_del(&t->down.ev_write);
-	event_del(&t->ev_idle);
-	free(t->up.buf);
-	free(t->down.buf);
-	t->up.buf = t->down.buf = NULL;
-	close(t->up.from);
-	close(t->down.from);
+	evtimer_del(&t->ev_timer);
+	flow_discard(t, &t->up);
+	flow_discard(t, &t->down);
+	end_close(&t->a);
+	end_close(&t->b);
 	t->started = 0;
+	t->inited = 0;
 }

@@ -64,10 +64,6 @@ void pvx_session_close(struct pvx_session *s, const char *why)
 		       s->be ? s->be->label : fe->label,
 		       peer_str(s, peer, sizeof(peer)), why,
 		       (unsigned long long)in, (unsigned long long)out);
-	if (s->conn_armed)
-		event_del(&s->ev_conn);
-	if (s->bfd != -1)
-		close(s->bfd);
 	if (s->cfd != -1)
 		close(s->cfd);
 	pvx_tunnel_fini(&s->tun);
@@ -88,6 +84,9 @@ void pvx_session_close(struct pvx_session *s, const char *why)
 	if (fe->x->nsessions < fe->x->maxconn - fe->x->maxconn / 10)
 		fe->x->cap_logged = 0;
 	pvx_frontend_resume(fe);
+	// Pipes kept for bulk flows are fds: none stays open without users.
+	if (!fe->x->nsessions)
+		pvx_pipe_trim(fe->x);
 	free(s);
 	pvx_frontend_unref(fe);
 }
@@ -132,9 +131,8 @@ static void established(struct pvx_session *s)
 {
 	struct pvx_backend *b = s->be;
 	char peer[PV_ADDR_STRLEN], to[PV_ADDR_STRLEN + 256];
-	int cfd = s->cfd, bfd = s->bfd;
+	int cfd = s->cfd;
 
-	s->cfd = s->bfd = -1;
 	s->state = PVX_SESSION_ESTABLISHED;
 	s->fe->warned_down = 0;
 	pvx_backend_connected(b, 1);
@@ -146,14 +144,13 @@ static void established(struct pvx_session *s)
 		pv_log(DEBUG, "link %s: %s connected to %s", b->label,
 		       peer_str(s, peer, sizeof(peer)),
 		       pvx_backend_describe(b, to, sizeof(to)));
-	if (s->fe->proxy_protocol && send_proxy_header(s, cfd, bfd)) {
-		close(cfd);
-		close(bfd);
+	if (s->fe->proxy_protocol && send_proxy_header(s, cfd, s->tun.b.fd)) {
 		pvx_session_close(s, "cannot send the PROXY header");
 		return;
 	}
-	if (pvx_tunnel_start(&s->tun, s->fe->x, cfd, bfd, b->idle_ms,
-			     on_tunnel_done, s))
+	// The tunnel may end (and free s) before this returns.
+	s->cfd = -1;
+	if (pvx_tunnel_join(&s->tun, cfd, b->idle_ms))
 		pvx_session_close(s, "cannot start the tunnel");
 }
 
@@ -163,14 +160,8 @@ static void attempt_failed(struct pvx_session *s, int err, const char *reason)
 	struct pvx_backend *b = s->be;
 	char to[PV_ADDR_STRLEN + 256];
 
-	if (s->conn_armed) {
-		event_del(&s->ev_conn);
-		s->conn_armed = 0;
-	}
-	if (s->bfd != -1) {
-		close(s->bfd);
-		s->bfd = -1;
-	}
+	evtimer_del(&s->tun.ev_timer);
+	pvx_tunnel_drop_b(&s->tun);
 	pv_log(WARN, "link %s: connect to %s failed: %s", b->label,
 	       pvx_backend_describe(b, to, sizeof(to)),
 	       reason ? reason : strerror(err));
@@ -192,18 +183,17 @@ static int past_deadline(struct pvx_session *s)
 	return !timercmp(&now, &s->deadline, <);
 }
 
-static void on_connect(evutil_socket_t fd, short what, void *arg);
+static void on_timer(evutil_socket_t fd, short what, void *arg);
 
-// Waits for the connect on fd (or, with fd -1, for a pause of ms).
-static void arm(struct pvx_session *s, int fd, short what, int ms)
+// Runs the session's timer in ms: the connect's deadline, or the end of a
+// pause before the connect is tried again.
+static void arm(struct pvx_session *s, int ms)
 {
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 
-	if (s->conn_armed)
-		event_del(&s->ev_conn);
-	event_assign(&s->ev_conn, s->fe->x->base, fd, what, on_connect, s);
-	event_add(&s->ev_conn, &tv);
-	s->conn_armed = 1;
+	evtimer_del(&s->tun.ev_timer);
+	evtimer_assign(&s->tun.ev_timer, s->fe->x->base, on_timer, s);
+	evtimer_add(&s->tun.ev_timer, &tv);
 }
 
 // Starts (or restarts, after EAGAIN) the connect to s->be.
@@ -211,14 +201,20 @@ static void connect_be(struct pvx_session *s)
 {
 	struct timeval now, left;
 	const char *reason;
-	int again, ms;
+	int again, ms, fd;
 
-	s->bfd = pvx_backend_connect(s->be, &again, &reason);
-	if (s->bfd != -1) {
+	fd = pvx_backend_connect(s->be, &again, &reason);
+	if (fd != -1) {
+		// Watched from now on for the connection's whole life; its
+		// first edge says the connect is over (on_connected).
+		if (pvx_tunnel_set_b(&s->tun, fd, 1)) {
+			attempt_failed(s, errno, "cannot watch the socket");
+			return;
+		}
 		event_base_gettimeofday_cached(s->fe->x->base, &now);
 		timersub(&s->deadline, &now, &left);
 		ms = left.tv_sec * 1000 + left.tv_usec / 1000;
-		arm(s, s->bfd, EV_WRITE, ms > 0 ? ms : 1);
+		arm(s, ms > 0 ? ms : 1);
 		return;
 	}
 	if (!again && (errno == EMFILE || errno == ENFILE) &&
@@ -226,31 +222,41 @@ static void connect_be(struct pvx_session *s)
 		// Out of fds: this client waits (as those in the backlog do)
 		// until some are free, or its connect timeout.
 		pvx_frontend_backoff(s->fe, "connect");
-		arm(s, -1, 0, PVX_ACCEPT_PAUSE_MS);
+		arm(s, PVX_ACCEPT_PAUSE_MS);
 		return;
 	}
 	if (again && !past_deadline(s)) {
-		arm(s, -1, 0, UNIX_AGAIN_MS);
+		arm(s, UNIX_AGAIN_MS);
 		return;
 	}
 	attempt_failed(s, again ? ETIMEDOUT : errno, reason);
 }
 
-static void on_connect(evutil_socket_t fd, short what, void *arg)
+// The session's timer: the connect took too long, or a pause is over.
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct pvx_session *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (s->tun.b.fd != -1)
+		attempt_failed(s, ETIMEDOUT, NULL);
+	else
+		connect_be(s);
+}
+
+// The backend socket's first edge: the connect is over, one way or the
+// other. Only an edge that says "readable" (as an error does) needs the
+// socket asked which; "writable" alone is a connection.
+static void on_connected(struct pvx_tunnel *t, void *arg)
 {
 	struct pvx_session *s = arg;
 	socklen_t len = sizeof(int);
 	int err = 0;
 
-	s->conn_armed = 0;
-	if (fd == -1) {
-		// The pause after a full Unix backlog is over.
-		connect_be(s);
-		return;
-	}
-	if (what & EV_TIMEOUT)
-		err = ETIMEDOUT;
-	else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+	evtimer_del(&t->ev_timer);
+	if ((t->b.readable || !t->b.writable) &&
+	    getsockopt(t->b.fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		err = errno;
 	if (err) {
 		attempt_failed(s, err, NULL);
@@ -316,7 +322,6 @@ int pvx_session_start(struct pvx_frontend *fe, int cfd,
 		      const struct sockaddr *peer, socklen_t peer_len)
 {
 	struct pvx_session *s;
-	int one = 1;
 
 	s = calloc(1, sizeof(*s));
 	if (!s) {
@@ -328,7 +333,7 @@ int pvx_session_start(struct pvx_frontend *fe, int cfd,
 	pvx_frontend_ref(fe);
 	s->fe = fe;
 	s->cfd = cfd;
-	s->bfd = -1;
+	pvx_tunnel_init(&s->tun, fe->x, on_tunnel_done, on_connected, s);
 	dl_list_init(&s->list);
 	dl_list_add_tail(&fe->x->sessions, &s->all);
 	fe->x->nsessions++;
@@ -336,8 +341,7 @@ int pvx_session_start(struct pvx_frontend *fe, int cfd,
 		memcpy(&s->peer, peer, peer_len);
 	fe->stats.sessions_now++;
 	fe->stats.sessions_total++;
-	if (peer->sa_family == AF_INET || peer->sa_family == AF_INET6)
-		setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	// TCP_NODELAY: inherited from the listener.
 	try_connect(s, NULL);
 	return 0;
 }

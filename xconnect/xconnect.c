@@ -43,6 +43,39 @@ struct app {
 	struct event *ev_term, *ev_int, *ev_hup;
 };
 
+// An event loop that can watch sockets edge-triggered (the data path
+// registers each socket once and never changes its interest): epoll.
+static struct event_base *new_base(void)
+{
+	struct event_config *cfg = event_config_new();
+	struct event_base *base = NULL;
+
+	if (!cfg) {
+		pv_log(ERROR, "cannot create the event loop: out of memory");
+		return NULL;
+	}
+	event_config_require_features(cfg, EV_FEATURE_ET | EV_FEATURE_O1);
+	base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	if (!base)
+		pv_log(ERROR, "cannot create the event loop (epoll needed)");
+	return base;
+}
+
+// Pipes that bulk flows may hold at once: an eighth of the fd limit (two
+// fds a pipe), so that splicing never takes the fds sessions need; past
+// it flows copy.
+static int pipes_budget(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
+		return PVX_PIPES_MAX;
+	if (rl.rlim_cur / 16 > PVX_PIPES_MAX)
+		return PVX_PIPES_MAX;
+	return (int)(rl.rlim_cur / 16);
+}
+
 int pvx_init(struct pvx *x)
 {
 	memset(x, 0, sizeof(*x));
@@ -62,11 +95,13 @@ int pvx_init(struct pvx *x)
 		pv_log(ERROR, "open /proc/self/ns/net: %s", strerror(errno));
 		return -1;
 	}
-	x->base = event_base_new();
-	if (!x->base) {
-		pv_log(ERROR, "cannot create the event loop");
+	x->base = new_base();
+	if (!x->base)
 		return -1;
-	}
+	x->pipes_max = pipes_budget();
+	// Writes to a vanished peer fail with EPIPE rather than kill us
+	// (send has MSG_NOSIGNAL, splice has no such flag).
+	signal(SIGPIPE, SIG_IGN);
 	return 0;
 }
 
@@ -89,6 +124,7 @@ void pvx_fini(struct pvx *x)
 		event_base_free(x->base);
 		x->base = NULL;
 	}
+	pvx_pipe_trim(x);
 	free(x->scratch);
 	x->scratch = NULL;
 	if (x->netns_fd != -1)

@@ -25,7 +25,10 @@ rss_during=$(rss_kb "$PVX_PID")
 fds_during=$(fd_count "$PVX_PID")
 grow=$((rss_during - rss_before))
 echo "RSS before ${rss_before} KiB, with 8 stalled readers of 512 MiB each ${rss_during} KiB (+${grow} KiB)"
-[ "$fds_during" -eq $((fds_before + 16)) ] || fail "expected 16 more fds during, got $((fds_during - fds_before))"
+# Two sockets a session, and a pipe (two fds) for the bulk bytes that wait
+# for the stalled reader: never more.
+more=$((fds_during - fds_before))
+[ "$more" -ge 16 ] && [ "$more" -le 32 ] || fail "expected 16 to 32 more fds during, got $more"
 # At most one 64 KiB buffer per direction and session, plus slack.
 [ "$grow" -lt 4096 ] || fail "RSS grew by $grow KiB behind slow readers"
 wait "$slow" || fail "slow clients: $(cat "$T/slow.log")"

@@ -56,6 +56,11 @@
 // At most this many bytes wait in the proxy per direction of a session:
 // one read's worth. Also the size of each read.
 #define PVX_FLOW_BUF (64 * 1024)
+// Empty pipes kept for reuse by bulk flows (per loop).
+#define PVX_PIPE_POOL 16
+// Pipes in use at most (bulk flows splicing at once); fewer with a low fd
+// limit. Flows past it copy.
+#define PVX_PIPES_MAX 4096
 
 // ---- links and graphs (graph.c) ----
 
@@ -257,6 +262,10 @@ struct pvx {
 	struct dl_list frontends; // pvx_frontend, with or without listener
 	struct dl_list sessions;  // pvx_session, every one (at exit: closed)
 	char *scratch;		  // PVX_FLOW_BUF bytes for reads
+	int pipes_max;		  // pipes in use at most (0: never splice)
+	int pipes_used;		  // pipes held by flows (the pool aside)
+	int npool;		  // empty pipes kept for reuse: pool[0..npool)
+	int pool[PVX_PIPE_POOL][2];
 	struct pvx_statspage *statspage; // the HTML stats page, or NULL
 };
 
@@ -531,22 +540,37 @@ const char *pvx_backend_describe(const struct pvx_backend *b, char *buf,
 
 // ---- the data path (plumbing.c) ----
 
-// One direction of a tunnel: bytes read from `from` are written to `to`.
-// Bytes that the peer did not take at once wait in buf (at most
-// PVX_FLOW_BUF), and while they do `from` is not read: backpressure.
+// One socket of a tunnel and what its edges said. Registered once, edge-
+// triggered, for reading, writing and the peer's FIN, for the whole life
+// of the connection; a flag stays set until a call answers EAGAIN.
+struct pvx_end {
+	int fd; // -1: none
+	struct event ev;
+	unsigned armed : 1;    // ev added
+	unsigned readable : 1; // bytes (or EOF) may be there
+	unsigned writable : 1; // room may be there
+	unsigned rdhup : 1;    // the peer's FIN has arrived
+};
+
+// One direction of a tunnel: bytes read from one end are written to the
+// other. Bytes the peer did not take at once wait in buf (copied) or in a
+// pipe (spliced), at most PVX_FLOW_BUF, and while they do the source is
+// not read: backpressure. A flow holds a pipe only while bytes wait in it.
 struct pvx_flow {
-	int from, to;
-	struct event ev_read;  // from is readable
-	struct event ev_write; // to is writable, while buf holds bytes
-	char *buf;	       // NULL while nothing waits
-	uint32_t off, len;     // waiting bytes: buf[off..len)
-	unsigned eof : 1;      // from has ended (EOF or error)
-	unsigned done : 1;     // finished: shutdown(to) sent, or to failed
+	char *buf;	       // NULL while nothing copied waits
+	uint32_t off, len;     // waiting copied bytes: buf[off..len)
+	int pipe_r, pipe_w;    // -1: no pipe held
+	uint32_t piped;	       // bytes waiting in the pipe
+	unsigned bulk : 1;     // a read filled the buffer: splice from now on
+	unsigned nosplice : 1; // splice refused: copy for good
+	unsigned eof : 1;      // the source has ended (EOF or error)
+	unsigned failed : 1;   // the destination failed
+	unsigned done : 1;     // finished: shutdown sent, or failed
 	uint64_t bytes;
 };
 
 struct pvx_tunnel;
-typedef void (*pvx_tunnel_done_cb)(struct pvx_tunnel *t, void *arg);
+typedef void (*pvx_tunnel_cb)(struct pvx_tunnel *t, void *arg);
 
 // Two sockets joined both ways, with half-close: an EOF on one side
 // becomes shutdown(SHUT_WR) on the other once its waiting bytes are
@@ -554,25 +578,59 @@ typedef void (*pvx_tunnel_done_cb)(struct pvx_tunnel *t, void *arg);
 // done callback runs; it must call pvx_tunnel_fini.
 struct pvx_tunnel {
 	struct pvx *x;
-	struct pvx_flow up;   // a -> b (client to backend)
+	struct pvx_end a;     // the client
+	struct pvx_end b;     // the backend
+	struct pvx_flow up;   // a -> b
 	struct pvx_flow down; // b -> a
-	struct event ev_idle;
+	// The owner's timer until the tunnel is joined (a session's connect
+	// timeout), the idle timer after.
+	struct event ev_timer;
 	int idle_ms;	     // 0: none
 	struct timeval last; // last activity (cached loop time)
-	pvx_tunnel_done_cb done;
+	pvx_tunnel_cb done;
+	pvx_tunnel_cb connected; // b's first edge while it connects
 	void *arg;
-	unsigned started : 1;
+	unsigned inited : 1;
+	unsigned connecting : 1;   // b's connect in progress
+	unsigned started : 1;	   // joined: bytes move
 	unsigned finished : 1;	   // done called
 	unsigned idle_expired : 1; // ended by the idle timeout
 };
 
-// Joins a and b (both non-blocking sockets; the tunnel owns them from now
-// on, also on failure). Returns 0 or -1.
-int pvx_tunnel_start(struct pvx_tunnel *t, struct pvx *x, int a, int b,
-		     int idle_ms, pvx_tunnel_done_cb done, void *arg);
+// Sets t up without sockets; done and connected get arg.
+void pvx_tunnel_init(struct pvx_tunnel *t, struct pvx *x, pvx_tunnel_cb done,
+		     pvx_tunnel_cb connected, void *arg);
 
-// Stops the tunnel and closes both sockets. Safe on a zeroed tunnel.
+// Watches b, the backend socket (owned by t from now on, also on
+// failure), for good. With connecting, its first edge calls connected,
+// which checks the connect and then joins or drops b. Returns 0 or -1.
+int pvx_tunnel_set_b(struct pvx_tunnel *t, int b, int connecting);
+
+// Unwatches and closes b (a failed connect), so another can be set.
+void pvx_tunnel_drop_b(struct pvx_tunnel *t);
+
+// Joins the client socket a (owned from now on) to the connected b:
+// bytes start to move, a's first ones at once. done may run before this
+// returns. Returns 0 or -1.
+int pvx_tunnel_join(struct pvx_tunnel *t, int a, int idle_ms);
+
+// init + set_b(b connected) + join, for two connected sockets (owned by
+// the tunnel from now on, also on failure). Returns 0 or -1.
+int pvx_tunnel_start(struct pvx_tunnel *t, struct pvx *x, int a, int b,
+		     int idle_ms, pvx_tunnel_cb done, void *arg);
+
+// Stops the tunnel and closes its sockets. Safe on a zeroed tunnel.
 void pvx_tunnel_fini(struct pvx_tunnel *t);
+
+// An empty pipe (non-blocking ends) from x's pool, or a new one while
+// fewer than pipes_max are in use. Returns 0, or -1 (then copy instead).
+int pvx_pipe_get(struct pvx *x, int *rfd, int *wfd);
+
+// Gives a pipe back: kept for reuse when empty, else closed.
+void pvx_pipe_put(struct pvx *x, int rfd, int wfd, int empty);
+
+// Closes the pipes kept for reuse (no session left to use them).
+void pvx_pipe_trim(struct pvx *x);
 
 // ---- sessions (session.c) ----
 
@@ -586,13 +644,12 @@ struct pvx_session {
 	struct pvx_frontend *fe; // reference held
 	struct pvx_backend *be;	 // reference held; NULL between attempts
 	enum pvx_session_state state;
-	int cfd;		 // client; owned by the tunnel once established
-	int bfd;		 // backend while connecting
+	int cfd;		 // client until the tunnel is joined, then -1
 	int attempts;		 // backends tried
 	struct timeval deadline; // of the connect to the current backend
 	struct sockaddr_storage peer;
-	struct event ev_conn; // connect progress and timeout
-	int conn_armed;	      // ev_conn added
+	// The backend socket from its connect on, the connect's timer, then
+	// the bytes both ways.
 	struct pvx_tunnel tun;
 	struct dl_list list; // in be->sessions
 	struct dl_list all;  // in pvx.sessions
