@@ -364,10 +364,11 @@ $(FUZZ_DIR)/fuzz-$$n.log)"; exit 1; fi; \
 # ---- Example app (issue 6; examples/app/app.c) -------------------------------
 # A small HTTP app for the load-balancing example (examples/balance/) and
 # tests: build/app. Not installed; it is no part of pvd or pv-xconnect.
+# Never built with SANITIZER: it runs inside containers as a plain program.
 APP_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror
 all: $(BUILD)/app
 $(BUILD)/app: examples/app/app.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(APP_CFLAGS) $(PV_LDFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) \
+	$(Q)$(CC) $(APP_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) \
 		-o $@ $< $(LDLIBS)

@@ -74,7 +74,9 @@ static void abort_check(struct pvx_health *h)
 {
 	if (!h->running)
 		return;
-	event_del(&h->ev_io);
+	// A connect that failed at once never set ev_io up.
+	if (event_initialized(&h->ev_io))
+		event_del(&h->ev_io);
 	if (h->fd != -1)
 		close(h->fd);
 	h->fd = -1;
