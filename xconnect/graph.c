@@ -247,6 +247,20 @@ static int parse_timeouts(const struct pv_json *doc, int obj,
 	return 0;
 }
 
+// 1 when p can go on an HTTP request line as it is: it starts with '/',
+// and has no spaces or control characters (no header injection).
+static int request_path(const char *p)
+{
+	size_t n = strlen(p), i;
+
+	if (p[0] != '/' || n > 1024)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)p[i] <= ' ' || p[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
 // The "check" object: {"type":"tcp"} or {"type":"http", "path", ...}.
 static int parse_check(const struct pv_json *doc, int obj, struct pvx_link *l,
 		       struct where *w)
@@ -280,8 +294,10 @@ static int parse_check(const struct pv_json *doc, int obj, struct pvx_link *l,
 	    get_int(doc, c, "rise", 1, 1000, &l->check.rise, w) ||
 	    get_int(doc, c, "fall", 1, 1000, &l->check.fall, w))
 		goto out;
-	if (l->check.path && l->check.path[0] != '/') {
-		bad(w, "check.path", "\"%s\" does not start with /",
+	if (l->check.path && !request_path(l->check.path)) {
+		bad(w, "check.path",
+		    "\"%s\" is not a request path ('/' then up to 1024 "
+		    "printable characters, no spaces)",
 		    l->check.path);
 		goto out;
 	}

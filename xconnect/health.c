@@ -201,7 +201,7 @@ static void start_connect(struct pvx_backend *b)
 static void send_request(struct pvx_backend *b)
 {
 	struct pvx_health *h = &b->health;
-	char req[512];
+	char req[1536]; // the graph allows paths of up to 1024 bytes
 	int n;
 	ssize_t w;
 
@@ -210,7 +210,10 @@ static void send_request(struct pvx_backend *b)
 		     "Host: %s\r\n"
 		     "User-Agent: pv-xconnect-check\r\n"
 		     "Connection: close\r\n\r\n",
-		     h->conf.path, b->provider);
+		     h->conf.path,
+		     // What a client of the address would send; a socket
+		     // path is no host name.
+		     b->kind == PVX_BACKEND_TCP ? b->socket : "localhost");
 	if (n < 0 || (size_t)n >= sizeof(req)) {
 		result(b, 0, "request: path too long");
 		return;

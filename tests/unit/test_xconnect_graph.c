@@ -194,6 +194,32 @@ static void test_host_backends(void)
 	pvx_graph_clear(&g);
 }
 
+// A check path goes on the check's request line as it is.
+static void test_check_path(void)
+{
+	const char *fmt = "[{\"type\":\"tcp\",\"name\":\"w\",\"provider\":"
+			  "\"p\",\"target\":\":80\",\"ingress\":\"w\","
+			  "\"check\":{\"type\":\"http\",\"path\":\"%s\"}}]";
+	static const char *const bad_paths[] = { "health", "/a b",
+						 "/h\\r\\nX-Evil: 1" };
+	char text[512], errs[512];
+	struct pvx_graph g;
+	size_t i;
+
+	snprintf(text, sizeof(text), fmt, "/healthz?full=1");
+	CHECK(parse(&g, text, errs, sizeof(errs)) == 0);
+	CHECK(g.count == 1);
+	CHECK(g.count && !strcmp(nth(&g, 0)->check.path, "/healthz?full=1"));
+	pvx_graph_clear(&g);
+	for (i = 0; i < sizeof(bad_paths) / sizeof(bad_paths[0]); i++) {
+		snprintf(text, sizeof(text), fmt, bad_paths[i]);
+		CHECK(parse(&g, text, errs, sizeof(errs)) == 0);
+		CHECK(g.count == 0);
+		CHECK(strstr(errs, "check.path:") != NULL);
+		pvx_graph_clear(&g);
+	}
+}
+
 static void test_bad_documents(void)
 {
 	static const char *const docs[] = {
@@ -293,6 +319,7 @@ int main(void)
 	RUN(test_keys_do_not_collapse);
 	RUN(test_bad_links_skipped);
 	RUN(test_host_backends);
+	RUN(test_check_path);
 	RUN(test_bad_documents);
 	RUN(test_nulls);
 	return kit_report("test_xconnect_graph");
