@@ -295,10 +295,20 @@ static int parse_check(const struct pv_json *doc, int obj, struct pvx_link *l,
 	    get_int(doc, c, "fall", 1, 1000, &l->check.fall, w))
 		goto out;
 	if (l->check.path && !request_path(l->check.path)) {
+		char shown[64];
+		size_t i;
+
+		// The error is one line: control characters are shown as '?'.
+		for (i = 0; l->check.path[i] && i < sizeof(shown) - 1; i++)
+			shown[i] = (unsigned char)l->check.path[i] < ' ' ||
+						   l->check.path[i] == 0x7f
+					   ? '?'
+					   : l->check.path[i];
+		shown[i] = '\0';
 		bad(w, "check.path",
 		    "\"%s\" is not a request path ('/' then up to 1024 "
 		    "printable characters, no spaces)",
-		    l->check.path);
+		    shown);
 		goto out;
 	}
 	rc = 0;

@@ -216,6 +216,7 @@ static void test_check_path(void)
 		CHECK(parse(&g, text, errs, sizeof(errs)) == 0);
 		CHECK(g.count == 0);
 		CHECK(strstr(errs, "check.path:") != NULL);
+		CHECK(strchr(errs, '\r') == NULL);
 		pvx_graph_clear(&g);
 	}
 }
