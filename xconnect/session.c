@@ -81,7 +81,9 @@ void pvx_session_close(struct pvx_session *s, const char *why)
 		// It was at the global cap: every frontend may accept again.
 		pvx_frontend_resume_all(fe->x);
 	}
-	if (fe->x->nsessions < fe->x->maxconn - fe->x->maxconn / 10)
+	// Said again only after a real relief, not at every session that
+	// ends while clients queue.
+	if (fe->x->nsessions <= fe->x->maxconn / 2)
 		fe->x->cap_logged = 0;
 	pvx_frontend_resume(fe);
 	// Pipes kept for bulk flows are fds: none stays open without users.

@@ -13,7 +13,9 @@ port=$(free_port)
 bg echo $PVXTOOL echo "127.0.0.1:$echo_port" --tag OK
 wait_for 5 port_open "$echo_port"
 graph "$(ingress tight "127.0.0.1:$port" "127.0.0.1:$echo_port")"
-"$PVX" --graph "$T/graph.json" >"$T/pvx.log" 2>&1 &
+# --maxconn: the default cap follows the fd limit at start, which the
+# prlimit below may precede; this test is about running out of fds.
+"$PVX" --graph "$T/graph.json" --maxconn 1000 >"$T/pvx.log" 2>&1 &
 PVX_PID=$!
 on_cleanup "kill $PVX_PID"
 prlimit --pid "$PVX_PID" --nofile=24:24
