@@ -1,11 +1,13 @@
 // The data path shared by the plugins: two sockets joined both ways.
 //
-// Each socket (an end) is registered with the loop once, edge-triggered,
-// for reading, writing and the peer's FIN, and stays so for the whole
-// connection: moving bytes never changes the interest (no epoll_ctl per
-// transfer). What the edges said is kept in flags until a call answers
-// EAGAIN. A read shorter than asked means the socket is drained, and with
-// the peer's FIN already seen it means EOF without asking again.
+// Each socket (an end) is registered once, edge-triggered, for reading,
+// writing and the peer's FIN, in an epoll set of the data path's own
+// (itself watched by the libevent loop), and stays so for the whole
+// connection: moving bytes never changes the interest, and close() alone
+// takes it out of the set (one epoll_ctl per socket in all). What the
+// edges said is kept in flags until a call answers EAGAIN. A read shorter
+// than asked means the socket is drained, and with the peer's FIN already
+// seen it means EOF without asking again.
 //
 // Each direction (a flow) reads small transfers into the loop's scratch
 // buffer and writes them straight on; only what the peer does not take at
@@ -25,6 +27,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -34,6 +37,8 @@
 // Reads (or splices) per flow and readiness event: a busy flow yields to
 // the others after this many and is queued again.
 #define FLOW_ROUNDS 16
+
+static void run_again(struct pvx_tunnel *t);
 
 // What flow_move reports to flow_run.
 enum step {
@@ -322,7 +327,7 @@ static void flow_run(struct pvx_tunnel *t, struct pvx_flow *f,
 			return;
 		if (++rounds > FLOW_ROUNDS) {
 			// Fair to the other sessions: the rest next time round.
-			event_active(&from->ev, EV_READ, 0);
+			run_again(t);
 			return;
 		}
 		s = f->bulk ? splice_in(t, f, from) : copy_in(t, f, from, to);
@@ -351,19 +356,17 @@ static void tunnel_run(struct pvx_tunnel *t)
 
 // An edge on one end: notes what it says, then moves bytes (or, while b
 // connects, tells the owner).
-static void on_end(evutil_socket_t fd, short what, void *arg, int is_b)
+static void on_end(struct pvx_end *e, uint32_t events)
 {
-	struct pvx_end *e = arg;
-	struct pvx_tunnel *t = tunnel_of_end(e, is_b);
+	struct pvx_tunnel *t = tunnel_of_end(e, e->is_b);
 
-	(void)fd;
-	if (what & EV_READ)
+	if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
 		e->readable = 1;
-	if (what & EV_WRITE)
+	if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
 		e->writable = 1;
-	if (what & EV_CLOSED)
+	if (events & EPOLLRDHUP)
 		e->rdhup = e->readable = 1;
-	if (is_b && t->connecting) {
+	if (e->is_b && t->connecting) {
 		t->connecting = 0;
 		t->connected(t, t->arg);
 		return;
@@ -372,14 +375,87 @@ static void on_end(evutil_socket_t fd, short what, void *arg, int is_b)
 		tunnel_run(t);
 }
 
-static void on_end_a(evutil_socket_t fd, short what, void *arg)
+// The data path's epoll set has edges: runs the tunnels that yielded last
+// time, then a batch of edges. An end closed meanwhile has its edges in
+// the batch cleared (end_close), so none reaches freed memory.
+static void on_epoll(evutil_socket_t fd, short what, void *arg)
 {
-	on_end(fd, what, arg, 0);
+	struct pvx *x = arg;
+	struct epoll_event evs[PVX_EPOLL_BATCH];
+	struct pvx_tunnel *t;
+	struct dl_list again;
+	int n, i;
+
+	(void)fd;
+	(void)what;
+	// Those that yield again now wait for the next round, not this one.
+	dl_list_init(&again);
+	if (!dl_list_empty(&x->again)) {
+		again = x->again;
+		again.next->prev = &again;
+		again.prev->next = &again;
+		dl_list_init(&x->again);
+	}
+	while (!dl_list_empty(&again)) {
+		t = dl_list_first(&again, struct pvx_tunnel, again);
+		dl_list_del(&t->again);
+		t->queued = 0;
+		tunnel_run(t);
+	}
+	n = epoll_wait(x->epfd, evs, PVX_EPOLL_BATCH, 0);
+	if (n == -1) {
+		if (errno != EINTR)
+			pv_log(ERROR, "epoll_wait: %s", strerror(errno));
+		return;
+	}
+	x->batch = evs;
+	x->batch_n = n;
+	for (i = 0; i < n; i++) {
+		x->batch_i = i;
+		if (evs[i].data.ptr)
+			on_end(evs[i].data.ptr, evs[i].events);
+	}
+	x->batch = NULL;
+	x->batch_n = 0;
 }
 
-static void on_end_b(evutil_socket_t fd, short what, void *arg)
+// Queues t to run again at the next round of the loop.
+static void run_again(struct pvx_tunnel *t)
 {
-	on_end(fd, what, arg, 1);
+	if (t->queued)
+		return;
+	t->queued = 1;
+	dl_list_add_tail(&t->x->again, &t->again);
+	event_active(&t->x->ev_epoll, EV_READ, 0);
+}
+
+int pvx_plumbing_init(struct pvx *x)
+{
+	dl_list_init(&x->again);
+	x->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (x->epfd == -1) {
+		pv_log(ERROR, "epoll_create1: %s", strerror(errno));
+		return -1;
+	}
+	event_assign(&x->ev_epoll, x->base, x->epfd, EV_READ | EV_PERSIST,
+		     on_epoll, x);
+	if (event_add(&x->ev_epoll, NULL)) {
+		pv_log(ERROR, "cannot watch the data path's epoll set");
+		close(x->epfd);
+		x->epfd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+void pvx_plumbing_fini(struct pvx *x)
+{
+	pvx_pipe_trim(x);
+	if (x->epfd == -1)
+		return;
+	event_del(&x->ev_epoll);
+	close(x->epfd);
+	x->epfd = -1;
 }
 
 // Idle timer: ends the tunnel when nothing moved for idle_ms.
@@ -410,28 +486,35 @@ static void on_idle(evutil_socket_t fd, short what, void *arg)
 
 // Registers an end's socket for good: edge-triggered reads, writes and
 // the peer's FIN.
-static int end_watch(struct pvx_tunnel *t, struct pvx_end *e, int fd,
-		     event_callback_fn cb)
+static int end_watch(struct pvx_tunnel *t, struct pvx_end *e, int fd, int is_b)
 {
+	struct epoll_event ev = {
+		.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+		.data.ptr = e,
+	};
+
 	e->fd = fd;
-	event_assign(&e->ev, t->x->base, fd,
-		     EV_READ | EV_WRITE | EV_ET | EV_PERSIST | EV_CLOSED, cb,
-		     e);
-	if (event_add(&e->ev, NULL)) {
-		pv_log(ERROR, "session: cannot watch its socket");
+	e->is_b = is_b;
+	if (epoll_ctl(t->x->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
+		pv_log(ERROR, "session: cannot watch its socket: %s",
+		       strerror(errno));
 		return -1;
 	}
-	e->armed = 1;
 	return 0;
 }
 
-// Unregisters and closes an end.
-static void end_close(struct pvx_end *e)
+// Closes an end; close() takes it out of the epoll set (the fd is never
+// duplicated), and edges already fetched for it are dropped.
+static void end_close(struct pvx_tunnel *t, struct pvx_end *e)
 {
-	if (e->armed)
-		event_del(&e->ev);
+	struct pvx *x = t->x;
+	int i;
+
 	if (e->fd != -1)
 		close(e->fd);
+	for (i = x->batch_i + 1; i < x->batch_n; i++)
+		if (x->batch[i].data.ptr == e)
+			x->batch[i].data.ptr = NULL;
 	memset(e, 0, sizeof(*e));
 	e->fd = -1;
 }
@@ -457,7 +540,7 @@ int pvx_tunnel_set_b(struct pvx_tunnel *t, int b, int connecting)
 {
 	t->connecting = connecting;
 	t->b.writable = !connecting;
-	if (end_watch(t, &t->b, b, on_end_b)) {
+	if (end_watch(t, &t->b, b, 1)) {
 		// The fd is ours now: closed like the others.
 		t->connecting = 0;
 		return -1;
@@ -467,7 +550,7 @@ int pvx_tunnel_set_b(struct pvx_tunnel *t, int b, int connecting)
 
 void pvx_tunnel_drop_b(struct pvx_tunnel *t)
 {
-	end_close(&t->b);
+	end_close(t, &t->b);
 	t->connecting = 0;
 }
 
@@ -482,7 +565,7 @@ int pvx_tunnel_join(struct pvx_tunnel *t, int a, int idle_ms)
 	// next round of the loop.
 	t->b.writable = 1;
 	t->a.readable = t->a.writable = 1;
-	if (end_watch(t, &t->a, a, on_end_a))
+	if (end_watch(t, &t->a, a, 0))
 		return -1;
 	evtimer_del(&t->ev_timer);
 	evtimer_assign(&t->ev_timer, t->x->base, on_idle, t);
@@ -514,8 +597,12 @@ void pvx_tunnel_fini(struct pvx_tunnel *t)
 	evtimer_del(&t->ev_timer);
 	flow_discard(t, &t->up);
 	flow_discard(t, &t->down);
-	end_close(&t->a);
-	end_close(&t->b);
+	if (t->queued) {
+		dl_list_del(&t->again);
+		t->queued = 0;
+	}
+	end_close(t, &t->a);
+	end_close(t, &t->b);
 	t->started = 0;
 	t->inited = 0;
 }

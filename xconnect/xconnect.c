@@ -80,6 +80,7 @@ int pvx_init(struct pvx *x)
 {
 	memset(x, 0, sizeof(*x));
 	x->netns_fd = -1;
+	x->epfd = -1;
 	x->drain_ms = PVX_DRAIN_MS;
 	dl_list_init(&x->frontends);
 	dl_list_init(&x->sessions);
@@ -99,6 +100,8 @@ int pvx_init(struct pvx *x)
 	if (!x->base)
 		return -1;
 	x->pipes_max = pipes_budget();
+	if (pvx_plumbing_init(x))
+		return -1;
 	// Writes to a vanished peer fail with EPIPE rather than kill us
 	// (send has MSG_NOSIGNAL, splice has no such flag).
 	signal(SIGPIPE, SIG_IGN);
@@ -121,10 +124,10 @@ void pvx_fini(struct pvx *x)
 			pv_log(ERROR, "link %s: still referenced at exit",
 			       fe->label);
 		}
+		pvx_plumbing_fini(x);
 		event_base_free(x->base);
 		x->base = NULL;
 	}
-	pvx_pipe_trim(x);
 	free(x->scratch);
 	x->scratch = NULL;
 	if (x->netns_fd != -1)

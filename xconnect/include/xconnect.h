@@ -19,6 +19,7 @@
 // frontend, so reconcile can drop links and listeners at any time.
 
 #include <stdint.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -56,6 +57,8 @@
 // At most this many bytes wait in the proxy per direction of a session:
 // one read's worth. Also the size of each read.
 #define PVX_FLOW_BUF (64 * 1024)
+// Edges handled per epoll_wait of the data path.
+#define PVX_EPOLL_BATCH 64
 // Empty pipes kept for reuse by bulk flows (per loop).
 #define PVX_PIPE_POOL 16
 // Pipes in use at most (bulk flows splicing at once); fewer with a low fd
@@ -266,6 +269,11 @@ struct pvx {
 	int pipes_used;		  // pipes held by flows (the pool aside)
 	int npool;		  // empty pipes kept for reuse: pool[0..npool)
 	int pool[PVX_PIPE_POOL][2];
+	int epfd;			 // the data path's sockets (plumbing.c)
+	struct event ev_epoll;		 // epfd has edges
+	struct dl_list again;		 // pvx_tunnel, yielded, to run again
+	struct epoll_event *batch;	 // the edges being handled, or NULL
+	int batch_n, batch_i;		 // their count, the one being handled
 	struct pvx_statspage *statspage; // the HTML stats page, or NULL
 };
 
@@ -544,9 +552,8 @@ const char *pvx_backend_describe(const struct pvx_backend *b, char *buf,
 // triggered, for reading, writing and the peer's FIN, for the whole life
 // of the connection; a flag stays set until a call answers EAGAIN.
 struct pvx_end {
-	int fd; // -1: none
-	struct event ev;
-	unsigned armed : 1;    // ev added
+	int fd;		       // -1: none
+	unsigned is_b : 1;     // which end of its tunnel
 	unsigned readable : 1; // bytes (or EOF) may be there
 	unsigned writable : 1; // room may be there
 	unsigned rdhup : 1;    // the peer's FIN has arrived
@@ -590,6 +597,8 @@ struct pvx_tunnel {
 	pvx_tunnel_cb done;
 	pvx_tunnel_cb connected; // b's first edge while it connects
 	void *arg;
+	struct dl_list again; // in pvx.again while queued
+	unsigned queued : 1;  // yielded: runs again next round
 	unsigned inited : 1;
 	unsigned connecting : 1;   // b's connect in progress
 	unsigned started : 1;	   // joined: bytes move
@@ -631,6 +640,12 @@ void pvx_pipe_put(struct pvx *x, int rfd, int wfd, int empty);
 
 // Closes the pipes kept for reuse (no session left to use them).
 void pvx_pipe_trim(struct pvx *x);
+
+// Sets up x's data path (its epoll set in x->base). Returns 0 or -1.
+int pvx_plumbing_init(struct pvx *x);
+
+// Undoes pvx_plumbing_init, closes the pooled pipes. After the sessions.
+void pvx_plumbing_fini(struct pvx *x);
 
 // ---- sessions (session.c) ----
 
