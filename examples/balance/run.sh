@@ -25,8 +25,8 @@ for port in 9999 8404; do
 	fi
 done
 
-state=$(mktemp /tmp/pv-balance-state.XXXXXX)
-trap 'rm -f "$state"' EXIT
+# In /run (a tmpfs), rewritten at each run: pvd gets the signals itself.
+state=/run/pv-balance-example.json
 sed "s|/usr/local/bin/pv-example-app|$PWD/build/app|" \
 	examples/balance/state.json >"$state"
 
@@ -39,7 +39,4 @@ balance example: starting pvd; in a second terminal try:
   curl -s --unix-socket /run/pantavisor/pv/pv-ctrl http://localhost/metrics | grep pvx_backend_up
 Ctrl-C stops it.
 MSG
-build/pvd --state "$state" "$@" &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid; rm -f "$state"' INT TERM
-wait $pid
+exec build/pvd --state "$state" "$@"
