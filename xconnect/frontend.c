@@ -404,10 +404,13 @@ struct pvx_backend *pvx_frontend_pick(struct pvx_frontend *fe,
 		return NULL;
 	switch (fe->balance) {
 	case PVX_BALANCE_LEASTCONN:
+		// Ties go round: the scan starts one further each time (as
+		// HAProxy's leastconn, so short sessions use every backend).
+		start = fe->rr++ % count;
 		for (pass = 0; pass < 2 && !best; pass++) {
-			dl_list_for_each (b, &fe->backends, struct pvx_backend,
-					  list) {
-				if (!candidate(b, skip, pass))
+			for (i = 0; i < count; i++) {
+				b = nth(fe, (start + i) % count);
+				if (!b || !candidate(b, skip, pass))
 					continue;
 				if (!best || b->stats.sessions_now <
 						     best->stats.sessions_now)

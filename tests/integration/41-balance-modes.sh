@@ -1,8 +1,9 @@
 #!/bin/bash
 # The other balance modes and maxconn, with a mixed pool (app1 on a Unix
 # socket, app2 on TCP) behind pv-xconnect --graph:
-#   leastconn  long-lived sessions spread 2/1, then short requests all go
-#              to the backend with fewer (roundrobin would split them)
+#   leastconn  short requests alone take turns; long-lived sessions
+#              spread 2/1, then short requests all go to the backend with
+#              fewer (roundrobin would split them)
 #   first      everything to the first healthy backend, the next one only
 #              while the first fails its checks
 #   source     one client address sticks to one backend
@@ -42,7 +43,11 @@ fe_is() { [ "$(fe "$1" "$2")" = "$3" ]; }
 wait_for 5 fe_is lc '[.backends[].last_check.detail] | join(",")' "connected,connected"
 wait_for 5 fe_is first '[.backends[].last_check.detail] | join(",")' "HTTP 200,HTTP 200"
 
-# --- leastconn: 3 long-lived sessions, then short ones
+# --- leastconn: equal loads take turns; 3 long-lived sessions, then
+# short ones
+out=$(hit 10 "http://127.0.0.1:$LC/")
+assert_eq "$(count app1 "$out") $(count app2 "$out")" "5 5" \
+	"leastconn with equal loads (ties go round)"
 $PVXTOOL slow "127.0.0.1:$LC" --seconds 30 --count 3 >"$T/slow.log" 2>&1 &
 slow=$!
 on_cleanup "kill $slow"
