@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "tests/unit/kit.h"
 #include "xconnect.h"
 
@@ -304,6 +305,8 @@ int main(void)
 {
 	// As in pv-xconnect: a peer gone mid-write is an error, not a death.
 	signal(SIGPIPE, SIG_IGN);
+	// Every up and down is logged; the checks below say what matters.
+	pv_log_set_level(FATAL);
 	if (pvx_init(&x))
 		return 1;
 	server_start();
