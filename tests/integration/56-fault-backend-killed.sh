@@ -21,6 +21,7 @@ graph "$(ingress a "127.0.0.1:$pa" "127.0.0.1:$ea")" \
 start_pvx
 wait_for 5 port_open "$pa"
 wait_for 5 port_open "$pb"
+sleep 0.3 # the port_open probes end their sessions
 base=$(fd_count "$PVX_PID")
 
 # Three sessions on a: two echoing lines, one streaming 1 GiB; two on b.
