@@ -5,6 +5,8 @@
 #   make SANITIZER=address,undefined check
 #   make install PREFIX=/usr DESTDIR=/tmp/img
 #   make format / format-check
+#   make tidy                    clang-tidy (.clang-tidy), any finding fails
+#   make fuzz FUZZ_SECONDS=60    libFuzzer targets (tests/fuzz/, clang)
 #   make ARCH=arm64 check-cross  cross-build into build/arm64/, unit and
 #                                proxy tests under qemu-user (docs/embedded.md)
 
