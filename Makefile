@@ -131,7 +131,8 @@ PVX_MAIN_OBJ := $(call obj,xconnect/main.c)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
-UNIT_HELPER_OBJS := $(call obj,$(wildcard tests/unit/kit_*.c))
+# Unit tests also link pv-ctrl's request parser (pure, libc only).
+UNIT_HELPER_OBJS := $(call obj,$(wildcard tests/unit/kit_*.c) ctrl/ctrl_http.c)
 
 PROGRAMS := $(BUILD)/pvd $(BUILD)/pv-xconnect
 
