@@ -16,9 +16,9 @@
 // splice(2), socket to pipe to socket, without copying through user space.
 // Pipes come from a per-loop pool when bytes flow and go back to it as soon
 // as they are empty, so an idle session holds neither buffer nor pipe.
-// While bytes wait for the peer (in buffer or pipe, at most PVX_FLOW_BUF)
-// the source is not read: backpressure. EOF is forwarded as
-// shutdown(SHUT_WR) once the waiting bytes are out.
+// While bytes wait for the peer (at most PVX_FLOW_BUF in a buffer, or
+// PVX_PIPE_BYTES in a pipe) the source is not read: backpressure. EOF is
+// forwarded as shutdown(SHUT_WR) once the waiting bytes are out.
 
 #define MODULE_NAME "plumbing"
 
@@ -72,6 +72,9 @@ int pvx_pipe_get(struct pvx *x, int *rfd, int *wfd)
 	// Out of fds or memory: the flow copies instead, nothing to say.
 	if (pipe2(p, O_NONBLOCK | O_CLOEXEC) == -1)
 		return -1;
+	// Fewer, larger splices for bulk; without it (a user past its
+	// pipe-user-pages limit) the default 64 KiB does, only slower.
+	fcntl(p[1], F_SETPIPE_SZ, PVX_PIPE_BYTES);
 	*rfd = p[0];
 	*wfd = p[1];
 	x->pipes_used++;
@@ -217,7 +220,7 @@ static enum step splice_in(struct pvx_tunnel *t, struct pvx_flow *f,
 		f->bulk = 0;
 		return STEP_MORE;
 	}
-	n = splice(from->fd, NULL, f->pipe_w, NULL, PVX_FLOW_BUF,
+	n = splice(from->fd, NULL, f->pipe_w, NULL, PVX_PIPE_BYTES,
 		   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 	if (n > 0) {
 		f->piped = n;

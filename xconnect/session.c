@@ -203,14 +203,21 @@ static void connect_be(struct pvx_session *s)
 {
 	struct timeval now, left;
 	const char *reason;
-	int again, ms, fd;
+	int again, ms, fd, unix_done;
 
 	fd = pvx_backend_connect(s->be, &again, &reason);
 	if (fd != -1) {
-		// Watched from now on for the connection's whole life; its
-		// first edge says the connect is over (on_connected).
-		if (pvx_tunnel_set_b(&s->tun, fd, 1)) {
+		// A Unix socket connects at once or not at all (EAGAIN):
+		// the bytes can move now. A TCP one is watched from now on
+		// for the connection's whole life; its first edge says the
+		// connect is over (on_connected).
+		unix_done = s->be->kind == PVX_BACKEND_UNIX;
+		if (pvx_tunnel_set_b(&s->tun, fd, !unix_done)) {
 			attempt_failed(s, errno, "cannot watch the socket");
+			return;
+		}
+		if (unix_done) {
+			established(s);
 			return;
 		}
 		event_base_gettimeofday_cached(s->fe->x->base, &now);

@@ -59,6 +59,9 @@
 #define PVX_FLOW_BUF (64 * 1024)
 // Edges handled per epoll_wait of the data path.
 #define PVX_EPOLL_BATCH 64
+// What a bulk flow's pipe holds at most: bytes in flight per direction
+// of a spliced flow (page references, not copies).
+#define PVX_PIPE_BYTES (256 * 1024)
 // Empty pipes kept for reuse by bulk flows (per loop).
 #define PVX_PIPE_POOL 16
 // Pipes in use at most (bulk flows splicing at once); fewer with a low fd
@@ -560,9 +563,10 @@ struct pvx_end {
 };
 
 // One direction of a tunnel: bytes read from one end are written to the
-// other. Bytes the peer did not take at once wait in buf (copied) or in a
-// pipe (spliced), at most PVX_FLOW_BUF, and while they do the source is
-// not read: backpressure. A flow holds a pipe only while bytes wait in it.
+// other. Bytes the peer did not take at once wait in buf (copied, at
+// most PVX_FLOW_BUF) or in a pipe (spliced, at most PVX_PIPE_BYTES), and
+// while they do the source is not read: backpressure. A flow holds a pipe only
+// while bytes wait in it.
 struct pvx_flow {
 	char *buf;	       // NULL while nothing copied waits
 	uint32_t off, len;     // waiting copied bytes: buf[off..len)
