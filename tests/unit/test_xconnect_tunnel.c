@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -74,19 +75,44 @@ static long long now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-// Moves len bytes of a pattern from one end to the other through the
-// tunnel, reading as it goes; returns 1 when all arrived intact.
-static int stream(int from, int to, size_t len, unsigned seed)
+// A connected pair of loopback TCP sockets, both non-blocking.
+static int tcp_pair(int sv[2])
 {
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	int l;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	if (l == -1 || bind(l, (struct sockaddr *)&sin, sizeof(sin)) ||
+	    listen(l, 1) || getsockname(l, (struct sockaddr *)&sin, &len))
+		return -1;
+	sv[0] = socket(AF_INET, SOCK_STREAM, 0);
+	if (sv[0] == -1 || connect(sv[0], (struct sockaddr *)&sin, len))
+		return -1;
+	sv[1] = accept(l, NULL, NULL);
+	close(l);
+	if (sv[1] == -1)
+		return -1;
+	nonblock(sv[0]);
+	nonblock(sv[1]);
+	return 0;
+}
+
+// Moves len bytes of a pattern from one end to the other through the
+// tunnel, writing chunk bytes at a time and reading as it goes; returns 1
+// when all arrived intact.
+static int stream_chunks(int from, int to, size_t len, unsigned seed,
+			 size_t chunk)
+{
+	static char out[256 * 1024], in[256 * 1024];
 	size_t sent = 0, got = 0, i;
-	char out[8192], in[8192];
 	long long deadline = now_ms() + 10000;
 	ssize_t n;
 
 	while (got < len && now_ms() < deadline) {
 		if (sent < len) {
-			size_t k = len - sent < sizeof(out) ? len - sent
-							    : sizeof(out);
+			size_t k = len - sent < chunk ? len - sent : chunk;
 
 			for (i = 0; i < k; i++)
 				out[i] = (char)((sent + i) * seed >> 3);
@@ -103,6 +129,11 @@ static int stream(int from, int to, size_t len, unsigned seed)
 		}
 	}
 	return got == len;
+}
+
+static int stream(int from, int to, size_t len, unsigned seed)
+{
+	return stream_chunks(from, to, len, seed, 8192);
 }
 
 // Reads until EOF (1), data (0) or timeout (-1).
@@ -235,6 +266,83 @@ static void test_idle_timeout(void)
 	rig_stop(&r);
 }
 
+// Bulk over TCP: flows that fill their reads switch to splice(2), every
+// byte still arrives in order both ways, half-close still works, and once
+// the bytes have moved no pipe stays with the session.
+static void test_splice_bulk(void)
+{
+	struct rig r;
+	int c[2], b[2];
+
+	CHECK(tcp_pair(c) == 0);
+	CHECK(tcp_pair(b) == 0);
+	r.client = c[0];
+	r.backend = b[0];
+	finished = 0;
+	CHECK(pvx_tunnel_start(&r.t, &x, c[1], b[1], 0, on_done, NULL) == 0);
+	CHECK(stream_chunks(r.client, r.backend, 32 << 20, 7, 256 << 10));
+	CHECK(stream_chunks(r.backend, r.client, 32 << 20, 11, 256 << 10));
+	CHECK(r.t.up.bulk && r.t.down.bulk);
+	CHECK(r.t.up.bytes == 32u << 20 && r.t.down.bytes == 32u << 20);
+	// Drained: the pipes went back to the pool.
+	CHECK(r.t.up.pipe_r == -1 && r.t.down.pipe_r == -1);
+	CHECK(x.pipes_used == 0);
+	// Small bytes after bulk still go through, in order.
+	CHECK(stream(r.client, r.backend, 1000, 3));
+	shutdown(r.client, SHUT_WR);
+	CHECK(wait_eof(r.backend) == 1);
+	CHECK(stream_chunks(r.backend, r.client, 4 << 20, 5, 256 << 10));
+	shutdown(r.backend, SHUT_WR);
+	CHECK(wait_eof(r.client) == 1);
+	CHECK(finished == 1);
+	rig_stop(&r);
+	pvx_pipe_trim(&x);
+	CHECK(x.npool == 0);
+}
+
+// A spliced flow behind a reader that stops: at most one pipe's worth
+// waits in the proxy, the writer is held back, nothing is lost.
+static void test_splice_backpressure(void)
+{
+	static char chunk[256 * 1024];
+	size_t sent = 0, got = 0;
+	long long deadline = now_ms() + 5000;
+	int c[2], b[2], rounds = 0, blocked = 0;
+	struct rig r;
+	ssize_t n;
+
+	memset(chunk, 'z', sizeof(chunk));
+	CHECK(tcp_pair(c) == 0);
+	CHECK(tcp_pair(b) == 0);
+	r.client = c[0];
+	r.backend = b[0];
+	finished = 0;
+	CHECK(pvx_tunnel_start(&r.t, &x, c[1], b[1], 0, on_done, NULL) == 0);
+	while (!blocked && now_ms() < deadline) {
+		n = write(r.client, chunk, sizeof(chunk));
+		if (n > 0) {
+			sent += n;
+			rounds = 0;
+		} else if (++rounds > 50) {
+			blocked = 1;
+		}
+		pump();
+		CHECK(r.t.up.piped <= PVX_PIPE_BYTES);
+		CHECK(r.t.up.len - r.t.up.off <= PVX_FLOW_BUF);
+	}
+	CHECK(blocked);
+	CHECK(r.t.up.bulk);
+	CHECK(sent < 64u << 20);
+	while (got < sent && now_ms() < deadline) {
+		pump();
+		while ((n = read(r.backend, chunk, sizeof(chunk))) > 0)
+			got += n;
+	}
+	CHECK(got == sent);
+	rig_stop(&r);
+	CHECK(x.pipes_used == 0);
+}
+
 int main(void)
 {
 	if (pvx_init(&x)) {
@@ -245,6 +353,8 @@ int main(void)
 	RUN(test_backpressure);
 	RUN(test_tail_bytes_on_close);
 	RUN(test_idle_timeout);
+	RUN(test_splice_bulk);
+	RUN(test_splice_backpressure);
 	pvx_fini(&x);
 	return kit_report("test_xconnect_tunnel");
 }
