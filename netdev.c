@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "utils/addr.h"
 #include "netdev.h"
 
 #define NL_BUFSIZE 32768
@@ -190,21 +191,6 @@ struct overlap_ctx {
 	int found;
 };
 
-// 1 if the first bits bits of a and b are equal.
-static int prefix_equal(const unsigned char *a, const unsigned char *b,
-			int bits)
-{
-	int bytes = bits / 8, rest = bits % 8;
-	unsigned char mask;
-
-	if (memcmp(a, b, bytes))
-		return 0;
-	if (!rest)
-		return 1;
-	mask = (unsigned char)(0xff << (8 - rest));
-	return (a[bytes] & mask) == (b[bytes] & mask);
-}
-
 // Two prefixes overlap when they agree on the shorter one's length.
 static void check_overlap(struct overlap_ctx *c, const unsigned char *addr,
 			  int plen, const char *what, int ifindex)
@@ -212,7 +198,7 @@ static void check_overlap(struct overlap_ctx *c, const unsigned char *addr,
 	char text[INET6_ADDRSTRLEN], ifname[IF_NAMESIZE] = "?";
 	int bits = plen < c->prefix ? plen : c->prefix;
 
-	if (c->found || plen <= 0 || !prefix_equal(addr, c->net, bits))
+	if (c->found || plen <= 0 || !pv_prefix_equal(addr, c->net, bits))
 		return;
 	c->found = 1;
 	inet_ntop(c->family, addr, text, sizeof(text));

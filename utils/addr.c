@@ -128,3 +128,16 @@ int pv_cidr_parse(const char *s, struct sockaddr_storage *net, int *prefix)
 	*prefix = (int)bits;
 	return 0;
 }
+
+int pv_prefix_equal(const unsigned char *a, const unsigned char *b, int bits)
+{
+	int bytes = bits / 8, rest = bits % 8;
+	unsigned char mask;
+
+	if (memcmp(a, b, bytes))
+		return 0;
+	if (!rest)
+		return 1;
+	mask = (unsigned char)(0xff << (8 - rest));
+	return (a[bytes] & mask) == (b[bytes] & mask);
+}

@@ -21,4 +21,8 @@ char *pv_addr_format(const struct sockaddr *sa, char *buf, size_t n);
 // Parses "A.B.C.D/N" (or an IPv6 prefix); returns 0 or -1.
 int pv_cidr_parse(const char *s, struct sockaddr_storage *net, int *prefix);
 
+// 1 if the first bits bits of the addresses a and b (network order bytes)
+// are equal: a in the prefix b/bits.
+int pv_prefix_equal(const unsigned char *a, const unsigned char *b, int bits);
+
 #endif

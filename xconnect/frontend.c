@@ -63,20 +63,6 @@ void pvx_frontend_backoff(struct pvx_frontend *fe, const char *what)
 	timer_in(fe, PVX_ACCEPT_PAUSE_MS);
 }
 
-// 1 when the first bits of a and b agree.
-static int prefix_eq(const unsigned char *a, const unsigned char *b, int bits)
-{
-	int bytes = bits / 8, rest = bits % 8;
-	unsigned char mask;
-
-	if (memcmp(a, b, bytes))
-		return 0;
-	if (!rest)
-		return 1;
-	mask = (unsigned char)(0xff << (8 - rest));
-	return (a[bytes] & mask) == (b[bytes] & mask);
-}
-
 int pvx_cidr_match(const struct pvx_cidr *allow, int n,
 		   const struct sockaddr *addr)
 {
@@ -104,16 +90,17 @@ int pvx_cidr_match(const struct pvx_cidr *allow, int n,
 			(const struct sockaddr *)&allow[i].net;
 
 		if (net->sa_family == AF_INET && v4 &&
-		    prefix_eq(v4,
-			      (const void *)&((const struct sockaddr_in *)net)
-				      ->sin_addr,
-			      allow[i].prefix))
+		    pv_prefix_equal(
+			    v4,
+			    (const void *)&((const struct sockaddr_in *)net)
+				    ->sin_addr,
+			    allow[i].prefix))
 			return 1;
 		if (net->sa_family == AF_INET6 && v6 &&
-		    prefix_eq(v6,
-			      ((const struct sockaddr_in6 *)net)
-				      ->sin6_addr.s6_addr,
-			      allow[i].prefix))
+		    pv_prefix_equal(v6,
+				    ((const struct sockaddr_in6 *)net)
+					    ->sin6_addr.s6_addr,
+				    allow[i].prefix))
 			return 1;
 	}
 	return 0;
