@@ -23,9 +23,10 @@
 // Backlog of every listener: the kernel caps it at somaxconn.
 #define LISTEN_BACKLOG 4096
 
-// Creates, binds and listens in the current network namespace.
+// Creates, binds and listens in the current network namespace; with
+// reuseport, beside the listeners of the other --threads workers.
 static int listen_here(const struct sockaddr *addr, socklen_t len,
-		       const char **what)
+		       int reuseport, const char **what)
 {
 	int fd, one = 1;
 
@@ -37,6 +38,11 @@ static int listen_here(const struct sockaddr *addr, socklen_t len,
 	}
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1) {
 		*what = "SO_REUSEADDR";
+		goto fail;
+	}
+	if (reuseport &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1) {
+		*what = "SO_REUSEPORT";
 		goto fail;
 	}
 	// Accepted sockets inherit it: no Nagle delay on top of the client's
@@ -65,7 +71,7 @@ int pvx_listen(struct pvx *x, const struct sockaddr *addr, socklen_t len,
 	int nsfd, fd, err;
 
 	if (pid <= 0)
-		return listen_here(addr, len, what);
+		return listen_here(addr, len, x->reuseport, what);
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
 	nsfd = open(path, O_RDONLY | O_CLOEXEC);
@@ -83,7 +89,7 @@ int pvx_listen(struct pvx *x, const struct sockaddr *addr, socklen_t len,
 	close(nsfd);
 	// The socket belongs to the namespace it was created in, and stays
 	// there after we leave.
-	fd = listen_here(addr, len, what);
+	fd = listen_here(addr, len, x->reuseport, what);
 	err = errno;
 	if (setns(x->netns_fd, CLONE_NEWNET) == -1) {
 		// Every later socket would land in the container: no way on.

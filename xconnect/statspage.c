@@ -374,18 +374,24 @@ static void handle(struct sp_client *c)
 	if (query)
 		*query++ = '\0';
 	if (!strcmp(target, "/") || !strcmp(target, "/stats")) {
+		pvx_figures_begin(x); // --threads: all workers' figures
 		body = pvx_status_html(x, refresh_of(query), &len);
+		pvx_figures_end(x);
 		if (body)
 			answer(c, 200, "text/html; charset=utf-8", body, len,
 			       head);
 	} else if (!strcmp(target, "/metrics")) {
+		pvx_figures_begin(x);
 		body = pvx_status_metrics(x, &len);
+		pvx_figures_end(x);
 		if (body)
 			answer(c, 200,
 			       "text/plain; version=0.0.4; charset=utf-8", body,
 			       len, head);
 	} else if (!strcmp(target, "/status")) {
+		pvx_figures_begin(x);
 		body = pvx_status_json(x, &len);
+		pvx_figures_end(x);
 		if (body)
 			answer(c, 200, "application/json", body, len, head);
 	} else {

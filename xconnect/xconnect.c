@@ -135,6 +135,13 @@ void pvx_fini(struct pvx *x)
 	x->netns_fd = -1;
 }
 
+// Applies a graph document here and in every worker thread.
+static void apply_graph(struct app *a, const char *text, size_t len)
+{
+	pvx_reconcile_text(&a->x.rec, text, len);
+	pvx_workers_graph(a->x.workers, text, len);
+}
+
 // Reads the graph file and applies it; a file that cannot be read keeps
 // the links in effect.
 static void load_file(struct app *a)
@@ -180,7 +187,7 @@ static void load_file(struct app *a)
 		len += n;
 	}
 	pv_log(DEBUG, "graph %s: %zu bytes", a->graph_file, len);
-	pvx_reconcile_text(&a->x.rec, buf, len);
+	apply_graph(a, buf, len);
 out:
 	free(buf);
 	close(fd);
@@ -219,7 +226,9 @@ static void on_status_put(const char *body, size_t len, const char *reason,
 		report_failed(a, "PUT /xconnect-status", reason);
 		return;
 	}
+	pvx_figures_begin(&a->x);
 	text = pvx_status_metrics(&a->x, &len);
+	pvx_figures_end(&a->x);
 	if (!text) {
 		report_failed(a, "metrics", "out of memory");
 		return;
@@ -241,7 +250,9 @@ static void report(struct app *a)
 
 	if (a->report)
 		return;
+	pvx_figures_begin(&a->x);
 	json = pvx_status_json(&a->x, &len);
+	pvx_figures_end(&a->x);
 	if (!json) {
 		report_failed(a, "status", "out of memory");
 		return;
@@ -270,7 +281,7 @@ static void on_fetched(const char *body, size_t len, const char *reason,
 	if (a->fetch_failing)
 		pv_log(INFO, "graph from %s: fetched again", a->ctrl);
 	a->fetch_failing = 0;
-	pvx_reconcile_text(&a->x.rec, body, len);
+	apply_graph(a, body, len);
 	report(a);
 }
 
@@ -322,7 +333,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: pv-xconnect [--ctrl SOCK | --graph FILE] "
 		   "[--interval MS] [--stats ADDR] [--maxconn N] "
-		   "[--verbose]\n"
+		   "[--threads N] [--verbose]\n"
 		   "\n"
 		   "  --ctrl SOCK     read the xconnect-graph from pv-ctrl "
 		   "(default " DEFAULT_CTRL ")\n"
@@ -335,6 +346,9 @@ static void usage(FILE *f)
 		   "from ulimit -n,\n"
 		   "                  (fds - 64) / 2); more clients wait in "
 		   "the backlog\n"
+		   "  --threads N     N event loops (1..64, default 1), "
+		   "listeners shared\n"
+		   "                  with SO_REUSEPORT: for more cores\n"
 		   "  --verbose       debug logging, one line per connection\n"
 		   "  --help          this text\n");
 }
@@ -425,12 +439,13 @@ int pvx_main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "stats", required_argument, NULL, 's' },
 		{ "maxconn", required_argument, NULL, 'm' },
+		{ "threads", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct timeval tv;
 	struct app a;
-	int opt, rc = 1, maxconn = 0;
+	int opt, rc = 1, maxconn = 0, threads = 1;
 
 	memset(&a, 0, sizeof(a));
 	a.interval_ms = DEFAULT_INTERVAL_MS;
@@ -457,6 +472,12 @@ int pvx_main(int argc, char **argv)
 			if (parse_count(optarg, PVX_MAXCONN_MAX, &maxconn))
 				bad_usage("--maxconn: \"%s\" is not a number "
 					  "of sessions (1..100000000)",
+					  optarg);
+			break;
+		case 't':
+			if (parse_count(optarg, PVX_THREADS_MAX, &threads))
+				bad_usage("--threads: \"%s\" is not a number "
+					  "of threads (1..64)",
 					  optarg);
 			break;
 		case 's': {
@@ -508,6 +529,11 @@ int pvx_main(int argc, char **argv)
 		if (!a.x.statspage)
 			goto out;
 	}
+	if (threads > 1) {
+		a.x.workers = pvx_workers_start(&a.x, threads);
+		if (!a.x.workers)
+			goto out;
+	}
 
 	if (a.graph_file) {
 		pv_log(INFO, "graph from %s (SIGHUP re-reads it)",
@@ -541,6 +567,8 @@ out:
 		event_free(a.ev_int);
 	if (a.ev_hup)
 		event_free(a.ev_hup);
+	pvx_workers_stop(a.x.workers);
+	a.x.workers = NULL;
 	pvx_statspage_free(a.x.statspage);
 	a.x.statspage = NULL;
 	pvx_fini(&a.x);

@@ -278,6 +278,8 @@ struct pvx {
 	struct epoll_event *batch;	 // the edges being handled, or NULL
 	int batch_n, batch_i;		 // their count, the one being handled
 	struct pvx_statspage *statspage; // the HTML stats page, or NULL
+	int reuseport;		     // listeners share their ports (--threads)
+	struct pvx_workers *workers; // --threads: the others (main's only)
 };
 
 // Sets up x (event base, own netns, scratch buffer). Returns 0 or -1.
@@ -738,6 +740,33 @@ void pvx_text_put(struct pvx_text *t, const char *fmt, ...)
 
 // The text (caller frees) and its length, or NULL (failed or empty).
 char *pvx_text_finish(struct pvx_text *t, size_t *len);
+
+// ---- --threads (workers.c) ----
+
+// The maximum of --threads.
+#define PVX_THREADS_MAX 64
+
+struct pvx_workers;
+
+// Starts nthreads - 1 worker threads beside x (the caller's loop, which
+// stays the main one): each a proxy of its own with its share of x's
+// session cap and pipes, listeners shared with SO_REUSEPORT (x's too
+// from now on). Returns NULL on failure (logged; none left running).
+struct pvx_workers *pvx_workers_start(struct pvx *x, int nthreads);
+
+// Hands a graph document to every worker, which applies it in its loop.
+void pvx_workers_graph(struct pvx_workers *ws, const char *text, size_t len);
+
+// Stops the workers (their sessions closed as at exit) and frees them.
+// NULL-safe.
+void pvx_workers_stop(struct pvx_workers *ws);
+
+// With workers (x->workers): adds their last published figures into x's
+// frontends and backends, so that a report covers the whole proxy;
+// pvx_figures_end takes them out again. Call both around the report,
+// without running the loop between. No-ops with one thread.
+void pvx_figures_begin(struct pvx *x);
+void pvx_figures_end(struct pvx *x);
 
 // ---- the stats page (statspage.c) ----
 
