@@ -11,6 +11,10 @@ PVD=$BUILD/pvd
 PVX=$BUILD/pv-xconnect
 T=$(mktemp -d /tmp/pvtest.XXXXXX)
 chmod 755 "$T"
+# Containers get private /tmp and /run: a file a container must run or read
+# goes to $V, a directory on the host's root that they do see.
+V=$(mktemp -d /var/tmp/pvtest.XXXXXX)
+chmod 755 "$V"
 _cleanups=""
 _failed=1
 
@@ -45,11 +49,18 @@ _run_cleanup() {
 		done
 	fi
 	eval "$_cleanups" >/dev/null 2>&1 || true
-	rm -rf "$T"
+	rm -rf "$T" "$V"
 	exit $rc
 }
 trap _run_cleanup EXIT
 trap 'exit 130' INT TERM
+
+# for_containers FILE: copies FILE where containers see it (the checkout
+# may be under /tmp, which they do not) and prints the copy's path.
+for_containers() {
+	cp -p "$1" "$V/" || fail "cannot copy $1 to $V"
+	echo "$V/$(basename "$1")"
+}
 
 # wait_for SECONDS CMD...: polls CMD every 50 ms until it succeeds.
 wait_for() {

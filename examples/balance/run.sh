@@ -25,6 +25,13 @@ for port in 9999 8404; do
 	fi
 done
 
+# Containers have private /tmp and /run: a checkout there is out of sight.
+case "$PWD/" in
+/tmp/* | /run/* | /var/run/*)
+	die "the containers cannot see $PWD/build/app (their /tmp and /run are private): run from a checkout elsewhere, or install the app as /usr/local/bin/pv-example-app and run pvd on examples/balance/state.json"
+	;;
+esac
+
 # In /run (a tmpfs), rewritten at each run: pvd gets the signals itself.
 state=/run/pv-balance-example.json
 sed "s|/usr/local/bin/pv-example-app|$PWD/build/app|" \

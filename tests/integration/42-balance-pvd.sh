@@ -21,6 +21,7 @@ need_cmd curl jq nsenter lxc-checkconfig /usr/bin/python3
 /usr/bin/python3 -c 'import prometheus_client' 2>/dev/null ||
 	skip "needs python3-prometheus-client"
 
+APP=$(for_containers "$APP")
 INTER=1000 RISE=2 FALL=3 SLACK=600
 P=$(free_port)
 SP=$(free_port)

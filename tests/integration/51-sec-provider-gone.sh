@@ -20,7 +20,7 @@ need_cmd curl jq nc unshare lxc-checkconfig /usr/bin/python3
 [ -x "$PVX" ] || skip "no $PVX"
 
 SOCK=$T/ctrl/pv-ctrl
-TOOL="$TOP/tests/helpers/pvxtool.py"
+TOOL=$(for_containers "$TOP/tests/helpers/pvxtool.py")
 S_STAY=/run/pvtest51-$$-stay.sock
 S_AGAIN=/run/pvtest51-$$-again.sock
 P_STAY=$(free_port) P_AGAIN=$(free_port)
