@@ -40,7 +40,7 @@
 
 static void run_again(struct pvx_tunnel *t);
 
-// What flow_move reports to flow_run.
+// What one read step (copy_in, splice_in) tells flow_run.
 enum step {
 	STEP_MORE, // go on
 	STEP_WAIT, // nothing to do until the next edge
@@ -279,16 +279,21 @@ static enum step copy_in(struct pvx_tunnel *t, struct pvx_flow *f,
 		f->bulk = 1;
 	}
 	if (to->writable) {
-		w = send(to->fd, scratch, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		do
+			w = send(to->fd, scratch, n,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		while (w < 0 && errno == EINTR);
 		if (w == n)
 			return STEP_MORE;
 		if (w < 0) {
-			if (errno != EAGAIN && errno != EINTR) {
+			if (errno != EAGAIN) {
 				flow_fail(t, f);
 				return STEP_WAIT;
 			}
 			w = 0;
 		}
+		// Short or refused: the socket is full, an edge comes when
+		// it has room.
 		to->writable = 0;
 	}
 	f->buf = malloc(n - w);
