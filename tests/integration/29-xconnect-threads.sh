@@ -38,10 +38,11 @@ assert_eq "$(awk '/^Threads:/ { print $2 }' /proc/"$PVX_PID"/status)" 3 "threads
 wait_for 5 sh -c "[ \$(ss -Hltn '( sport = :$port )' | wc -l) -eq 3 ]"
 
 # 60 held sessions, each echoing lines: spread over the threads, all
-# counted in the figures.
+# counted in the figures. Each is held long enough that all 60 are open at
+# once even when starting them is slow (a loaded CI machine).
 pids=""
 for i in $(seq 60); do
-	$PVXTOOL hold "127.0.0.1:$port" --seconds 3 >"$T/hold$i.log" 2>&1 &
+	$PVXTOOL hold "127.0.0.1:$port" --seconds 10 >"$T/hold$i.log" 2>&1 &
 	pids="$pids $!"
 done
 on_cleanup "kill $pids"
@@ -49,7 +50,7 @@ now() {
 	curl -s "http://127.0.0.1:$stats/status" |
 		jq '[.frontends[] | select(.name == "one") | .sessions_now] | add'
 }
-wait_for 5 sh -c "[ \"\$(curl -s http://127.0.0.1:$stats/status | jq '[.frontends[] | select(.name == \"one\") | .sessions_now] | add')\" = 60 ]" ||
+wait_for 9 sh -c "[ \"\$(curl -s http://127.0.0.1:$stats/status | jq '[.frontends[] | select(.name == \"one\") | .sessions_now] | add')\" = 60 ]" ||
 	fail "stats page counts $(now) sessions, not 60"
 for p in $pids; do
 	wait "$p" || fail "a held session broke: $(cat "$T"/hold*.log | grep -v echoed | head -3)"
