@@ -455,9 +455,19 @@ fi
 
 # Proxies interleaved inside each run, so a slow drift of the machine
 # (thermal, another tenant) spreads over all of them instead of one.
+# The order rotates from run to run: no proxy always follows the same one
+# (a new-connection run leaves tens of thousands of TIME_WAIT sockets that
+# make the next few seconds' connects dearer) or always goes first.
 for RUN in $(seq "$RUNS"); do
+	# shellcheck disable=SC2086 # one word per proxy
+	set -- $TARGETS
+	for _ in $(seq $(((RUN - 1) % $#))); do
+		set -- "$@" "$1"
+		shift
+	done
+	order="$*"
 	for m in ka_tcp close_tcp ka_unix close_unix bulk_up bulk_down; do
-		for t in $TARGETS; do
+		for t in $order; do
 			measure "$t" "$m"
 		done
 		blog "run $RUN/$RUNS: ${HEAD[$m]} done"
