@@ -227,8 +227,11 @@ cross-unit: $(PROGRAMS) $(UNIT_BINS) cross-header-check
 # pv-xconnect's proxying tests (tests/integration/2*-xconnect-*.sh, no
 # containers) with the target's pv-xconnect: tests/lib.sh runs
 # $BUILD/pv-xconnect, here a wrapper that execs it under qemu-user. Skipped:
-# 22-xconnect-unix, as qemu-user 7.2 (Debian 12) has no openat2().
-CROSS_IT_SKIP ?= 22-xconnect-unix
+# 22-xconnect-unix, as qemu-user 7.2 (Debian 12) has no openat2() (the
+# fallback walk refuses the in-root symlinks that test resolves); and
+# 29-xconnect-threads, which counts the process's threads, where qemu-user
+# adds its own.
+CROSS_IT_SKIP ?= 22-xconnect-unix 29-xconnect-threads
 cross-xconnect-tests: $(PROGRAMS)
 	@mkdir -p $(BUILD)/qemu
 	$(Q)for p in pvd pv-xconnect; do \
