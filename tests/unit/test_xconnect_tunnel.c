@@ -274,8 +274,11 @@ static void test_splice_bulk(void)
 	struct rig r;
 	int c[2], b[2];
 
-	CHECK(tcp_pair(c) == 0);
-	CHECK(tcp_pair(b) == 0);
+	// Nothing below can run without both pairs.
+	if (tcp_pair(c) || tcp_pair(b)) {
+		CHECK(!"tcp_pair");
+		return;
+	}
 	r.client = c[0];
 	r.backend = b[0];
 	finished = 0;
@@ -312,8 +315,11 @@ static void test_splice_backpressure(void)
 	ssize_t n;
 
 	memset(chunk, 'z', sizeof(chunk));
-	CHECK(tcp_pair(c) == 0);
-	CHECK(tcp_pair(b) == 0);
+	// Nothing below can run without both pairs.
+	if (tcp_pair(c) || tcp_pair(b)) {
+		CHECK(!"tcp_pair");
+		return;
+	}
 	r.client = c[0];
 	r.backend = b[0];
 	finished = 0;
