@@ -58,7 +58,7 @@
 // one read's worth. Also the size of each read.
 #define PVX_FLOW_BUF (64 * 1024)
 // Edges handled per epoll_wait of the data path.
-#define PVX_EPOLL_BATCH 64
+#define PVX_EPOLL_BATCH 256
 // What a bulk flow's pipe holds at most: bytes in flight per direction
 // of a spliced flow (page references, not copies).
 #define PVX_PIPE_BYTES (256 * 1024)
