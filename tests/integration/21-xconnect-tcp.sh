@@ -96,10 +96,13 @@ assert_eq "$(echo out | nc -N -q 2 127.0.0.1 "$denied" || true)" "" "client outs
 
 # maxconn 2: a third client waits in the backlog (not dropped) until one
 # of the first two leaves.
-$PVXTOOL slow "127.0.0.1:$mc" --seconds 2 --count 2 >"$T/mc-slow.log" 2>&1 &
+# The two hold their sessions for 4 s; the third starts only once both
+# are connected (ss), so a slow start on a loaded machine cannot let it in.
+$PVXTOOL slow "127.0.0.1:$mc" --seconds 4 --count 2 >"$T/mc-slow.log" 2>&1 &
 slow=$!
-sleep 0.5
-(echo waited | nc -N -q 5 127.0.0.1 "$mc" >"$T/mc.out" 2>&1) &
+wait_for 5 sh -c "[ \$(ss -Htn state established '( sport = :$mc )' | wc -l) -ge 2 ]"
+sleep 0.3
+(echo waited | nc -N -q 8 127.0.0.1 "$mc" >"$T/mc.out" 2>&1) &
 waiter=$!
 sleep 0.5
 assert_eq "$(cat "$T/mc.out")" "" "answer to a client beyond maxconn"
