@@ -111,6 +111,39 @@ static void touch(struct pvx_tunnel *t)
 		event_base_gettimeofday_cached(t->x->base, &t->last);
 }
 
+// Asks the epoll set for e's write edges (add 1) or stops (0). Only for
+// an end that does not watch them for good (lazy_out).
+static void end_out(struct pvx_tunnel *t, struct pvx_end *e, int add)
+{
+	struct epoll_event ev = {
+		.events = EPOLLIN | EPOLLRDHUP | EPOLLET | (add ? EPOLLOUT : 0),
+		.data.ptr = e,
+	};
+
+	// Added, the edge comes at once if room is there already.
+	if (epoll_ctl(t->x->epfd, EPOLL_CTL_MOD, e->fd, &ev) == -1) {
+		pv_log(ERROR, "session: cannot watch its socket: %s",
+		       strerror(errno));
+		return;
+	}
+	e->out_on = add;
+}
+
+// e took less than it was given: it is full until its next write edge.
+static void end_full(struct pvx_tunnel *t, struct pvx_end *e)
+{
+	e->writable = 0;
+	if (e->lazy_out && !e->out_on)
+		end_out(t, e, 1);
+}
+
+// Everything waiting for e is out: a lazy end stops its write edges.
+static void end_drained(struct pvx_tunnel *t, struct pvx_end *e)
+{
+	if (e->out_on)
+		end_out(t, e, 0);
+}
+
 // Gives the flow's pipe back (to the pool when empty).
 static void flow_unpipe(struct pvx_tunnel *t, struct pvx_flow *f)
 {
@@ -170,7 +203,7 @@ static int flow_flush(struct pvx_tunnel *t, struct pvx_flow *f,
 	} while (w < 0 && errno == EINTR);
 	if (w < 0) {
 		if (errno == EAGAIN) {
-			to->writable = 0;
+			end_full(t, to);
 			return 0;
 		}
 		return -1;
@@ -181,20 +214,22 @@ static int flow_flush(struct pvx_tunnel *t, struct pvx_flow *f,
 		if (f->piped) {
 			// A short write: the socket buffer is full, an edge
 			// comes when it has room.
-			to->writable = 0;
+			end_full(t, to);
 			return 0;
 		}
 		flow_unpipe(t, f);
+		end_drained(t, to);
 		return 1;
 	}
 	f->off += w;
 	if (f->off < f->len) {
-		to->writable = 0;
+		end_full(t, to);
 		return 0;
 	}
 	free(f->buf);
 	f->buf = NULL;
 	f->off = f->len = 0;
+	end_drained(t, to);
 	return 1;
 }
 
@@ -294,7 +329,7 @@ static enum step copy_in(struct pvx_tunnel *t, struct pvx_flow *f,
 		}
 		// Short or refused: the socket is full, an edge comes when
 		// it has room.
-		to->writable = 0;
+		end_full(t, to);
 	}
 	f->buf = malloc(n - w);
 	if (!f->buf) {
@@ -497,7 +532,8 @@ static void on_idle(evutil_socket_t fd, short what, void *arg)
 static int end_watch(struct pvx_tunnel *t, struct pvx_end *e, int fd, int is_b)
 {
 	struct epoll_event ev = {
-		.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+		.events = EPOLLIN | EPOLLRDHUP | EPOLLET |
+			  (e->lazy_out ? 0 : EPOLLOUT),
 		.data.ptr = e,
 	};
 
@@ -544,8 +580,10 @@ void pvx_tunnel_init(struct pvx_tunnel *t, struct pvx *x, pvx_tunnel_cb done,
 	t->inited = 1;
 }
 
-int pvx_tunnel_set_b(struct pvx_tunnel *t, int b, int connecting)
+int pvx_tunnel_set_b(struct pvx_tunnel *t, int b, int connecting, int is_unix)
 {
+	// A connect in progress is told by a write edge: watched then.
+	t->b.lazy_out = is_unix && !connecting;
 	t->connecting = connecting;
 	t->b.writable = !connecting;
 	if (end_watch(t, &t->b, b, 1)) {
@@ -587,14 +625,25 @@ int pvx_tunnel_join(struct pvx_tunnel *t, int a, int idle_ms)
 	return 0;
 }
 
+// 1 when fd is an AF_UNIX socket.
+static int is_unix(int fd)
+{
+	socklen_t len = sizeof(int);
+	int domain = 0;
+
+	getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len);
+	return domain == AF_UNIX;
+}
+
 int pvx_tunnel_start(struct pvx_tunnel *t, struct pvx *x, int a, int b,
 		     int idle_ms, pvx_tunnel_cb done, void *arg)
 {
 	pvx_tunnel_init(t, x, done, NULL, arg);
-	if (pvx_tunnel_set_b(t, b, 0)) {
+	if (pvx_tunnel_set_b(t, b, 0, is_unix(b))) {
 		close(a);
 		return -1;
 	}
+	t->a.lazy_out = is_unix(a);
 	return pvx_tunnel_join(t, a, idle_ms);
 }
 

@@ -212,7 +212,7 @@ static void connect_be(struct pvx_session *s)
 		// for the connection's whole life; its first edge says the
 		// connect is over (on_connected).
 		unix_done = s->be->kind == PVX_BACKEND_UNIX;
-		if (pvx_tunnel_set_b(&s->tun, fd, !unix_done)) {
+		if (pvx_tunnel_set_b(&s->tun, fd, !unix_done, unix_done)) {
 			attempt_failed(s, errno, "cannot watch the socket");
 			return;
 		}

@@ -198,6 +198,8 @@ static void test_backpressure(void)
 		CHECK(r.t.up.len - r.t.up.off <= PVX_FLOW_BUF);
 	}
 	CHECK(blocked);
+	// A Unix socket's write edges are watched only while it is full.
+	CHECK(r.t.b.lazy_out && r.t.b.out_on);
 	// Bounded: the socket buffers plus one flow buffer, far from all.
 	CHECK(sent < 64u << 20);
 	// Reading at the backend drains everything, nothing lost.
@@ -207,6 +209,7 @@ static void test_backpressure(void)
 			got += n;
 	}
 	CHECK(got == sent);
+	CHECK(!r.t.b.out_on);
 	rig_stop(&r);
 }
 

@@ -562,6 +562,11 @@ struct pvx_end {
 	unsigned readable : 1; // bytes (or EOF) may be there
 	unsigned writable : 1; // room may be there
 	unsigned rdhup : 1;    // the peer's FIN has arrived
+	// A Unix socket signals room after every message its peer reads:
+	// its write edges are watched only while it is full (lazy_out),
+	// out_on while they are.
+	unsigned lazy_out : 1;
+	unsigned out_on : 1;
 };
 
 // One direction of a tunnel: bytes read from one end are written to the
@@ -617,9 +622,10 @@ void pvx_tunnel_init(struct pvx_tunnel *t, struct pvx *x, pvx_tunnel_cb done,
 		     pvx_tunnel_cb connected, void *arg);
 
 // Watches b, the backend socket (owned by t from now on, also on
-// failure), for good. With connecting, its first edge calls connected,
-// which checks the connect and then joins or drops b. Returns 0 or -1.
-int pvx_tunnel_set_b(struct pvx_tunnel *t, int b, int connecting);
+// failure), for good; is_unix when it is an AF_UNIX one. With connecting,
+// its first edge calls connected, which checks the connect and then joins
+// or drops b. Returns 0 or -1.
+int pvx_tunnel_set_b(struct pvx_tunnel *t, int b, int connecting, int is_unix);
 
 // Unwatches and closes b (a failed connect), so another can be set.
 void pvx_tunnel_drop_b(struct pvx_tunnel *t);
