@@ -111,37 +111,27 @@ static void touch(struct pvx_tunnel *t)
 		event_base_gettimeofday_cached(t->x->base, &t->last);
 }
 
-// Asks the epoll set for e's write edges (add 1) or stops (0). Only for
-// an end that does not watch them for good (lazy_out).
-static void end_out(struct pvx_tunnel *t, struct pvx_end *e, int add)
+// e took less than it was given: it is full until its next write edge.
+// A lazy end starts watching its write edges now, and keeps them: a
+// session that filled its peer once is likely bulk, where one epoll_ctl
+// for good beats two per wait.
+static void end_full(struct pvx_tunnel *t, struct pvx_end *e)
 {
 	struct epoll_event ev = {
-		.events = EPOLLIN | EPOLLRDHUP | EPOLLET | (add ? EPOLLOUT : 0),
+		.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
 		.data.ptr = e,
 	};
 
-	// Added, the edge comes at once if room is there already.
+	e->writable = 0;
+	if (!e->lazy_out || e->out_on)
+		return;
+	// The edge comes at once if room is there already.
 	if (epoll_ctl(t->x->epfd, EPOLL_CTL_MOD, e->fd, &ev) == -1) {
 		pv_log(ERROR, "session: cannot watch its socket: %s",
 		       strerror(errno));
 		return;
 	}
-	e->out_on = add;
-}
-
-// e took less than it was given: it is full until its next write edge.
-static void end_full(struct pvx_tunnel *t, struct pvx_end *e)
-{
-	e->writable = 0;
-	if (e->lazy_out && !e->out_on)
-		end_out(t, e, 1);
-}
-
-// Everything waiting for e is out: a lazy end stops its write edges.
-static void end_drained(struct pvx_tunnel *t, struct pvx_end *e)
-{
-	if (e->out_on)
-		end_out(t, e, 0);
+	e->out_on = 1;
 }
 
 // Gives the flow's pipe back (to the pool when empty).
@@ -218,7 +208,6 @@ static int flow_flush(struct pvx_tunnel *t, struct pvx_flow *f,
 			return 0;
 		}
 		flow_unpipe(t, f);
-		end_drained(t, to);
 		return 1;
 	}
 	f->off += w;
@@ -229,7 +218,6 @@ static int flow_flush(struct pvx_tunnel *t, struct pvx_flow *f,
 	free(f->buf);
 	f->buf = NULL;
 	f->off = f->len = 0;
-	end_drained(t, to);
 	return 1;
 }
 

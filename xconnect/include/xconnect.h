@@ -563,8 +563,8 @@ struct pvx_end {
 	unsigned writable : 1; // room may be there
 	unsigned rdhup : 1;    // the peer's FIN has arrived
 	// A Unix socket signals room after every message its peer reads:
-	// its write edges are watched only while it is full (lazy_out),
-	// out_on while they are.
+	// its write edges are watched only from the first time it is full
+	// (lazy_out; out_on from then).
 	unsigned lazy_out : 1;
 	unsigned out_on : 1;
 };
