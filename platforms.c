@@ -63,8 +63,7 @@ struct pv_platform *pv_platform_new(const char *name)
 	return p;
 }
 
-// Frees a NULL-terminated vector and its strings. NULL-safe.
-static void free_strv(char **v)
+void pv_strv_free(char **v)
 {
 	char **p;
 
@@ -131,8 +130,8 @@ void pv_platform_free(struct pv_platform *p)
 	free(p->network.hostname);
 	free(p->name);
 	free(p->type);
-	free_strv(p->exec);
-	free_strv(p->env);
+	pv_strv_free(p->exec);
+	pv_strv_free(p->env);
 	free(p->root);
 	free(p->error);
 	free(p);

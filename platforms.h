@@ -137,6 +137,9 @@ const char *pv_platform_get_ipv4_address(struct pv_platform *p);
 // Returns the first leased address, IPv4 or IPv6, or NULL.
 const char *pv_platform_get_address(struct pv_platform *p);
 
+// Frees a NULL-terminated vector of strings (exec, env, ...). NULL-safe.
+void pv_strv_free(char **v);
+
 // "stopped", "starting", "running", "failed".
 const char *pv_platform_status_str(platform_status_t s);
 

@@ -52,18 +52,6 @@ struct pv_state *pv_state_new(void)
 	return s;
 }
 
-// Frees a NULL-terminated vector and its strings. NULL-safe.
-static void free_strv(char **v)
-{
-	char **p;
-
-	if (!v)
-		return;
-	for (p = v; *p; p++)
-		free(*p);
-	free(v);
-}
-
 void pv_ingress_free(struct pv_ingress *in)
 {
 	if (!in)
@@ -71,11 +59,11 @@ void pv_ingress_free(struct pv_ingress *in)
 	free(in->name);
 	free(in->type);
 	free(in->external);
-	free_strv(in->providers);
+	pv_strv_free(in->providers);
 	free(in->service);
 	free(in->check.path);
 	free(in->proxy_protocol);
-	free_strv(in->allow);
+	pv_strv_free(in->allow);
 	free(in);
 }
 
