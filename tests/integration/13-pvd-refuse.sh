@@ -50,14 +50,17 @@ run_pvd "$T/bad.json"
 grep -q "restart_policy" "$T/out" || fail "bad state: error does not name the field: $(cat "$T/out")"
 nothing_created "bad state"
 
-# Not root.
+# Not root. nobody runs a copy in $T: the checkout may sit in a directory
+# only root can enter (mktemp -d makes them 0700).
+cp "$PVD" "$T/pvd-copy"
+chmod 755 "$T/pvd-copy"
 rc=0
-runuser -u nobody -- "$PVD" --state "$T/good.json" --ctrl "$T/nobody.sock" \
+runuser -u nobody -- "$T/pvd-copy" --state "$T/good.json" --ctrl "$T/nobody.sock" \
 	--run-dir "$T/run-nobody" --no-xconnect >"$T/out" 2>&1 || rc=$?
 [ $rc -ne 0 ] || fail "pvd ran as nobody"
 grep -q "must run as root" "$T/out" || fail "not root: unclear message: $(cat "$T/out")"
 # ... while --check needs no root.
-runuser -u nobody -- "$PVD" --check --state "$T/good.json" >/dev/null ||
+runuser -u nobody -- "$T/pvd-copy" --check --state "$T/good.json" >/dev/null ||
 	fail "--check refused as nobody"
 
 # LXC missing: hide its init in a private mount namespace.
