@@ -170,6 +170,11 @@ void pv_parser_device(struct pv_parser_ctx *c, int dev);
 int pv_parser_too_many(struct pv_parser_ctx *c, int tok, const char *field,
 		       int limit);
 
+// 1 when tok is an array of 1 to limit entries; otherwise reports field
+// ("expected EXPECTED, got ...", or too many) and returns 0.
+int pv_parser_want_list(struct pv_parser_ctx *c, int tok, const char *field,
+			const char *expected, int limit);
+
 // Classifies a state key: 0 with *kind set and *name_len the length of
 // NAME (0 for device.json), or -1 for a key the state does not read.
 int pv_parser_classify_key(const char *key, enum pv_entry_kind *kind,

@@ -340,15 +340,9 @@ static void parse_providers(struct pv_parser_ctx *c, struct pv_ingress *in,
 		check_backend(c, in, base, f, s);
 		return;
 	}
-	if (!pv_json_is_array(c->doc, tok) || !pv_json_size(c->doc, tok)) {
-		pv_parser_err(c, f,
-			      "expected a container name or a non-empty array "
-			      "of them, "
-			      "got %s",
-			      pv_parser_ex(c, tok));
-		return;
-	}
-	if (pv_parser_too_many(c, tok, f, 256))
+	if (!pv_parser_want_list(
+		    c, tok, f, "a container name or a non-empty array of them",
+		    256))
 		return;
 	for (el = pv_json_first(c->doc, tok), i = 0;
 	     el >= 0 && i < pv_json_size(c->doc, tok);

@@ -153,15 +153,10 @@ static void parse_exec(struct pv_parser_ctx *c, struct pv_platform *p, int obj)
 		p->exec = argv;
 		return;
 	}
-	if (!pv_json_is_array(c->doc, tok) || !pv_json_size(c->doc, tok)) {
-		pv_parser_err(
-			c, "exec",
-			"expected a non-empty array of strings or a command "
-			"string, got %s",
-			pv_parser_ex(c, tok));
-		return;
-	}
-	if (pv_parser_too_many(c, tok, "exec", 4096))
+	if (!pv_parser_want_list(c, tok, "exec",
+				 "a non-empty array of strings or a command "
+				 "string",
+				 4096))
 		return;
 	for (el = pv_json_first(c->doc, tok), i = 0;
 	     el >= 0 && i < pv_json_size(c->doc, tok);
@@ -349,14 +344,8 @@ static void parse_interfaces(struct pv_parser_ctx *c, struct pv_platform *p,
 {
 	int el, i, v4, v6;
 
-	if (!pv_json_is_array(c->doc, arr) || !pv_json_size(c->doc, arr)) {
-		pv_parser_err(
-			c, "network.interfaces",
-			"expected a non-empty array of interfaces, got %s",
-			pv_parser_ex(c, arr));
-		return;
-	}
-	if (pv_parser_too_many(c, arr, "network.interfaces", 16))
+	if (!pv_parser_want_list(c, arr, "network.interfaces",
+				 "a non-empty array of interfaces", 16))
 		return;
 	for (el = pv_json_first(c->doc, arr), i = 0;
 	     el >= 0 && i < pv_json_size(c->doc, arr);

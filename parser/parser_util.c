@@ -445,3 +445,14 @@ int pv_parser_too_many(struct pv_parser_ctx *c, int tok, const char *field,
 		      pv_json_size(c->doc, tok), limit);
 	return 1;
 }
+
+int pv_parser_want_list(struct pv_parser_ctx *c, int tok, const char *field,
+			const char *expected, int limit)
+{
+	if (!pv_json_is_array(c->doc, tok) || !pv_json_size(c->doc, tok)) {
+		pv_parser_err(c, field, "expected %s, got %s", expected,
+			      pv_parser_ex(c, tok));
+		return 0;
+	}
+	return !pv_parser_too_many(c, tok, field, limit);
+}
