@@ -334,7 +334,7 @@ void pvx_backend_connected(struct pvx_backend *b, int ok)
 	b->connect_failed = !ok;
 	if (ok)
 		return;
-	event_base_gettimeofday_cached(b->fe->x->base, &b->failed_at);
+	pvx_now(&b->failed_at);
 	pvx_health_connect_failed(b);
 }
 
@@ -344,7 +344,7 @@ int pvx_backend_suspect(const struct pvx_backend *b)
 
 	if (!b->connect_failed)
 		return 0;
-	event_base_gettimeofday_cached(b->fe->x->base, &now);
+	pvx_now(&now);
 	timersub(&now, &b->failed_at, &since);
 	return since.tv_sec * 1000 + since.tv_usec / 1000 < PVX_SUSPECT_MS;
 }

@@ -56,7 +56,7 @@ void pvx_frontend_backoff(struct pvx_frontend *fe, const char *what)
 		pv_log(WARN, "link %s: %s: %s, pausing accepts %d ms at a time",
 		       fe->label, what, strerror(errno), PVX_ACCEPT_PAUSE_MS);
 	fe->accept_failing = 1;
-	event_base_gettimeofday_cached(fe->x->base, &fe->backoff_last);
+	pvx_now(&fe->backoff_last);
 	if (!fe->listening)
 		return;
 	pause_accept(fe);

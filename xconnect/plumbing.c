@@ -104,11 +104,11 @@ void pvx_pipe_trim(struct pvx *x)
 	}
 }
 
-// Notes activity for the idle timer (the loop's cached time: no syscall).
+// Notes activity for the idle timer (the coarse clock: no syscall).
 static void touch(struct pvx_tunnel *t)
 {
 	if (t->idle_ms)
-		event_base_gettimeofday_cached(t->x->base, &t->last);
+		pvx_now(&t->last);
 }
 
 // e took less than it was given: it is full until its next write edge.
@@ -406,16 +406,16 @@ static void on_end(struct pvx_end *e, uint32_t events)
 		tunnel_run(t);
 }
 
-// The data path's epoll set has edges: runs the tunnels that yielded last
-// time, then a batch of edges. An end closed meanwhile has its edges in
-// the batch cleared (end_close), so none reaches freed memory.
-static void on_epoll(evutil_socket_t fd, short what, void *arg)
+// Runs the tunnels that yielded. A zero timer rather than an activated
+// event: libevent runs an event activated from a callback in the same
+// pass, so a tunnel that kept yielding would keep the loop from its
+// listeners and timers; a timer that is due waits for the loop's next
+// poll.
+static void on_again(evutil_socket_t fd, short what, void *arg)
 {
 	struct pvx *x = arg;
-	struct epoll_event evs[PVX_EPOLL_BATCH];
 	struct pvx_tunnel *t;
 	struct dl_list again;
-	int n, i;
 
 	(void)fd;
 	(void)what;
@@ -433,6 +433,19 @@ static void on_epoll(evutil_socket_t fd, short what, void *arg)
 		t->queued = 0;
 		tunnel_run(t);
 	}
+}
+
+// The data path's epoll set has edges: runs a batch of them. An end
+// closed meanwhile has its edges in the batch cleared (end_close), so
+// none reaches freed memory.
+static void on_epoll(evutil_socket_t fd, short what, void *arg)
+{
+	struct pvx *x = arg;
+	struct epoll_event evs[PVX_EPOLL_BATCH];
+	int n, i;
+
+	(void)fd;
+	(void)what;
 	n = epoll_wait(x->epfd, evs, PVX_EPOLL_BATCH, 0);
 	if (n == -1) {
 		if (errno != EINTR)
@@ -455,14 +468,18 @@ static void run_again(struct pvx_tunnel *t)
 {
 	if (t->queued)
 		return;
+	static const struct timeval now = { 0, 0 };
+
 	t->queued = 1;
 	dl_list_add_tail(&t->x->again, &t->again);
-	event_active(&t->x->ev_epoll, EV_READ, 0);
+	if (!evtimer_pending(&t->x->ev_again, NULL))
+		evtimer_add(&t->x->ev_again, &now);
 }
 
 int pvx_plumbing_init(struct pvx *x)
 {
 	dl_list_init(&x->again);
+	evtimer_assign(&x->ev_again, x->base, on_again, x);
 	x->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (x->epfd == -1) {
 		pv_log(ERROR, "epoll_create1: %s", strerror(errno));
@@ -482,6 +499,7 @@ int pvx_plumbing_init(struct pvx *x)
 void pvx_plumbing_fini(struct pvx *x)
 {
 	pvx_pipe_trim(x);
+	evtimer_del(&x->ev_again);
 	if (x->epfd == -1)
 		return;
 	event_del(&x->ev_epoll);
@@ -498,7 +516,7 @@ static void on_idle(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	event_base_gettimeofday_cached(t->x->base, &now);
+	pvx_now(&now);
 	timersub(&now, &t->last, &since);
 	ms = since.tv_sec * 1000LL + since.tv_usec / 1000;
 	if (ms < t->idle_ms) {

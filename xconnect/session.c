@@ -105,7 +105,7 @@ static int backoff_over(struct pvx_frontend *fe)
 {
 	struct timeval now, since;
 
-	event_base_gettimeofday_cached(fe->x->base, &now);
+	pvx_now(&now);
 	timersub(&now, &fe->backoff_last, &since);
 	return since.tv_sec >= 1;
 }
@@ -181,7 +181,7 @@ static int past_deadline(struct pvx_session *s)
 {
 	struct timeval now;
 
-	event_base_gettimeofday_cached(s->fe->x->base, &now);
+	pvx_now(&now);
 	return !timercmp(&now, &s->deadline, <);
 }
 
@@ -220,7 +220,7 @@ static void connect_be(struct pvx_session *s)
 			established(s);
 			return;
 		}
-		event_base_gettimeofday_cached(s->fe->x->base, &now);
+		pvx_now(&now);
 		timersub(&s->deadline, &now, &left);
 		ms = left.tv_sec * 1000 + left.tv_usec / 1000;
 		arm(s, ms > 0 ? ms : 1);
@@ -320,7 +320,7 @@ static void try_connect(struct pvx_session *s, struct pvx_backend *skip)
 	}
 	s->attempts++;
 	attach(s, b);
-	event_base_gettimeofday_cached(fe->x->base, &now);
+	pvx_now(&now);
 	tv.tv_sec = b->connect_ms / 1000;
 	tv.tv_usec = (b->connect_ms % 1000) * 1000;
 	timeradd(&now, &tv, &s->deadline);

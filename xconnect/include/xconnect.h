@@ -275,6 +275,7 @@ struct pvx {
 	int epfd;			 // the data path's sockets (plumbing.c)
 	struct event ev_epoll;		 // epfd has edges
 	struct dl_list again;		 // pvx_tunnel, yielded, to run again
+	struct event ev_again;		 // a zero timer: runs them next round
 	struct epoll_event *batch;	 // the edges being handled, or NULL
 	int batch_n, batch_i;		 // their count, the one being handled
 	struct pvx_statspage *statspage; // the HTML stats page, or NULL
@@ -550,6 +551,19 @@ int pvx_backend_connect(struct pvx_backend *b, int *again, const char **reason);
 // "app1:/run/app.sock"). Returns buf.
 const char *pvx_backend_describe(const struct pvx_backend *b, char *buf,
 				 size_t n);
+
+// Now on the monotonic clock, for sessions' and backends' deadlines: they
+// must not move with the wall clock, which a board without an RTC sets
+// by NTP long after boot. The coarse clock comes from the vDSO without a
+// system call; its tick (1 to 4 ms) is finer than any timeout here.
+static inline void pvx_now(struct timeval *tv)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	tv->tv_sec = ts.tv_sec;
+	tv->tv_usec = ts.tv_nsec / 1000;
+}
 
 // ---- the data path (plumbing.c) ----
 
