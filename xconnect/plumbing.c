@@ -39,6 +39,7 @@
 #define FLOW_ROUNDS 16
 
 static void run_again(struct pvx_tunnel *t);
+static void flow_fail(struct pvx_tunnel *t, struct pvx_flow *f);
 
 // What one read step (copy_in, splice_in) tells flow_run.
 enum step {
@@ -127,8 +128,12 @@ static void end_full(struct pvx_tunnel *t, struct pvx_end *e)
 		return;
 	// The edge comes at once if room is there already.
 	if (epoll_ctl(t->x->epfd, EPOLL_CTL_MOD, e->fd, &ev) == -1) {
+		// Without write edges the session would wait forever: it
+		// ends instead.
 		pv_log(ERROR, "session: cannot watch its socket: %s",
 		       strerror(errno));
+		flow_fail(t, &t->up);
+		flow_fail(t, &t->down);
 		return;
 	}
 	e->out_on = 1;

@@ -226,7 +226,8 @@ static void connect_be(struct pvx_session *s)
 		arm(s, ms > 0 ? ms : 1);
 		return;
 	}
-	if (!again && (errno == EMFILE || errno == ENFILE) &&
+	// With a reason, errno is left over from some earlier call.
+	if (!again && !reason && (errno == EMFILE || errno == ENFILE) &&
 	    !past_deadline(s)) {
 		// Out of fds: this client waits (as those in the backlog do)
 		// until some are free, or its connect timeout.
