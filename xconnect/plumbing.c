@@ -471,14 +471,14 @@ static void on_epoll(evutil_socket_t fd, short what, void *arg)
 // Queues t to run again at the next round of the loop.
 static void run_again(struct pvx_tunnel *t)
 {
+	static const struct timeval zero = { 0, 0 };
+
 	if (t->queued)
 		return;
-	static const struct timeval now = { 0, 0 };
-
 	t->queued = 1;
 	dl_list_add_tail(&t->x->again, &t->again);
 	if (!evtimer_pending(&t->x->ev_again, NULL))
-		evtimer_add(&t->x->ev_again, &now);
+		evtimer_add(&t->x->ev_again, &zero);
 }
 
 int pvx_plumbing_init(struct pvx *x)
