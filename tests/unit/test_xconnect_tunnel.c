@@ -99,6 +99,23 @@ static int tcp_pair(int sv[2])
 	return 0;
 }
 
+// The same over two loopback TCP pairs, without an idle timeout. Returns
+// -1 (a failed check) when the pairs cannot be made.
+static int rig_start_tcp(struct rig *r)
+{
+	int c[2], b[2];
+
+	if (tcp_pair(c) || tcp_pair(b)) {
+		CHECK(!"tcp_pair");
+		return -1;
+	}
+	r->client = c[0];
+	r->backend = b[0];
+	finished = 0;
+	CHECK(pvx_tunnel_start(&r->t, &x, c[1], b[1], 0, on_done, NULL) == 0);
+	return 0;
+}
+
 // Moves len bytes of a pattern from one end to the other through the
 // tunnel, writing chunk bytes at a time and reading as it goes; returns 1
 // when all arrived intact.
@@ -275,17 +292,10 @@ static void test_idle_timeout(void)
 static void test_splice_bulk(void)
 {
 	struct rig r;
-	int c[2], b[2];
 
 	// Nothing below can run without both pairs.
-	if (tcp_pair(c) || tcp_pair(b)) {
-		CHECK(!"tcp_pair");
+	if (rig_start_tcp(&r))
 		return;
-	}
-	r.client = c[0];
-	r.backend = b[0];
-	finished = 0;
-	CHECK(pvx_tunnel_start(&r.t, &x, c[1], b[1], 0, on_done, NULL) == 0);
 	CHECK(stream_chunks(r.client, r.backend, 32 << 20, 7, 256 << 10));
 	CHECK(stream_chunks(r.backend, r.client, 32 << 20, 11, 256 << 10));
 	CHECK(r.t.up.bulk && r.t.down.bulk);
@@ -306,71 +316,75 @@ static void test_splice_bulk(void)
 	CHECK(x.npool == 0);
 }
 
+// Writes 256 KiB chunks to fd, running the loop between them, until the
+// tunnel's flow f holds the writer back (50 refusals in a row) or the
+// deadline; checks on the way that f never holds more than its bound.
+// Returns the bytes written; *blocked says whether the writer was held.
+static size_t fill_until_blocked(int fd, const struct pvx_flow *f,
+				 long long deadline, int *blocked)
+{
+	static char chunk[256 * 1024];
+	size_t sent = 0;
+	int rounds = 0;
+	ssize_t n;
+
+	memset(chunk, 'z', sizeof(chunk));
+	*blocked = 0;
+	while (!*blocked && now_ms() < deadline) {
+		n = write(fd, chunk, sizeof(chunk));
+		if (n > 0) {
+			sent += n;
+			rounds = 0;
+		} else if (++rounds > 50) {
+			*blocked = 1;
+		}
+		pump();
+		CHECK(f->piped <= PVX_PIPE_BYTES);
+		CHECK(f->len - f->off <= PVX_FLOW_BUF);
+	}
+	return sent;
+}
+
+// Reads fd, running the loop, until want bytes came or the deadline.
+// Returns the bytes read.
+static size_t drain(int fd, size_t want, long long deadline)
+{
+	static char chunk[256 * 1024];
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < want && now_ms() < deadline) {
+		pump();
+		while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+			got += n;
+	}
+	return got;
+}
+
 // A spliced flow behind a reader that stops: at most one pipe's worth
 // waits in the proxy, the writer is held back, nothing is lost.
 static void test_splice_backpressure(void)
 {
-	static char chunk[256 * 1024];
-	size_t sent = 0, got = 0;
 	long long deadline = now_ms() + 5000;
-	int c[2], b[2], rounds = 0, blocked = 0;
+	int blocked;
 	struct rig r;
-	ssize_t n;
+	size_t sent;
 
-	memset(chunk, 'z', sizeof(chunk));
 	// Nothing below can run without both pairs.
-	if (tcp_pair(c) || tcp_pair(b)) {
-		CHECK(!"tcp_pair");
+	if (rig_start_tcp(&r))
 		return;
-	}
-	r.client = c[0];
-	r.backend = b[0];
-	finished = 0;
-	CHECK(pvx_tunnel_start(&r.t, &x, c[1], b[1], 0, on_done, NULL) == 0);
-	while (!blocked && now_ms() < deadline) {
-		n = write(r.client, chunk, sizeof(chunk));
-		if (n > 0) {
-			sent += n;
-			rounds = 0;
-		} else if (++rounds > 50) {
-			blocked = 1;
-		}
-		pump();
-		CHECK(r.t.up.piped <= PVX_PIPE_BYTES);
-		CHECK(r.t.up.len - r.t.up.off <= PVX_FLOW_BUF);
-	}
+	sent = fill_until_blocked(r.client, &r.t.up, deadline, &blocked);
 	CHECK(blocked);
 	CHECK(r.t.up.bulk);
 	CHECK(sent < 64u << 20);
-	while (got < sent && now_ms() < deadline) {
-		pump();
-		while ((n = read(r.backend, chunk, sizeof(chunk))) > 0)
-			got += n;
-	}
-	CHECK(got == sent);
+	CHECK(drain(r.backend, sent, deadline) == sent);
 	// The other way: the client stops reading; it gets the rest once
 	// it reads again.
-	sent = got = 0;
-	rounds = blocked = 0;
 	deadline = now_ms() + 5000;
-	while (!blocked && now_ms() < deadline) {
-		n = write(r.backend, chunk, sizeof(chunk));
-		if (n > 0) {
-			sent += n;
-			rounds = 0;
-		} else if (++rounds > 50) {
-			blocked = 1;
-		}
-		pump();
-	}
+	sent = fill_until_blocked(r.backend, &r.t.down, deadline, &blocked);
 	CHECK(blocked);
 	CHECK(r.t.down.bulk);
-	while (got < sent && now_ms() < deadline) {
-		pump();
-		while ((n = read(r.client, chunk, sizeof(chunk))) > 0)
-			got += n;
-	}
-	CHECK(got == sent);
+	CHECK(drain(r.client, sent, deadline) == sent);
 	rig_stop(&r);
 	CHECK(x.pipes_used == 0);
 }
