@@ -1,13 +1,38 @@
 #!/bin/sh
 # Installs, from Debian's archive, what building pvd/pv-xconnect and running
-# the example and the tests needs. Packages already present are skipped, so
-# a prepared machine makes no network access. Debian 12, as root.
+# the example needs; with --test also everything `make check` uses, so that
+# no test is skipped. Packages already present are skipped, so a prepared
+# machine makes no network access. Debian 12, as root.
+#
+#   scripts/install-deps.sh            build and run the example
+#   scripts/install-deps.sh --test     ... and run every test
+#   scripts/install-deps.sh --list [--test]   print the list, install nothing
 set -eu
 
+# Build: compiler, libevent, jsmn, liblxc. Run: LXC, the example's nginx,
+# iproute2 for bridges and namespaces, curl/jq for pv-ctrl.
 PACKAGES="build-essential pkg-config libevent-dev libjsmn-dev lxc-dev lxc
-iproute2 nginx-light curl wget jq netcat-openbsd socat python3 procps"
-if [ "${1:-}" = --test ]; then
-	PACKAGES="$PACKAGES clang-format valgrind"
+iproute2 nginx-light curl wget jq netcat-openbsd socat procps"
+# make check: Debian's Python for the test helpers (tests use
+# /usr/bin/python3, never a python3 found first on PATH), HAProxy as a
+# balancing peer, the Prometheus parser for /metrics, valgrind, and
+# util-linux/coreutils tools named by the scripts.
+TEST_PACKAGES="python3 python3-prometheus-client haproxy valgrind
+util-linux binutils man-db"
+
+list=false test=false
+for a in "$@"; do
+	case $a in
+	--test) test=true ;;
+	--list) list=true ;;
+	*) echo "install-deps: unknown option $a (use --test, --list)" >&2; exit 2 ;;
+	esac
+done
+$test && PACKAGES="$PACKAGES $TEST_PACKAGES"
+if $list; then
+	# shellcheck disable=SC2086
+	printf '%s\n' $PACKAGES
+	exit 0
 fi
 
 missing=""

@@ -9,6 +9,9 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 PVD=$BUILD/pvd
 PVX=$BUILD/pv-xconnect
+# Debian's interpreter, never the first python3 on PATH: a pyenv shim there
+# may take 0.4 s to start and not see Debian's python3-* packages.
+PYTHON=${PYTHON:-/usr/bin/python3}
 T=$(mktemp -d /tmp/pvtest.XXXXXX)
 chmod 755 "$T"
 # Containers get private /tmp and /run: a file a container must run or read
@@ -88,7 +91,7 @@ ctrl() {
 
 # A free TCP port on loopback.
 free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	"$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
 # Counts the open fds of a pid.

@@ -8,7 +8,7 @@
 #   bg NAME CMD...                background helper, killed at cleanup
 #   port_open PORT [HOST]         1 when something accepts on it
 
-PVXTOOL="python3 $TOP/tests/helpers/pvxtool.py"
+PVXTOOL="$PYTHON $TOP/tests/helpers/pvxtool.py"
 
 ingress() {
 	_extra=${6:-}
