@@ -1,7 +1,8 @@
 # pvd and pv-xconnect: Pantavisor's ingress slice.
 #
 #   make                         build build/pvd and build/pv-xconnect
-#   make check                   unit tests, then integration tests (root)
+#   make check                   build, unit tests, then integration tests (root)
+#   make unit                    build and unit tests only (no root, no LXC)
 #   make SANITIZER=address,undefined check
 #   make install PREFIX=/usr DESTDIR=/tmp/img
 #   make format / format-check
@@ -10,7 +11,7 @@
 #   make ARCH=arm64 check-cross  cross-build into build/arm64/, unit and
 #                                proxy tests under qemu-user (docs/embedded.md)
 
-# ---- Cross builds (issue 9) -------------------------------------------------
+# ---- Cross builds -----------------------------------------------------------
 # `make ARCH=arm64` (or armhf), or `make CROSS_COMPILE=aarch64-linux-gnu-`:
 # CC is $(CROSS_COMPILE)gcc unless given on the command line, objects go to
 # build/ARCH/, and pkg-config reads only the target's .pc files from SYSROOT
@@ -98,7 +99,7 @@ ifneq ($(SANITIZER),)
 PV_CFLAGS += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -O1
 PV_LDFLAGS += -fsanitize=$(SANITIZER)
 endif
-# Embedded targets (issue 9): no build directory recorded in the binaries
+# Embedded targets: no build directory recorded in the binaries
 # (debug info, __FILE__), target paths for a sysroot's headers; link only
 # the libraries a program uses (pv-xconnect needs no liblxc).
 # On 32-bit targets (armhf), 64-bit off_t and ino_t: readdir() otherwise
@@ -160,10 +161,12 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_HELPER_OBJS) \
 unit: $(PROGRAMS) $(UNIT_BINS)
 	$(Q)tests/run-unit.sh $(UNIT_BINS)
 
-check: unit
+# Everything the integration tests run is built first: both programs and
+# build/app (the balancing tests' backend).
+check: all unit
 	$(Q)tests/run-integration.sh
 
-# ---- Install (issue 9) --------------------------------------------------------
+# ---- Install ----------------------------------------------------------------
 # Exactly: the two programs, their man pages (plain; image builders compress
 # as they like) and the example state; tests/integration/02-install.sh checks
 # the list. Unstripped, so that image builders can keep debug symbols apart.
@@ -192,7 +195,7 @@ uninstall:
 		rmdir $(DESTDIR)$(DOCDIR)/$$d 2>/dev/null || true; done; \
 		rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
-# ---- Cross targets (issue 9) ----------------------------------------------------
+# ---- Cross targets ----------------------------------------------------------
 # `make ARCH=arm64 sysroot`: the target's libraries, once (3 s, ~3 MB).
 sysroot:
 	$(if $(CROSS_COMPILE),,$(error sysroot needs ARCH=arm64 or ARCH=armhf))
@@ -276,7 +279,7 @@ format-check:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
-# ---- Benchmarks (issue 7; bench/README.md) ----------------------------------
+# ---- Benchmarks (bench/README.md) -------------------------------------------
 # `make bench`: pv-xconnect against a direct connection, HAProxy, nginx's
 # stream module and socat (about 10 minutes; bench/out/results.md and
 # chart.png). `make bench BENCH_SMOKE=1` or `make bench-smoke`: about 1 s per
@@ -289,7 +292,7 @@ bench-smoke: all
 
 .PHONY: bench bench-smoke
 
-# ---- Static analysis (issue 8) ------------------------------------------------
+# ---- Static analysis --------------------------------------------------------
 # `make tidy`: clang-tidy with .clang-tidy (bugprone-*, clang-analyzer-*)
 # on every C file of the repository; any finding fails. About a minute on
 # two cores.
@@ -307,7 +310,7 @@ tidy:
 
 .PHONY: tidy
 
-# ---- Fuzzing (issue 8; tests/fuzz/) -----------------------------------------
+# ---- Fuzzing (tests/fuzz/) --------------------------------------------------
 # libFuzzer targets, built with clang apart from the main build (own
 # objects in $(BUILD)/fuzz/, never part of `all` or `check`):
 #   fuzz-state  the state parser, IPAM leases and the graph pvd makes
@@ -367,7 +370,7 @@ $(FUZZ_DIR)/fuzz-$$n.log)"; exit 1; fi; \
 .PHONY: fuzz fuzz-build
 -include $(shell find $(FUZZ_DIR)/obj -name '*.d' 2>/dev/null)
 
-# ---- Example app (issue 6; examples/app/app.c) -------------------------------
+# ---- Example app (examples/app/app.c) ---------------------------------------
 # A small HTTP app for the load-balancing example (examples/balance/) and
 # tests: build/app. Not installed; it is no part of pvd or pv-xconnect.
 # Never built with SANITIZER: it runs inside containers as a plain program.
