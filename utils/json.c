@@ -167,6 +167,66 @@ static const char *validate(struct pv_json *doc)
 	return NULL;
 }
 
+// 1 if text nests containers deeper than PV_JSON_MAX_DEPTH allows, in one
+// linear pass. It must run before jsmn: jsmn finds the container a closing
+// bracket ends by walking back over every container already closed, so a
+// document of n nested brackets costs it n^2 steps. With depth bounded here,
+// that walk is bounded too. The lexing follows jsmn's strict mode (a quote
+// opens a string only where a value starts; a primitive runs to the next
+// delimiter, quotes and brackets included), so that what this pass counts
+// are the brackets jsmn sees.
+static int nests_too_deep(const char *text, size_t len)
+{
+	enum { STRUCTURE, STRING, PRIMITIVE } state = STRUCTURE;
+	// A container at depth PV_JSON_MAX_DEPTH may exist (empty); its
+	// elements may not, and validate() tells the two apart.
+	const int max_open = PV_JSON_MAX_DEPTH + 1;
+	int open = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		char c = text[i];
+
+		if (state == STRING) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				state = STRUCTURE;
+			continue;
+		}
+		if (state == PRIMITIVE) {
+			if (c != ':' && c != '\t' && c != '\r' && c != '\n' &&
+			    c != ' ' && c != ',' && c != ']' && c != '}')
+				continue;
+			state = STRUCTURE;
+		}
+		switch (c) {
+		case '"':
+			state = STRING;
+			break;
+		case '[':
+		case '{':
+			if (++open > max_open)
+				return 1;
+			break;
+		case ']':
+		case '}':
+			open -= open > 0;
+			break;
+		case ':':
+		case ',':
+		case ' ':
+		case '\t':
+		case '\r':
+		case '\n':
+			break;
+		default:
+			state = PRIMITIVE;
+		}
+	}
+	return 0;
+}
+
 int pv_json_parse(struct pv_json *doc, const char *text, size_t len,
 		  const char **reason)
 {
@@ -180,6 +240,10 @@ int pv_json_parse(struct pv_json *doc, const char *text, size_t len,
 	}
 	if (memchr(text, '\0', len)) {
 		*reason = "NUL byte in document";
+		return -1;
+	}
+	if (nests_too_deep(text, len)) {
+		*reason = "nesting too deep";
 		return -1;
 	}
 	doc->js = malloc(len + 1);

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tests/unit/kit.h"
 #include "utils/json.h"
@@ -85,6 +86,104 @@ static void test_depth(void)
 		}
 		pv_json_free(&doc);
 	}
+}
+
+// CPU seconds pv_json_parse takes over text, best of three (the machine may
+// be busy; the least disturbed run is the one that measures the parser).
+static double parse_seconds(const char *text, size_t len, int *rc)
+{
+	double best = -1;
+	int run;
+
+	for (run = 0; run < 3; run++) {
+		struct timespec a, b;
+		struct pv_json doc;
+		const char *reason;
+		double t;
+
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
+		*rc = pv_json_parse(&doc, text, len, &reason);
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+		pv_json_free(&doc);
+		t = (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
+		if (best < 0 || t < best)
+			best = t;
+	}
+	return best;
+}
+
+// Any input is parsed or refused in time linear in its size: 1 MiB of
+// nested brackets (jsmn alone takes minutes: it walks back over the closed
+// containers at every closing bracket) costs no more than 1 MiB of a flat
+// array. A ratio of two runs on the same machine, not a wall-clock bound.
+static void test_depth_linear(void)
+{
+	const size_t len = 1024 * 1024;
+	char *nested = malloc(len + 1), *flat = malloc(len + 1);
+	double t_nested, t_flat;
+	int rc_nested, rc_flat;
+	size_t i;
+
+	CHECK(nested && flat);
+	if (!nested || !flat)
+		goto out;
+	for (i = 0; i < len / 2; i++) {
+		nested[i] = '[';
+		nested[len / 2 + i] = ']';
+	}
+	nested[len] = '\0';
+	// [0,0,...,0   ]: as many tokens as 1 MiB holds.
+	memset(flat, ' ', len);
+	flat[0] = '[';
+	for (i = 1; i + 3 < len; i += 2) {
+		flat[i] = '0';
+		flat[i + 1] = ',';
+	}
+	flat[i] = '0';
+	flat[len - 1] = ']';
+	flat[len] = '\0';
+
+	t_flat = parse_seconds(flat, len, &rc_flat);
+	t_nested = parse_seconds(nested, len, &rc_nested);
+	CHECK(rc_flat == 0);
+	CHECK(rc_nested == -1);
+	if (t_nested > 2 * t_flat + 0.01) {
+		fprintf(stderr,
+			"1 MiB nested: %.4f s of CPU, 1 MiB flat: %.4f s\n",
+			t_nested, t_flat);
+		CHECK(!"deep nesting costs more than a flat document");
+	}
+out:
+	free(nested);
+	free(flat);
+}
+
+// Brackets inside strings are no nesting; a quote inside a primitive
+// opens no string (jsmn reads `1"` as one primitive, then the brackets).
+static void test_depth_lexing(void)
+{
+	char text[512];
+	struct pv_json doc;
+	const char *reason = NULL;
+	int d, n = 0;
+
+	n += snprintf(text + n, sizeof(text) - n, "[\"");
+	for (d = 0; d < 2 * PV_JSON_MAX_DEPTH; d++)
+		text[n++] = '[';
+	n += snprintf(text + n, sizeof(text) - n, "\\\"{\"]");
+	CHECK(parse(&doc, text, &reason) == 0);
+	pv_json_free(&doc);
+
+	n = snprintf(text, sizeof(text), "[1\", ");
+	for (d = 0; d < 2 * PV_JSON_MAX_DEPTH; d++)
+		text[n++] = '[';
+	for (d = 0; d < 2 * PV_JSON_MAX_DEPTH; d++)
+		text[n++] = ']';
+	text[n++] = ']';
+	text[n] = '\0';
+	CHECK(parse(&doc, text, &reason) == -1);
+	CHECK_STR(reason, "nesting too deep");
+	pv_json_free(&doc);
 }
 
 static void test_get(void)
@@ -239,6 +338,8 @@ int main(void)
 {
 	RUN(test_valid_and_invalid);
 	RUN(test_depth);
+	RUN(test_depth_linear);
+	RUN(test_depth_lexing);
 	RUN(test_get);
 	RUN(test_escapes);
 	RUN(test_writer);
