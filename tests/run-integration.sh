@@ -1,30 +1,103 @@
-#!/bin/sh
-# Runs every tests/integration/NN-*.sh in order. Exit 77 is a skip, allowed
-# only outside CI: under CI=true a missing prerequisite fails the run.
-# ONLY=pattern runs the scripts whose names contain it.
+#!/bin/bash
+# Runs every tests/integration/NN-*.sh. Exit 77 is a skip, allowed only
+# outside CI: under CI=true a missing prerequisite fails the run.
+#
+# A script holding the line `# pv-test: serial` runs alone: it uses what
+# only one test may hold at a time (pvd and its bridge pvbr0, fixed ports,
+# LXC containers, host-wide settings) or loads the machine. The others use
+# only free ports and their own temporary directories; they run JOBS at a
+# time (default 4: most of their time is spent waiting on sockets), before
+# the serial ones.
+#
+#   ONLY=pattern     only the scripts whose names contain it
+#   JOBS=1           everything one at a time, in order
+#
+# Each script's output goes to $BUILD/test-logs/NAME.log (BUILD defaults to
+# build/); a failing script's log is printed whole.
 set -u
 cd "$(dirname "$0")/.." || exit 1
-pass=0 fail=0 skip=0
-failed=""
+jobs=${JOBS:-4}
+logs=${BUILD:-build}/test-logs
+mkdir -p "$logs" || exit 1
+
+serial=() parallel=()
 for t in tests/integration/[0-9]*.sh; do
 	[ -e "$t" ] || continue
 	case "$t" in *"${ONLY:-}"*) ;; *) continue ;; esac
-	echo "=== $t"
-	start=$(date +%s)
-	bash "$t"
-	rc=$?
-	took=$(($(date +%s) - start))
-	if [ $rc -eq 0 ]; then
-		echo "=== PASS $t (${took}s)"
-		pass=$((pass + 1))
-	elif [ $rc -eq 77 ] && [ "${CI:-}" != true ]; then
-		echo "=== SKIP $t"
-		skip=$((skip + 1))
+	if [ "$jobs" -gt 1 ] && ! grep -qx '# pv-test: serial' "$t"; then
+		parallel+=("$t")
 	else
-		echo "=== FAIL $t (exit $rc, ${took}s)"
-		fail=$((fail + 1))
-		failed="$failed $t"
+		serial+=("$t")
 	fi
 done
-echo "integration: $pass passed, $fail failed, $skip skipped"
-[ $fail -eq 0 ] || { echo "failed:$failed"; exit 1; }
+
+pass=0 fail=0 skip=0
+failed=""
+t_start=$(date +%s)
+
+# run_one SCRIPT: runs it with its output in its log; prints nothing.
+run_one() {
+	local log
+	log=$logs/$(basename "$1" .sh).log
+	local start=$(date +%s)
+	bash "$1" >"$log" 2>&1
+	local rc=$?
+	echo "$rc $(($(date +%s) - start))" >"$log.rc"
+}
+
+# report SCRIPT: one line for the script just run, its log if it failed.
+report() {
+	local log rc took
+	log=$logs/$(basename "$1" .sh).log
+	read -r rc took <"$log.rc" || rc=1 took=0
+	rm -f "$log.rc"
+	if [ "$rc" -eq 0 ]; then
+		echo "=== PASS $1 (${took}s)"
+		pass=$((pass + 1))
+	elif [ "$rc" -eq 77 ] && [ "${CI:-}" != true ]; then
+		echo "=== SKIP $1: $(tail -n 1 "$log")"
+		skip=$((skip + 1))
+	else
+		echo "=== FAIL $1 (exit $rc, ${took}s); its output:"
+		sed 's/^/    /' "$log"
+		fail=$((fail + 1))
+		failed="$failed $1"
+	fi
+}
+
+if [ ${#parallel[@]} -gt 0 ]; then
+	echo "=== ${#parallel[@]} scripts, $jobs at a time"
+	declare -A running=()
+	for t in "${parallel[@]}"; do
+		while [ ${#running[@]} -ge "$jobs" ]; do
+			wait -n
+			for p in "${!running[@]}"; do
+				kill -0 "$p" 2>/dev/null && continue
+				wait "$p"
+				report "${running[$p]}"
+				unset "running[$p]"
+			done
+		done
+		run_one "$t" &
+		running[$!]=$t
+	done
+	for p in "${!running[@]}"; do
+		wait "$p"
+		report "${running[$p]}"
+	done
+	unset running
+fi
+
+[ ${#serial[@]} -eq 0 ] || echo "=== ${#serial[@]} scripts, one at a time"
+for t in "${serial[@]}"; do
+	echo "=== $t"
+	run_one "$t"
+	report "$t"
+done
+
+echo "integration: $pass passed, $fail failed, $skip skipped" \
+	"($(($(date +%s) - t_start)) s)"
+[ $fail -eq 0 ] || {
+	echo "failed:$failed"
+	exit 1
+}
