@@ -1,6 +1,7 @@
-// A small HTTP app to put behind pv-xconnect, like the seed's "Mr. Robot"
-// instances: it listens on a Unix socket or a TCP port, answers GET / with
-// its instance name and GET /health with 200 (or 500 while switched to
+// A small HTTP app to put behind pv-xconnect, like the "Mr. Robot" web
+// instances of the HAProxy-over-Unix-sockets setup this project also runs
+// (docs/balancing.md): it listens on a Unix socket or a TCP port, answers GET /
+// with its instance name and GET /health with 200 (or 500 while switched to
 // failing, for tests). One process, one poll loop, no threads.
 //
 // Environment:
@@ -145,7 +146,7 @@ static int listen_unix(const char *path, ino_t *ino)
 		return -1;
 	}
 	// Whoever connects (the proxy, from another container's view of
-	// users) may: the seed's "chmod 0666".
+	// users) may, as that setup's "chmod 0666" of the socket allows.
 	if (chmod(path, 0666) == -1)
 		logf_("chmod %s: %s (continuing)", path, strerror(errno));
 	if (stat(path, &st) == 0)
