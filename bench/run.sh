@@ -1,5 +1,5 @@
 #!/bin/bash
-# The benchmark of issue 7: pv-xconnect against a direct connection, HAProxy
+# The benchmark: pv-xconnect against a direct connection, HAProxy
 # (mode tcp, nbthread 1, with and without splice-auto), nginx's stream module
 # (one worker) and socat (fork), in one run, with clients pinned to one core
 # and proxies and backends to the other. See bench/README.md for the columns.
@@ -270,7 +270,7 @@ table() {
 	done
 }
 
-# target LABEL RATIO OP LIMIT: one line of the issue-7 target check.
+# target LABEL RATIO OP LIMIT: one line of the targets check (docs/benchmarks.md).
 target() {
 	local verdict
 	if [ "$2" = n/a ]; then
