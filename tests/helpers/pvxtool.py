@@ -6,13 +6,17 @@ Addresses are HOST:PORT, [V6]:PORT or an absolute Unix socket path.
   echo ADDR [--tag T]          echo server; with --tag, answers "T\\n" first
   stream ADDR --mb N [--skip-tag]  send N MiB, half-close, read the echo
                                back, compare SHA-256 both ways (exit 0 when
-                               equal); --skip-tag drops the first line
-  hold ADDR --seconds S [--skip-tag]  one session echoing a line every
-                               100 ms for S seconds; exit 0 when every line
-                               came back
+                               equal); --skip-tag drops the first line;
+                               prints "connected" once connected
+  hold ADDR [--seconds S | --until FILE] [--skip-tag]  one session echoing
+                               a line every 100 ms for S seconds, or until
+                               FILE exists; prints "connected" once the
+                               first line came back, exits 0 when every
+                               line did
   flood ADDR --mb N            server that sends N MiB to every client
-  slow ADDR --seconds S [--count N]  N connections that read nothing for S
-                               seconds
+  slow ADDR [--seconds S | --until FILE] [--count N]  N connections that
+                               read nothing for S seconds, or until FILE
+                               exists; prints "connected N" once they are
   blackhole ADDR               listener whose backlog is full: connects hang
   ctrl PATH --file F [--piece N]  fake pv-ctrl: answers each request with F
                                as an HTTP/1.0 response written in N-byte
@@ -20,7 +24,8 @@ Addresses are HOST:PORT, [V6]:PORT or an absolute Unix socket path.
                                are kept in --store DIR, one file a path
   proxyecho ADDR               echo server that first answers the PROXY
                                header it got, as one line
-  tag ADDR                     connects and prints the first line received
+  tag ADDR [--timeout S]       connects and prints the first line received
+                               (waits at most S seconds, default 5)
 """
 
 import argparse
@@ -69,6 +74,14 @@ def connect(addr, timeout=10):
     return s
 
 
+def running(args, end):
+    """True while a hold or slow client is to go on: until --until's file
+    exists, else until the time end."""
+    if args.until:
+        return not os.path.exists(args.until)
+    return time.monotonic() < end
+
+
 def serve_forever(srv, handler):
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     while True:
@@ -99,6 +112,7 @@ def cmd_echo(args):
 def cmd_stream(args):
     total = args.mb << 20
     s = connect(args.addr, timeout=60)
+    print("connected", flush=True)
     rnd = random.Random(args.seed)
     sent_h = hashlib.sha256()
     recv_h = hashlib.sha256()
@@ -180,16 +194,18 @@ def cmd_hold(args):
     s = connect(args.addr)
     f = s.makefile("rb")
     if args.skip_tag:
-        print("hold: tag %s" % f.readline().decode().strip())
-    end = time.time() + args.seconds
+        print("hold: tag %s" % f.readline().decode().strip(), flush=True)
+    end = time.monotonic() + args.seconds
     i = 0
-    while time.time() < end:
+    while i == 0 or running(args, end):
         line = ("line %d\n" % i).encode()
         s.sendall(line)
         back = f.readline()
         if back != line:
             print("hold: line %d came back as %r" % (i, back), file=sys.stderr)
             sys.exit(1)
+        if i == 0:
+            print("connected", flush=True)
         i += 1
         time.sleep(0.1)
     print("hold: %d lines echoed" % i)
@@ -217,7 +233,10 @@ def cmd_slow(args):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         s.connect(parse_addr(args.addr)[1])
         held.append(s)
-    time.sleep(args.seconds)
+    print("connected %d" % len(held), flush=True)
+    end = time.monotonic() + args.seconds
+    while running(args, end):
+        time.sleep(0.05)
     for s in held:
         s.close()
 
@@ -291,7 +310,7 @@ def cmd_ctrl(args):
 
 
 def cmd_tag(args):
-    s = connect(args.addr, timeout=5)
+    s = connect(args.addr, timeout=args.timeout)
     print(s.makefile("rb").readline().decode().strip())
 
 
@@ -311,6 +330,7 @@ def main():
     a = sub.add_parser("hold")
     a.add_argument("addr")
     a.add_argument("--seconds", type=float, default=3)
+    a.add_argument("--until")
     a.add_argument("--skip-tag", action="store_true")
     a = sub.add_parser("flood")
     a.add_argument("addr")
@@ -318,6 +338,7 @@ def main():
     a = sub.add_parser("slow")
     a.add_argument("addr")
     a.add_argument("--seconds", type=float, default=5)
+    a.add_argument("--until")
     a.add_argument("--count", type=int, default=1)
     a = sub.add_parser("blackhole")
     a.add_argument("addr")
@@ -328,6 +349,7 @@ def main():
     a.add_argument("--store")
     a = sub.add_parser("tag")
     a.add_argument("addr")
+    a.add_argument("--timeout", type=float, default=5)
     args = p.parse_args()
     globals()["cmd_" + args.cmd](args)
 

@@ -1,12 +1,19 @@
-# Shared by tests/integration/2*-xconnect-*.sh; source after ../lib.sh.
+# Shared by the integration tests; source after ../lib.sh.
 #
 #   ingress NAME TARGET SOCKET [PROVIDER [PID [EXTRA_JSON]]]   one link (JSON)
 #   consumer_link NAME CONSUMER PID TARGET SOCKET [PROVIDER [PPID]]
 #   graph LINK...                 writes $T/graph.json
 #   start_pvx [ARGS...]           pv-xconnect --graph $T/graph.json, $PVX_PID
-#   reload                        SIGHUP, then waits for the reload line
+#   reload                        SIGHUP, then waits until it is applied
+#   listening NAME                true once link NAME logged its listener
+#   settled PID                   true when every thread of PID waits for
+#                                 events: what it was doing is done
 #   bg NAME CMD...                background helper, killed at cleanup
-#   port_open PORT [HOST]         1 when something accepts on it
+#   port_open PORT [HOST]         true when something accepts on it
+#   free_ports N                  N distinct free loopback ports, one start
+#   gone PID                      true once PID has ended
+#   terminate PID...              SIGTERM, SIGKILL if still there 20 s later
+#   sessions_closed PID           PID holds no TCP socket but listeners
 
 PVXTOOL="$PYTHON $TOP/tests/helpers/pvxtool.py"
 
@@ -39,12 +46,29 @@ start_pvx() {
 	wait_for 5 grep -q "graph from" "$T/pvx.log"
 }
 
-# Counts the reload lines so far, sends SIGHUP, waits for one more.
+# Counts the reload lines so far, sends SIGHUP, waits for one more, then
+# until the reload is applied: pv-xconnect logs that line and reconciles
+# in the same callback, so once it waits for events again, it is done.
 reload() {
 	_n=$(grep -c "SIGHUP" "$T/pvx.log" || true)
 	kill -HUP "$PVX_PID"
-	wait_for 5 sh -c "[ \$(grep -c SIGHUP '$T/pvx.log') -gt $_n ]"
-	sleep 0.1
+	wait_for 10 sh -c "[ \$(grep -c SIGHUP '$T/pvx.log') -gt $_n ]"
+	wait_for 10 settled "$PVX_PID"
+}
+
+listening() { grep -q "link $1: listening on" "$T/pvx.log"; }
+
+# settled PID: every thread sleeps in epoll_wait (its wchan), or, where
+# the kernel does not tell, sleeps at all. The main thread first: it
+# wakes the workers (a new graph) before it waits again.
+settled() {
+	for _t in /proc/"$1"/task/"$1" /proc/"$1"/task/*; do
+		case $(cat "$_t/wchan" 2>/dev/null) in
+		*epoll*) ;;
+		0 | "") [ "$(awk '{print $3}' "$_t/stat" 2>/dev/null)" = S ] || return 1 ;;
+		*) return 1 ;;
+		esac
+	done
 }
 
 bg() {
@@ -56,6 +80,57 @@ bg() {
 
 port_open() {
 	nc -z -w 1 "${2:-127.0.0.1}" "$1" 2>/dev/null
+}
+
+# free_ports N: N ports free now, picked below the range the kernel hands
+# out to outgoing connections, so that none of them is taken by a client
+# before the test listens on it (where that range leaves room).
+free_ports() {
+	"$PYTHON" -c '
+import random, socket, sys
+n = int(sys.argv[1])
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+ports = list(range(10000, low)) if low - 10000 > 100 * n else []
+random.shuffle(ports)
+held = []
+for p in ports:
+    if len(held) == n:
+        break
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        s.close()
+        continue
+    held.append(s)
+while len(held) < n:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    held.append(s)
+print("\n".join(str(s.getsockname()[1]) for s in held))' "$1"
+}
+
+gone() { ! kill -0 "$1" 2>/dev/null; }
+
+# For cleanups: a daemon gets the time to stop cleanly (its containers,
+# its bridge), and is killed only if it does not.
+terminate() {
+	kill "$@" 2>/dev/null || true
+	_i=0
+	for _p in "$@"; do
+		while ! gone "$_p" && [ $_i -lt 400 ]; do
+			sleep 0.05
+			_i=$((_i + 1))
+		done
+	done
+	kill -9 "$@" 2>/dev/null || true
+}
+
+# sessions_closed PID: PID holds no TCP socket but its listeners, as the
+# kernel says (ss -p): every session it had is over.
+sessions_closed() {
+	! ss -Htanp | awk -v p="pid=$1," '$1 != "LISTEN" && index($0, p) { f = 1 }
+		END { exit !f }'
 }
 
 pvx_alive() {
