@@ -1,5 +1,5 @@
 #!/bin/bash
-# The 10,000-connection check of the benchmark on its own: 10,000 connections opened at
+# The benchmark's connection check on its own: 10,000 connections opened at
 # once through pv-xconnect to the nginx backend, held idle, then one request
 # sent on each and every answer checked. bench/run.sh runs the same check at
 # the end of a full run.
