@@ -1,7 +1,8 @@
 #!/bin/sh
-# Brings up the Test 11 example in the foreground: installs what is missing,
-# builds, and runs pvd on examples/ingress-nginx/state.json. Ctrl-C stops it
-# and removes everything it created. As root on Debian 12.
+# Brings up the ingress example in the foreground (nginx in a container on
+# an IPAM pool, reachable on the host's ports 80 and 8080): installs what is
+# missing, builds, and runs pvd on examples/ingress-nginx/state.json. Ctrl-C
+# stops it and removes everything it created. As root on Debian 12.
 set -eu
 cd "$(dirname "$0")/.."
 
