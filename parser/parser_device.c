@@ -13,6 +13,7 @@
 #include "parser/internal.h"
 #include "utils/addr.h"
 #include "utils/json.h"
+#include "utils/link_limits.h"
 
 // An ingress bind address, kept to find two rules on one port.
 struct bind {
@@ -441,11 +442,11 @@ static void parse_check(struct pv_parser_ctx *c, struct pv_ingress *in,
 				  &ck->expect);
 	}
 	pv_parser_get_int(c, tok, "interval_ms",
-			  pv_parser_fld(c, "%s.interval_ms", f), 1, 3600000,
-			  &ck->interval_ms);
+			  pv_parser_fld(c, "%s.interval_ms", f), 1,
+			  PV_LINK_CHECK_MS_MAX, &ck->interval_ms);
 	pv_parser_get_int(c, tok, "timeout_ms",
-			  pv_parser_fld(c, "%s.timeout_ms", f), 1, 3600000,
-			  &ck->timeout_ms);
+			  pv_parser_fld(c, "%s.timeout_ms", f), 1,
+			  PV_LINK_CHECK_MS_MAX, &ck->timeout_ms);
 	pv_parser_get_int(c, tok, "rise", pv_parser_fld(c, "%s.rise", f), 1,
 			  100, &ck->rise);
 	pv_parser_get_int(c, tok, "fall", pv_parser_fld(c, "%s.fall", f), 1,
@@ -471,10 +472,10 @@ static void parse_timeouts(struct pv_parser_ctx *c, struct pv_ingress *in,
 	}
 	pv_parser_only_keys(c, tok, f, keys);
 	pv_parser_get_int(c, tok, "connect_ms",
-			  pv_parser_fld(c, "%s.connect_ms", f), 1, 86400000,
-			  &in->connect_ms);
+			  pv_parser_fld(c, "%s.connect_ms", f), 1,
+			  PV_LINK_CONNECT_MS_MAX, &in->connect_ms);
 	pv_parser_get_int(c, tok, "idle_ms", pv_parser_fld(c, "%s.idle_ms", f),
-			  1, 86400000, &in->idle_ms);
+			  1, PV_LINK_IDLE_MS_MAX, &in->idle_ms);
 }
 
 // A rule's optional "allow": a non-empty array of client CIDRs.

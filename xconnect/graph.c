@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "utils/addr.h"
+#include "utils/link_limits.h"
 #include "xconnect.h"
 
 // Where in the document a link is, for error lines.
@@ -241,8 +242,9 @@ static int parse_timeouts(const struct pv_json *doc, int obj,
 		bad(w, "timeouts", "not an object");
 		return -1;
 	}
-	if (get_int(doc, t, "connect_ms", 1, 3600000, &l->connect_ms, w) ||
-	    get_int(doc, t, "idle_ms", 0, 86400000, &l->idle_ms, w))
+	if (get_int(doc, t, "connect_ms", 1, PV_LINK_CONNECT_MS_MAX,
+		    &l->connect_ms, w) ||
+	    get_int(doc, t, "idle_ms", 0, PV_LINK_IDLE_MS_MAX, &l->idle_ms, w))
 		return -1;
 	return 0;
 }
@@ -287,10 +289,10 @@ static int parse_check(const struct pv_json *doc, int obj, struct pvx_link *l,
 	}
 	if (get_str(doc, c, "path", 0, &l->check.path, w) ||
 	    get_int(doc, c, "expect", 100, 599, &l->check.expect, w) ||
-	    get_int(doc, c, "interval_ms", 1, 3600000, &l->check.interval_ms,
-		    w) ||
-	    get_int(doc, c, "timeout_ms", 1, 3600000, &l->check.timeout_ms,
-		    w) ||
+	    get_int(doc, c, "interval_ms", 1, PV_LINK_CHECK_MS_MAX,
+		    &l->check.interval_ms, w) ||
+	    get_int(doc, c, "timeout_ms", 1, PV_LINK_CHECK_MS_MAX,
+		    &l->check.timeout_ms, w) ||
 	    get_int(doc, c, "rise", 1, 1000, &l->check.rise, w) ||
 	    get_int(doc, c, "fall", 1, 1000, &l->check.fall, w))
 		goto out;

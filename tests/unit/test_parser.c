@@ -556,7 +556,13 @@ static const struct bad_case bad_cases[] = {
 	      "'service':'nginx-http','timeouts':{'connect_ms':'5s'}}"),
 	  NULL, NULL, NULL,
 	  "device.json: ingress[1].timeouts.connect_ms: '5s' is not an "
-	  "integer in 1..86400000" },
+	  "integer in 1..3600000" },
+	// pv-xconnect's own bound: a state pvd accepts is one it serves.
+	{ ING("{'name':'x','type':'tcp','external':':81','provider':'nginx',"
+	      "'service':'nginx-http','timeouts':{'connect_ms':3600001}}"),
+	  NULL, NULL, NULL,
+	  "device.json: ingress[1].timeouts.connect_ms: 3600001 is not an "
+	  "integer in 1..3600000" },
 	{ "{" DEV_POOLS ",'ingress':[" RULE "],'xconnect':{'stats':"
 	  "'0.0.0.0:80'}}",
 	  NULL, NULL, NULL,
