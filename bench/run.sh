@@ -329,7 +329,7 @@ report() {
 		table spread
 		echo
 	fi
-	echo "## Issue 7 targets (pv-xconnect, same run)"
+	echo "## Targets (pv-xconnect, same run)"
 	echo
 	echo "| target | ratio | wanted | verdict |"
 	echo "| --- | ---: | --- | --- |"

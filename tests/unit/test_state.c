@@ -201,7 +201,8 @@ static void test_lease_errors(void)
 	pv_state_free(s);
 }
 
-// Each link is one compact line of JSON with all of SPEC's fields.
+// Each link is one compact line of JSON with every field of the graph format
+// (docs/graph.md).
 static void test_link_fields(void)
 {
 	static const char *const fields[] = {
