@@ -5,7 +5,7 @@
 set -eu
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/helpers/xconnect.sh"
-need_cmd python3 nc
+need_cmd nc
 
 # --- usage
 "$PVX" --help | grep -q -- "--graph FILE" || fail "--help does not describe --graph"
@@ -35,7 +35,7 @@ graph "$(ingress good "127.0.0.1:$port" "127.0.0.1:$echo_port")" \
 	'"not an object"'
 start_pvx --interval 100
 wait_for 5 port_open "$port"
-assert_eq "$(echo hello | nc -N -q 2 127.0.0.1 "$port")" hello "echo through the good link"
+assert_eq "$(echo hello | nc -N -w 30 127.0.0.1 "$port")" hello "echo through the good link"
 grep -q 'link\[1\] (badsock): socket: "10.0.4.2:80abc"' "$T/pvx.log" || fail "bad socket not named"
 grep -q 'link\[2\] (badtarget): target: "localhost:' "$T/pvx.log" || fail "bad target not named"
 grep -q 'link\[3\] (nopid): provider_pid: "12" is not an integer' "$T/pvx.log" || fail "bad pid not named"
@@ -51,7 +51,7 @@ assert_eq "$(grep -c 'badsock' "$T/pvx.log")" 1 "lines about badsock after reloa
 echo '[{"type": "tcp", ' >"$T/graph.json"
 reload
 grep -q "graph: not valid JSON" "$T/pvx.log" || fail "broken document not reported"
-assert_eq "$(echo again | nc -N -q 2 127.0.0.1 "$port")" again "echo after a broken document"
+assert_eq "$(echo again | nc -N -w 30 127.0.0.1 "$port")" again "echo after a broken document"
 pvx_alive
 
 # SIGTERM: listeners closed, exit 0.
