@@ -7,7 +7,7 @@ set -eu
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/helpers/xconnect.sh"
 need_root
-need_cmd python3 nc unshare chroot mount
+need_cmd nc unshare chroot mount
 
 # 1. A host socket, and one whose path does not fit in sun_path (108).
 long="$T/$(printf 'd%.0s' $(seq 60))/$(printf 'e%.0s' $(seq 60))"
@@ -46,7 +46,7 @@ on_cleanup "rm -rf $escape"
 bg escape $PVXTOOL echo "$escape/app.sock" --tag ESCAPED
 ln -s "$escape" "$R/run/evil"
 unshare -m --propagation private sh -c \
-	"mount --rbind /usr '$R/usr' && exec chroot '$R' python3 /pvxtool.py echo /run/app.sock --tag ROOT" \
+	"mount --rbind /usr '$R/usr' && exec chroot '$R' $PYTHON /pvxtool.py echo /run/app.sock --tag ROOT" \
 	>"$T/root.log" 2>&1 &
 root_pid=$!
 on_cleanup "kill $root_pid"

@@ -7,7 +7,7 @@ set -eu
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/helpers/xconnect.sh"
 need_root
-need_cmd python3 nc ip unshare nsenter
+need_cmd nc ip unshare nsenter ss
 
 echo_port=$(free_port)
 bg echo $PVXTOOL echo "127.0.0.1:$echo_port" --tag PROVIDER
@@ -55,6 +55,8 @@ assert_eq "$(in_consumer $PVXTOOL tag "127.0.0.1:$target_port")" PROVIDER "tag a
 graph "$(consumer_link db app 999999999 "127.0.0.1:$target_port" "127.0.0.1:$echo_port")"
 reload
 wait_for 5 grep -q "link db: listen on 127.0.0.1:$target_port in netns of pid 999999999: open network namespace: No such file or directory, retrying" "$T/pvx.log"
+# Not said again at the retries (one a second, PVX_BIND_RETRY_MS): a
+# negative check, over two of them.
 sleep 2.2
 assert_eq "$(grep -c "pid 999999999: open network namespace" "$T/pvx.log")" 1 "lines about the failing listen"
 # Our own namespace is intact: a host link still binds on the host.
