@@ -37,6 +37,7 @@ CAP_FLAGS="--cap-add ALL --cap-drop SYS_RESOURCE --security-opt seccomp=unconfin
 
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f s", b - a }'; }
+t_all=$(now)
 
 ours=""   # the container pva-test is this test's and still exists
 cid=""    # its full id
@@ -265,6 +266,9 @@ orphan=$(docker exec "$NAME" sh -c 'sleep 1 </dev/null >/dev/null 2>&1 & echo $!
 ppid=$(docker exec "$NAME" cut -d' ' -f4 "/proc/$orphan/stat" 2>/dev/null || echo gone)
 [ "$ppid" = 1 ] || [ "$ppid" = gone ] || fail "the orphan $orphan went to $ppid, not to pid 1"
 wait_for 20 docker exec "$NAME" test ! -e "/proc/$orphan"
+# liblxc gave nginx cgroups of its own, below the docker container's.
+[ -n "$(find /sys/fs/cgroup -path "*$cid*/lxc.payload.example-nginx-ingress" -print -quit 2>/dev/null)" ] ||
+	fail "nginx has no cgroup of its own below the docker container's ($cid)"
 # pvd's log reaches `docker logs`; the containers' logs are files.
 docker logs "$NAME" 2>&1 | grep -q 'container example-nginx-ingress running' ||
 	fail "pvd's log is not in docker logs"
@@ -306,6 +310,7 @@ for f in device.json web/run.json web/services.json; do
 	jq --arg f "$f" '.[$f]' "$T/state2.json" >"$T/state2/$f"
 done
 
+t=$(now)
 for src in "$T/state2" "$T/state2.json"; do
 	start -v "$src:/etc/pvd/state:ro"
 	wait_for 60 serves http://127.0.0.1:9090/ "$marker"
@@ -315,6 +320,7 @@ for src in "$T/state2" "$T/state2.json"; do
 	listens 00000000:0050 && fail "port 80 is served with the second state ($src)"
 	stop pvtbr7
 done
+t_state2=$(since "$t")
 
-echo "test11 in docker ($(echo $run_flags)): ${base_made}build $t_build, run until served $t_run, checks $t_checks, docker stop $t_stop1; second state as a directory and as a file"
+echo "test11 in docker ($(echo $run_flags)): ${base_made}build $t_build, run until served $t_run, checks $t_checks, docker stop $t_stop1; second state as a directory and as a file $t_state2; all $(since "$t_all")"
 exit 0
