@@ -166,7 +166,8 @@ remove_image() {
 }
 on_cleanup remove_image
 t=$(now)
-make -s -C "$TOP" ${user_build:+BUILD=$user_build} docker-image >"$T/build.out" 2>&1 ||
+IMAGE=$IMAGE make -s -C "$TOP" ${user_build:+BUILD=$user_build} docker-image \
+	>"$T/build.out" 2>&1 ||
 	fail "make docker-image failed: $(tail -n 3 "$T/build.out")"
 t_build=$(since "$t")
 
