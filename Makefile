@@ -381,3 +381,21 @@ $(BUILD)/app: examples/app/app.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(APP_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) \
 		-o $@ $< $(LDLIBS)
+
+# ---- Docker: the appengine image (docs/docker.md) ---------------------------
+# `make docker-image`: pvd-appengine:latest, holding what `make install
+# PREFIX=/usr` installs, liblxc and the example state at /etc/pvd/state,
+# with pvd as PID 1 (docker/Dockerfile; BASE=IMAGE picks the base).
+# `make check-docker`: Test 11 inside that image, every check through
+# `docker exec` (tests/docker/test11.sh; root).
+DOCKER_CONTEXT := $(BUILD)/docker
+docker-image: $(PROGRAMS)
+	$(Q)rm -rf $(DOCKER_CONTEXT)
+	$(Q)$(MAKE) --no-print-directory install PREFIX=/usr \
+		DESTDIR=$(abspath $(DOCKER_CONTEXT))/root >/dev/null
+	$(Q)docker/build-image.sh $(DOCKER_CONTEXT)
+
+check-docker: $(PROGRAMS)
+	$(Q)bash tests/docker/test11.sh
+
+.PHONY: docker-image check-docker
