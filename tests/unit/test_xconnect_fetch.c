@@ -125,12 +125,16 @@ static pid_t serve(const char *path, size_t n, size_t piece, int with_cl)
 static void fetch_case(struct event_base *base, size_t n, size_t piece,
 		       int with_cl)
 {
-	char path[] = "/tmp/pvx-fetch-test.sock";
 	struct result r = { 0 };
 	struct pvx_fetch *f;
 	time_t start = time(NULL);
-	pid_t pid = serve(path, n, piece, with_cl);
+	char path[64];
+	pid_t pid;
 	int status;
+
+	// Our own path: test binaries of other builds may run at once.
+	snprintf(path, sizeof(path), "/tmp/pvx-fetch-%d.sock", (int)getpid());
+	pid = serve(path, n, piece, with_cl);
 
 	CHECK(pid > 0);
 	f = pvx_fetch_start(base, path, "/xconnect-graph", 5000, on_fetched,
