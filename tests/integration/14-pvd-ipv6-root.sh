@@ -4,10 +4,12 @@
 # "[fd00:201:14::2]:8000". A container with a root of its own (run.json
 # "root"): its writes land in that directory, not on the host, and its
 # /tmp is still private. "network" absent: loopback only.
+# pv-test: serial
 set -eu
 . "$(dirname "$0")/../lib.sh"
+. "$TOP/tests/helpers/xconnect.sh"
 need_root
-need_cmd curl jq ip ldd /usr/bin/python3
+need_cmd curl jq ip ldd nc
 
 BR=pvtbr14
 SOCK=$T/pv-ctrl
@@ -24,7 +26,7 @@ for l in $(ldd /bin/dash /bin/sleep | grep -v ':$' | grep -o '/[^ ]*' | sort -u)
 	cp "$l" "$ROOT$l"
 done
 
-/usr/bin/python3 - "$T/state.json" "$BR" "$ROOT" <<'PY'
+"$PYTHON" - "$T/state.json" "$BR" "$ROOT" <<'PY'
 import json, sys
 path, br, root = sys.argv[1:]
 srv = ("import http.server as h, socketserver as s, socket, os; "
@@ -42,42 +44,42 @@ json.dump({
         "ingress": [{"name": "in6", "type": "tcp", "external": "[::1]:1",
                      "provider": "v6", "service": "web6"}]},
     "v6/run.json": {"name": "v6", "type": "lxc",
-        "exec": ["/usr/bin/python3", "-c", srv],
+        "exec": [sys.executable, "-c", srv],
         "network": {"mode": "pool", "pool": "v6"}},
     "v6/services.json": {"services": [{"name": "web6", "type": "tcp", "port": 8000}]},
     "own/run.json": {"name": "own", "type": "lxc", "root": root,
         "exec": ["/bin/sh", "-c",
                  "echo written-inside > /etc/pvd-own-root && echo tmp > /tmp/t && "
                  "echo own-root-ok; exec sleep 1000"]},
-    "lo/run.json": {"name": "lo", "type": "lxc", "exec": ["/usr/bin/python3", "-c", lo]},
+    "lo/run.json": {"name": "lo", "type": "lxc", "exec": [sys.executable, "-c", lo]},
 }, open(path, "w"))
 PY
 
 "$PVD" --state "$T/state.json" --ctrl "$SOCK" --run-dir "$T/run" --no-xconnect \
 	>"$T/pvd.log" 2>&1 &
 PID=$!
-on_cleanup "kill -9 $PID; sleep 0.5; ip link del $BR"
+on_cleanup "terminate $PID; ip link del $BR"
 field() { ctrl "$SOCK" /containers | jq -r ".[] | select(.name==\"$1\") | .$2"; }
 running() { [ "$(field "$1" status)" = running ]; }
-wait_for 10 test -S "$SOCK"
-for c in v6 own lo; do wait_for 10 running $c; done
+wait_for 30 test -S "$SOCK"
+for c in v6 own lo; do wait_for 30 running $c; done
 
 assert_eq "$(field v6 ip)" "fd00:201:14::2" "IPv6 lease"
 graph=$(printf 'GET /xconnect-graph HTTP/1.0\r\n\r\n' | nc -U "$SOCK" | tail -1)
 assert_eq "$(echo "$graph" | jq -r '.[] | select(.name=="web6") | .socket')" \
 	"[fd00:201:14::2]:8000" "graph socket of an IPv6 backend"
 # DAD on the fresh addresses can take a moment.
-wait_for 10 curl -sf -g --max-time 1 "http://[fd00:201:14::2]:8000/id"
-assert_eq "$(curl -sf -g --max-time 2 "http://[fd00:201:14::2]:8000/id")" v6 "IPv6 container from the host"
+wait_for 30 curl -sf -g --max-time 1 "http://[fd00:201:14::2]:8000/id"
+assert_eq "$(curl -sf -g --max-time 10 "http://[fd00:201:14::2]:8000/id")" v6 "IPv6 container from the host"
 ip -6 addr show dev $BR | grep -q "fd00:201:14::1/64" || fail "bridge lacks the IPv6 gateway"
 
 # Own root: writable, and the write lands in that directory.
-wait_for 10 grep -q own-root-ok "$T/run/own.log"
+wait_for 30 grep -q own-root-ok "$T/run/own.log"
 assert_eq "$(cat "$ROOT/etc/pvd-own-root")" written-inside "write in the container's own root"
 [ -e "$ROOT/tmp/t" ] && fail "the container's /tmp is its root's directory, not private"
 
 # No network section: loopback only.
-wait_for 10 grep -q '^ifaces' "$T/run/lo.log"
+wait_for 30 grep -q '^ifaces' "$T/run/lo.log"
 assert_eq "$(grep '^ifaces' "$T/run/lo.log")" "ifaces lo" "interfaces without a network"
 
 kill -TERM $PID
