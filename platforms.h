@@ -41,7 +41,8 @@ struct pv_platform_service_require {
 	char *interface; // optional, copied to the graph
 	char *role;	 // the graph's role, "client" unless the state says
 	int index;	 // position in services.required, for error messages
-	struct dl_list list; // in pv_platform.requires
+	int type_from_export; // no "type" given: svc_type is the export's
+	struct dl_list list;  // in pv_platform.requires
 };
 
 typedef enum {

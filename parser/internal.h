@@ -80,6 +80,10 @@ const char *pv_parser_ex(struct pv_parser_ctx *c, int tok);
 // replaced: for field paths ("env.LANG").
 const char *pv_parser_key(struct pv_parser_ctx *c, int tok);
 
+// s as pv_parser_ex would show the string token holding it: quoted,
+// shortened, one line; for checks made after the document is closed.
+const char *pv_parser_quote(struct pv_parser_ctx *c, const char *s);
+
 // The reason pv_json_parse gave, worded for "KEY: invalid JSON (REASON)".
 const char *pv_parser_json_reason(const char *reason);
 
@@ -135,6 +139,11 @@ int pv_parser_get_service_type(struct pv_parser_ctx *c, int obj,
 // Checks that path (the string at tok) is an absolute path inside a
 // container; refuses addresses with a reason saying why. -1 if reported.
 int pv_parser_check_socket_path(struct pv_parser_ctx *c, int tok,
+				const char *field, const char *path);
+
+// The same for a path already decoded, shown (as pv_parser_quote gives
+// it) in messages; for checks made after the document is closed.
+int pv_parser_check_socket_text(struct pv_parser_ctx *c, const char *shown,
 				const char *field, const char *path);
 
 // 1 for a Linux interface name, a unicast MAC "xx:xx:xx:xx:xx:xx", a host

@@ -471,8 +471,55 @@ out:
 	free(mode);
 }
 
+// Where a requirement without "target" is served: upstream's directory
+// for injected sockets.
+#define DEFAULT_TARGET_DIR "/run/pv/services/"
+
+// Checks a requirement's target for its type (shown is the value as the
+// messages quote it). Returns -1 when something was reported.
+static int check_target(struct pv_parser_ctx *c, service_type_t type,
+			const char *field, const char *shown,
+			const char *target)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (!pv_parser_tcp_like(type))
+		return pv_parser_check_socket_text(c, shown, field, target);
+	if (!pv_addr_parse(target, &ss, &len))
+		return 0;
+	pv_parser_err(c, field,
+		      "%s is not an address (IP:PORT, [IPv6]:PORT or :PORT)",
+		      shown);
+	return -1;
+}
+
+// A requirement without "target": a socket under DEFAULT_TARGET_DIR for
+// types reached by a path; a tcp-like one must say where to listen.
+// Returns the target (caller frees), or NULL after reporting.
+static char *default_target(struct pv_parser_ctx *c, service_type_t type,
+			    const char *name, const char *field)
+{
+	char *t;
+
+	if (pv_parser_tcp_like(type)) {
+		pv_parser_err(c, field,
+			      "missing (a %s requirement listens on IP:PORT "
+			      "inside this container)",
+			      pv_service_type_to_str(type));
+		return NULL;
+	}
+	if (asprintf(&t, DEFAULT_TARGET_DIR "%s.sock", name) < 0) {
+		pv_parser_oom(c, field);
+		return NULL;
+	}
+	return t;
+}
+
 // One entry of services.required; checked against the providers later
-// (check_requires), once every container is known.
+// (check_requires), once every container is known. Without "type" (as
+// upstream writes them) the type, and so the check of "target", come from
+// the export it names.
 static void parse_require(struct pv_parser_ctx *c, struct pv_platform *p,
 			  int obj, int index)
 {
@@ -482,9 +529,7 @@ static void parse_require(struct pv_parser_ctx *c, struct pv_platform *p,
 	const char *f_target = pv_parser_fld(c, "%s.target", base);
 	struct pv_platform_service_require *r;
 	service_type_t type = SVC_TYPE_UNKNOWN;
-	struct sockaddr_storage ss;
-	socklen_t len;
-	int bad = 0, tok;
+	int bad = 0, typed;
 
 	if (!pv_json_is_object(c->doc, obj)) {
 		pv_parser_err(c, base, "expected an object, got %s",
@@ -494,9 +539,11 @@ static void parse_require(struct pv_parser_ctx *c, struct pv_platform *p,
 	bad |= pv_parser_get_str(c, obj, "name",
 				 pv_parser_fld(c, "%s.name", base),
 				 REQUIRED | NONEMPTY, &name);
-	bad |= pv_parser_get_service_type(c, obj, base, &type);
+	typed = pv_json_get(c->doc, obj, "type") >= 0;
+	if (typed)
+		bad |= pv_parser_get_service_type(c, obj, base, &type);
 	bad |= pv_parser_get_str(c, obj, "target", f_target,
-				 REQUIRED | NONEMPTY, &target);
+				 OPTIONAL | NONEMPTY, &target);
 	bad |= pv_parser_get_str(c, obj, "provider",
 				 pv_parser_fld(c, "%s.provider", base),
 				 OPTIONAL | NONEMPTY, &provider);
@@ -506,29 +553,26 @@ static void parse_require(struct pv_parser_ctx *c, struct pv_platform *p,
 	bad |= pv_parser_get_str(c, obj, "role",
 				 pv_parser_fld(c, "%s.role", base),
 				 OPTIONAL | NONEMPTY, &role);
-	tok = pv_json_get(c->doc, obj, "target");
-	if (target && type != SVC_TYPE_UNKNOWN) {
-		if (pv_parser_tcp_like(type) &&
-		    pv_addr_parse(target, &ss, &len)) {
-			pv_parser_err(
-				c, f_target,
-				"%s is not an address (IP:PORT, [IPv6]:PORT or "
-				":PORT)",
-				pv_parser_ex(c, tok));
+	if (typed && type != SVC_TYPE_UNKNOWN && !bad) {
+		if (target)
+			bad |= check_target(
+				c, type, f_target,
+				pv_parser_ex(
+					c, pv_json_get(c->doc, obj, "target")),
+				target);
+		else if (name &&
+			 !(target = default_target(c, type, name, f_target)))
 			bad = 1;
-		} else if (!pv_parser_tcp_like(type) &&
-			   pv_parser_check_socket_path(c, tok, f_target,
-						       target)) {
-			bad = 1;
-		}
 	}
 	if (!bad) {
 		r = pv_platform_add_service_require(p, type, name, provider,
 						    target, iface, role);
-		if (r)
+		if (r) {
 			r->index = index;
-		else
+			r->type_from_export = !typed;
+		} else {
 			pv_parser_oom(c, base);
+		}
 	}
 	free(name);
 	free(target);
@@ -619,6 +663,24 @@ static void parse_run(struct pv_parser_ctx *c, struct pv_platform *p, int obj)
 
 // ---- checks across files ----
 
+// A requirement written without "type" takes the type of export e, as
+// upstream master does; its target is checked (or defaulted) for that
+// type now. Returns 0 when something was reported.
+static int resolve_type(struct pv_parser_ctx *c,
+			struct pv_platform_service_require *r,
+			struct pv_platform_service_export *e, const char *base)
+{
+	const char *f_target = pv_parser_fld(c, "%s.target", base);
+
+	r->svc_type = e->svc_type;
+	if (!r->target) {
+		r->target = default_target(c, r->svc_type, r->name, f_target);
+		return r->target != NULL;
+	}
+	return !check_target(c, r->svc_type, f_target,
+			     pv_parser_quote(c, r->target), r->target);
+}
+
 // Checks each requirement of p against the containers' exports.
 static void check_requires(struct pv_parser_ctx *c, struct pv_platform *p)
 {
@@ -685,6 +747,8 @@ static void check_requires(struct pv_parser_ctx *c, struct pv_platform *p)
 		}
 		if (found_e->svc_type == SVC_TYPE_UNKNOWN)
 			continue;
+		if (r->type_from_export && !resolve_type(c, r, found_e, base))
+			continue;
 		why = pv_parser_unreachable(found, found_e);
 		if (why) {
 			pv_parser_err(c, base, "container %s %s", found->name,
@@ -706,7 +770,7 @@ static void check_requires(struct pv_parser_ctx *c, struct pv_platform *p)
 				  struct pv_platform_service_require, list) {
 			if (o == r)
 				break;
-			if (pv_parser_tcp_like(o->svc_type) &&
+			if (pv_parser_tcp_like(o->svc_type) && o->target &&
 			    !pv_addr_parse(o->target, &b, &len) &&
 			    pv_parser_binds_conflict(&a, &b)) {
 				pv_parser_err(

@@ -87,6 +87,22 @@ const char *pv_parser_key(struct pv_parser_ctx *c, int tok)
 	return pv_parser_arena_keep(c, b);
 }
 
+// s quoted as JSON shows it, shortened as pv_parser_ex shortens, control
+// characters replaced: for values checked once the document is gone.
+const char *pv_parser_quote(struct pv_parser_ctx *c, const char *s)
+{
+	size_t len = strlen(s);
+	char *b, *p;
+
+	if (asprintf(&b, "\"%.*s%s", len > 40 ? 37 : (int)len, s,
+		     len > 40 ? "..." : "\"") < 0)
+		b = NULL;
+	for (p = b; p && *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return pv_parser_arena_keep(c, b);
+}
+
 const char *pv_parser_json_reason(const char *reason)
 {
 	// jsmn says only "invalid"; "invalid JSON (invalid JSON)" would
@@ -397,6 +413,13 @@ int pv_parser_get_service_type(struct pv_parser_ctx *c, int obj,
 int pv_parser_check_socket_path(struct pv_parser_ctx *c, int tok,
 				const char *field, const char *path)
 {
+	return pv_parser_check_socket_text(c, pv_parser_ex(c, tok), field,
+					   path);
+}
+
+int pv_parser_check_socket_text(struct pv_parser_ctx *c, const char *shown,
+				const char *field, const char *path)
+{
 	struct sockaddr_storage ss;
 	socklen_t len;
 
@@ -408,18 +431,18 @@ int pv_parser_check_socket_path(struct pv_parser_ctx *c, int tok,
 				      "export a path inside itself (use "
 				      "\"port\" for its "
 				      "own TCP port)",
-				      pv_parser_ex(c, tok));
+				      shown);
 		else
 			pv_parser_err(c, field,
 				      "%s is not an absolute path (a socket "
 				      "path inside "
 				      "the container)",
-				      pv_parser_ex(c, tok));
+				      shown);
 		return -1;
 	}
 	if (strlen(path) > MAX_SOCKET_PATH) {
-		pv_parser_err(c, field, "%s is longer than %d bytes",
-			      pv_parser_ex(c, tok), MAX_SOCKET_PATH);
+		pv_parser_err(c, field, "%s is longer than %d bytes", shown,
+			      MAX_SOCKET_PATH);
 		return -1;
 	}
 	return 0;

@@ -1,0 +1,199 @@
+// The state parser on states written as upstream Pantavisor writes them:
+// requirements without "type", run.json without "exec" (the command in
+// lxc.container.conf), upstream's restart policies and groups, and a
+// container without "network". States use ' for " to stay readable.
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "parser/parser.h"
+#include "state.h"
+#include "tests/unit/kit.h"
+
+#define POOLS                                                                  \
+	"'network':{'pools':{'internal':{'type':'bridge','bridge':'pvbr0',"    \
+	"'subnet':'10.0.4.0/24','gateway':'10.0.4.1','nat':false}}}"
+
+// Turns ' into " and ` into '. Caller frees.
+static char *unq(const char *s)
+{
+	char *d = strdup(s), *p;
+
+	for (p = d; p && *p; p++)
+		if (*p == '\'')
+			*p = '"';
+		else if (*p == '`')
+			*p = '\'';
+	return d;
+}
+
+// Parses text (with ' for ") and leases, as pvd does; NULL when refused.
+static struct pv_state *parse_q(const char *text_q, struct pv_errors *errs)
+{
+	char *text = unq(text_q);
+	struct pv_state *s;
+
+	s = text ? pv_parser_parse_text("state.json", text, strlen(text), errs)
+		 : NULL;
+	if (s && pv_state_lease_addresses(s, errs)) {
+		pv_state_free(s);
+		s = NULL;
+	}
+	free(text);
+	return s;
+}
+
+// Checks that errs holds the line want_q (with ' for "), printing all
+// lines when it does not.
+static void expect_line(const struct pv_errors *errs, const char *want_q,
+			const char *where)
+{
+	char *want = unq(want_q);
+	int i, found = 0;
+
+	for (i = 0; want && i < errs->count; i++)
+		found |= !strcmp(errs->lines[i], want);
+	kit_checks++;
+	if (!found) {
+		kit_failures++;
+		fprintf(stderr, "%s: missing error line\n  want: %s\n", where,
+			want);
+		for (i = 0; i < errs->count; i++)
+			fprintf(stderr, "  got:  %s\n", errs->lines[i]);
+	}
+	free(want);
+}
+
+// Parses a state that must be refused with the line want_q.
+static void expect_refused(const char *text_q, const char *want_q,
+			   const char *where)
+{
+	struct pv_errors errs;
+	struct pv_state *s;
+
+	pv_errors_init(&errs);
+	s = parse_q(text_q, &errs);
+	kit_checks++;
+	if (s) {
+		kit_failures++;
+		fprintf(stderr, "%s: state accepted\n", where);
+	}
+	expect_line(&errs, want_q, where);
+	pv_state_free(s);
+	pv_errors_clear(&errs);
+}
+
+// Parses a state that must be accepted; prints the errors otherwise.
+static struct pv_state *expect_ok(const char *text_q, const char *where)
+{
+	struct pv_errors errs;
+	struct pv_state *s;
+
+	pv_errors_init(&errs);
+	s = parse_q(text_q, &errs);
+	kit_checks++;
+	if (!s) {
+		kit_failures++;
+		fprintf(stderr, "%s: state refused\n", where);
+		pv_errors_print(&errs, stderr);
+	}
+	pv_errors_clear(&errs);
+	return s;
+}
+
+static struct pv_platform_service_require *first_require(struct pv_state *s,
+							 const char *name)
+{
+	struct pv_platform *p = s ? pv_state_find_platform(s, name) : NULL;
+
+	if (!p || dl_list_empty(&p->requires))
+		return NULL;
+	return dl_list_first(&p->requires, struct pv_platform_service_require,
+			     list);
+}
+
+// A provider exporting a tcp port and a unix socket, and a consumer.
+#define PROVIDER                                                               \
+	"'srv/run.json':{'name':'srv','exec':'x','network':{'pool':"           \
+	"'internal'}},"                                                        \
+	"'srv/services.json':{'services':[{'name':'web','type':'tcp',"         \
+	"'port':80},{'name':'raw-unix','type':'unix','socket':"                \
+	"'/run/raw.sock'}]}"
+
+// Requirements without "type" take the export's type, and the target is
+// checked for that type; without "target", a unix requirement gets one
+// under /run/pv/services/.
+static void test_untyped_requires(void)
+{
+	struct pv_platform_service_require *r;
+	struct pv_state *s;
+	char *g;
+
+	s = expect_ok("{'device.json':{" POOLS "}," PROVIDER
+		      ",'app/run.json':{'name':'app','exec':'x','services':{"
+		      "'required':[{'name':'raw-unix','target':"
+		      "'/run/pv/services/raw-unix.sock'}]}}}",
+		      __func__);
+	r = first_require(s, "app");
+	CHECK(r && r->svc_type == SVC_TYPE_UNIX);
+	g = s ? pv_state_get_xconnect_graph_json(s) : NULL;
+	CHECK(g && strstr(g, "{\"type\":\"unix\",\"name\":\"raw-unix\","
+			     "\"consumer\":\"app\""));
+	CHECK(g && strstr(g, "\"target\":\"/run/pv/services/raw-unix.sock\","
+			     "\"socket\":\"/run/raw.sock\""));
+	free(g);
+	pv_state_free(s);
+
+	s = expect_ok("{'device.json':{" POOLS "}," PROVIDER
+		      ",'app/run.json':{'name':'app','exec':'x','services':{"
+		      "'required':[{'name':'web','target':'127.0.0.1:8080'},"
+		      "{'name':'raw-unix'}]}}}",
+		      __func__);
+	r = first_require(s, "app");
+	CHECK(r && r->svc_type == SVC_TYPE_TCP);
+	r = r ? dl_list_entry(r->list.next, struct pv_platform_service_require,
+			      list)
+	      : NULL;
+	CHECK_STR(r ? r->target : NULL, "/run/pv/services/raw-unix.sock");
+	pv_state_free(s);
+
+	// The target is checked against the type the export gives.
+	expect_refused(
+		"{'device.json':{" POOLS "}," PROVIDER
+		",'app/run.json':{'name':'app','exec':'x','services':{"
+		"'required':[{'name':'web','target':'/run/web.sock'}]}}}",
+		"app/run.json: services.required[0].target: "
+		"'/run/web.sock' is not an address (IP:PORT, "
+		"[IPv6]:PORT or :PORT)",
+		__func__);
+	expect_refused("{'device.json':{" POOLS "}," PROVIDER
+		       ",'app/run.json':{'name':'app','exec':'x','services':{"
+		       "'required':[{'name':'raw-unix','target':'run/x'}]}}}",
+		       "app/run.json: services.required[0].target: 'run/x' is "
+		       "not an absolute path (a socket path inside the "
+		       "container)",
+		       __func__);
+	expect_refused("{'device.json':{" POOLS "}," PROVIDER
+		       ",'app/run.json':{'name':'app','exec':'x','services':{"
+		       "'required':[{'name':'web'}]}}}",
+		       "app/run.json: services.required[0].target: missing (a "
+		       "tcp requirement listens on IP:PORT inside this "
+		       "container)",
+		       __func__);
+	// Naming an export nobody has is still an error.
+	expect_refused(
+		"{'device.json':{" POOLS "}," PROVIDER
+		",'app/run.json':{'name':'app','exec':'x','services':{"
+		"'required':[{'name':'ghost','target':'/run/g.sock'}]}}}",
+		"app/run.json: services.required[0].name: no container "
+		"exports 'ghost'",
+		__func__);
+}
+
+int main(void)
+{
+	RUN(test_untyped_requires);
+	return kit_report("test_parser_upstream");
+}
