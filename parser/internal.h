@@ -42,6 +42,17 @@ struct pv_parser_entry {
 
 #define SERVICE_TYPES "tcp, unix, http, rest, dbus, drm, wayland"
 
+// How the build reads the other files of a state (a container's
+// lxc.container.conf): from the state file's string values or from the
+// state directory. read returns 0 with *text (caller frees), or -1 with
+// why (n bytes) saying what is wrong, worded to follow the key
+// ("is not in the state").
+struct pv_parser_files {
+	int (*read)(void *arg, const char *key, char **text, char *why,
+		    size_t n);
+	void *arg;
+};
+
 // What the parser knows while it reads one state.
 struct pv_parser_ctx {
 	struct pv_state *s;
@@ -55,6 +66,10 @@ struct pv_parser_ctx {
 	int device_seen;
 	char **pool_names; // every pool device.json declares
 	int n_pool_names;
+	const struct pv_parser_files *files; // NULL: no other files
+	// Containers with a root-volume pvd will not mount: one warning.
+	char *root_volume_key;
+	int n_root_volume;
 	// Field paths and excerpts for messages (pv_parser_fld, _ex).
 	char **arena;
 	int narena;
@@ -193,9 +208,24 @@ int pv_parser_classify_key(const char *key, enum pv_entry_kind *kind,
 // digits, '.', '_', '-', not starting with '.', at most 64 characters.
 int pv_parser_valid_name(const char *name);
 
-// Builds a state from entries in container order. Every problem is added
-// to errs; returns NULL if there was any.
+// Builds a state from entries in container order, reading other files
+// of the state through files (may be NULL). Every problem is added to
+// errs; returns NULL if there was any.
 struct pv_state *pv_parser_build(const struct pv_parser_entry *entries, int n,
-				 const char *spec, struct pv_errors *errs);
+				 const char *spec,
+				 const struct pv_parser_files *files,
+				 struct pv_errors *errs);
+
+// run.json without "exec": the command (and environment) of the
+// lxc.container.conf that "config" names, read through c->files; one
+// error saying what pvd needs otherwise. obj is the run.json object.
+void pv_parser_lxc_exec(struct pv_parser_ctx *c, struct pv_platform *p,
+			int obj);
+
+// Splits an lxc.container.conf's text: the words of its lxc.init.cmd into
+// *argv (NULL when there is none) and its lxc.environment "KEY=VALUE"
+// items into *env (NULL-terminated vectors, caller frees). Returns 0, or
+// -1 when out of memory.
+int pv_parser_lxc_conf(const char *text, char ***argv, char ***env);
 
 #endif

@@ -131,12 +131,10 @@ static void parse_exec(struct pv_parser_ctx *c, struct pv_platform *p, int obj)
 	int tok = pv_json_get(c->doc, obj, "exec"), el, i, n = 0;
 	char **argv = NULL, *s;
 
-	if (tok < 0) {
-		pv_parser_err(c, "exec",
-			      "missing (an argv array, or one string for "
-			      "/bin/sh -c)");
+	// Absent: the command may be in lxc.container.conf, which is read
+	// after "env" (parse_run).
+	if (tok < 0)
 		return;
-	}
 	if (pv_json_is_string(c->doc, tok)) {
 		s = pv_parser_decode(c, tok, "exec");
 		if (!s)
@@ -645,6 +643,12 @@ static void parse_run(struct pv_parser_ctx *c, struct pv_platform *p, int obj)
 
 	parse_exec(c, p, obj);
 	parse_env(c, p, obj);
+	if (pv_json_get(c->doc, obj, "exec") < 0)
+		pv_parser_lxc_exec(c, p, obj);
+	// pvd does not mount images; the warning comes once per state
+	// (pv_parser_build), not once per container.
+	if (pv_json_get(c->doc, obj, "root-volume") >= 0 && !c->n_root_volume++)
+		c->root_volume_key = strdup(c->key);
 	if (!pv_parser_get_str(c, obj, "root", "root", OPTIONAL | NONEMPTY,
 			       &s) &&
 	    s) {
@@ -873,9 +877,11 @@ static int seen_before(const struct pv_parser_entry *entries, int i)
 }
 
 struct pv_state *pv_parser_build(const struct pv_parser_entry *entries, int n,
-				 const char *spec, struct pv_errors *errs)
+				 const char *spec,
+				 const struct pv_parser_files *files,
+				 struct pv_errors *errs)
 {
-	struct pv_parser_ctx c = { .errs = errs };
+	struct pv_parser_ctx c = { .errs = errs, .files = files };
 	int before = errs->count, i, ncont = 0;
 	const struct pv_parser_entry *e;
 	struct pv_platform *p;
@@ -964,6 +970,14 @@ struct pv_state *pv_parser_build(const struct pv_parser_entry *entries, int n,
 	c.doc = NULL;
 	check_all(&c);
 
+	if (c.n_root_volume && !c.oom && errs->count == before)
+		pv_log(WARN,
+		       "%s: root-volume is not mounted by pvd: containers run "
+		       "on the host's root, read-only, or on their \"root\" "
+		       "directory (%d container%s with a root-volume)",
+		       c.root_volume_key ? c.root_volume_key : "run.json",
+		       c.n_root_volume, c.n_root_volume > 1 ? "s" : "");
+	free(c.root_volume_key);
 	for (i = 0; i < c.n_pool_names; i++)
 		free(c.pool_names[i]);
 	free(c.pool_names);
@@ -976,9 +990,55 @@ struct pv_state *pv_parser_build(const struct pv_parser_entry *entries, int n,
 	return c.s;
 }
 
+// 1 for 64 hex digits: a state file holds the sha256 of an object (an
+// image, a configuration) where a directory holds its content.
+static int is_sha256(const struct pv_json *doc, int tok)
+{
+	const jsmntok_t *t = &doc->tok[tok];
+	int i;
+
+	if (t->end - t->start != 64)
+		return 0;
+	for (i = t->start; i < t->end; i++)
+		if (!strchr("0123456789abcdef", doc->js[i]))
+			return 0;
+	return 1;
+}
+
+// The state file's reader of other files: key's string value, unless it
+// is an object's sha256 (then the text is not in the state).
+static int read_json_file(void *arg, const char *key, char **text, char *why,
+			  size_t n)
+{
+	const struct pv_json *doc = arg;
+	int tok = pv_json_get(doc, 0, key);
+
+	if (tok < 0) {
+		snprintf(why, n, "is not in the state");
+		return -1;
+	}
+	if (!pv_json_is_string(doc, tok)) {
+		snprintf(why, n, "is not a string (the file's text)");
+		return -1;
+	}
+	if (is_sha256(doc, tok)) {
+		snprintf(why, n,
+			 "is an object's sha256, not the file's text (give "
+			 "the text, or a state directory)");
+		return -1;
+	}
+	*text = pv_json_strdup(doc, tok);
+	if (!*text) {
+		snprintf(why, n, "holds \\u0000 or memory ran out");
+		return -1;
+	}
+	return 0;
+}
+
 struct pv_state *pv_parser_parse_text(const char *origin, const char *text,
 				      size_t len, struct pv_errors *errs)
 {
+	struct pv_parser_files files = { .read = read_json_file };
 	struct pv_parser_entry *entries = NULL, *ne;
 	struct pv_state *s = NULL;
 	const char *reason;
@@ -1061,7 +1121,8 @@ struct pv_state *pv_parser_parse_text(const char *origin, const char *text,
 		entries[n].tok = k + 1;
 		n++;
 	}
-	s = pv_parser_build(entries, n, spec, errs);
+	files.arg = &doc;
+	s = pv_parser_build(entries, n, spec, &files, errs);
 	// A bad "#spec" or key was reported before the build.
 	if (s && errs->count != before) {
 		pv_state_free(s);

@@ -192,8 +192,161 @@ static void test_untyped_requires(void)
 		__func__);
 }
 
+// upstream's run.json frame, with the command in lxc.container.conf.
+#define UPSTREAM_RUN(conf_key)                                                 \
+	"'app/run.json':{'#spec':'service-manifest-run@1','name':'app',"       \
+	"'type':'lxc','config':'" conf_key "','root-volume':'root.squashfs',"  \
+	"'volumes':[],'storage':{'lxc-overlay':{'persistence':'boot'}},"       \
+	"'drivers':{'required':[]},'group':'app','env':{'B':'run'}}"
+
+// Without "exec", lxc.init.cmd (split at spaces, as liblxc does) and
+// lxc.environment come from the lxc.container.conf that "config" names;
+// run.json's "env" wins over the configuration's.
+static void test_exec_from_lxc_conf(void)
+{
+	struct pv_platform *p;
+	struct pv_state *s;
+	char **e;
+	int n;
+
+	s = expect_ok(
+		"{" UPSTREAM_RUN(
+			"lxc.container.conf") ","
+					      "'app/"
+					      "lxc.container.conf':'lxc.tty."
+					      "max = 0\\n"
+					      "# lxc.init.cmd = /bin/false\\n"
+					      "lxc.init.cmd = /bin/sh -c "
+					      "exit\\n"
+					      "lxc.environment = A=conf\\n"
+					      "lxc.environment=B=conf\\n"
+					      "lxc.environment = PATH\\n'}",
+		__func__);
+	p = s ? pv_state_find_platform(s, "app") : NULL;
+	CHECK(p && p->exec);
+	if (p && p->exec) {
+		CHECK_STR(p->exec[0], "/bin/sh");
+		CHECK_STR(p->exec[1], "-c");
+		CHECK_STR(p->exec[2], "exit");
+		CHECK(p->exec[3] == NULL);
+	}
+	for (n = 0, e = p ? p->env : NULL; e && *e; e++, n++)
+		;
+	CHECK(n == 2);
+	CHECK_STR(p && p->env ? p->env[0] : NULL, "B=run");
+	CHECK_STR(p && p->env && n > 1 ? p->env[1] : NULL, "A=conf");
+	pv_state_free(s);
+
+	// "exec" wins over the configuration.
+	s = expect_ok("{'a/run.json':{'name':'a','exec':['/bin/true'],"
+		      "'config':'lxc.container.conf'},'a/lxc.container.conf':"
+		      "'lxc.init.cmd = /bin/false'}",
+		      __func__);
+	p = s ? pv_state_find_platform(s, "a") : NULL;
+	CHECK_STR(p && p->exec ? p->exec[0] : NULL, "/bin/true");
+	pv_state_free(s);
+
+	// One line saying what pvd needs.
+	expect_refused(
+		"{" UPSTREAM_RUN("lxc.container.conf") "}",
+		"app/run.json: exec: missing, and "
+		"app/lxc.container.conf is not in the state: pvd runs "
+		"containers on the host`s root and needs 'exec' (an argv "
+		"array, or one string for /bin/sh -c) or the text of "
+		"that file with lxc.init.cmd",
+		__func__);
+	expect_refused(
+		"{" UPSTREAM_RUN(
+			"lxc.container.conf") ","
+					      "'app/"
+					      "lxc.container.conf':'"
+					      "0123456789abcdef0123456789"
+					      "abcdef0123456789abcdef0123456789"
+					      "abcdef'}",
+		"app/run.json: exec: missing, and "
+		"app/lxc.container.conf is an object`s sha256, not the "
+		"file`s text (give the text, or a state directory): pvd "
+		"runs containers on the host`s root and needs 'exec' (an "
+		"argv array, or one string for /bin/sh -c) or the text "
+		"of that file with lxc.init.cmd",
+		__func__);
+	expect_refused(
+		"{" UPSTREAM_RUN("lxc.container.conf") ","
+						       "'app/"
+						       "lxc.container.conf':'"
+						       "lxc.tty.max = 0'}",
+		"app/run.json: exec: missing, and app/lxc.container.conf "
+		"has no lxc.init.cmd: pvd runs containers on the host`s "
+		"root and needs 'exec' (an argv array, or one string for "
+		"/bin/sh -c)",
+		__func__);
+	expect_refused("{" UPSTREAM_RUN("../x.conf") "}",
+		       "app/run.json: config: '../x.conf' is not a file of the "
+		       "container`s directory (a relative path without `.` or "
+		       "`..` parts)",
+		       __func__);
+	expect_refused("{'a/run.json':{'name':'a','config':42}}",
+		       "a/run.json: config: expected a string, got 42",
+		       __func__);
+}
+
+// The directory form reads NAME/lxc.container.conf from the directory.
+static void test_exec_from_lxc_conf_dir(void)
+{
+	char dir[] = "/tmp/pv-test-upstream.XXXXXX", path[300];
+	struct pv_errors errs;
+	struct pv_platform *p;
+	struct pv_state *s;
+	FILE *f;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/app", dir);
+	CHECK(mkdir(path, 0755) == 0);
+	snprintf(path, sizeof(path), "%s/app/run.json", dir);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fputs("{\"name\":\"app\",\"type\":\"lxc\",\"config\":"
+		      "\"lxc.container.conf\",\"root-volume\":\"root."
+		      "squashfs\"}",
+		      f);
+		fclose(f);
+	}
+	pv_errors_init(&errs);
+	s = pv_parser_load(dir, &errs);
+	CHECK(s == NULL);
+	expect_line(&errs,
+		    "app/run.json: exec: missing, and app/lxc.container.conf "
+		    "cannot open: No such file or directory: pvd runs "
+		    "containers on the host`s root and needs 'exec' (an argv "
+		    "array, or one string for /bin/sh -c) or the text of that "
+		    "file with lxc.init.cmd",
+		    __func__);
+	pv_errors_clear(&errs);
+
+	snprintf(path, sizeof(path), "%s/app/lxc.container.conf", dir);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fputs("lxc.init.cmd = \"/usr/bin/env A=1\"\n", f);
+		fclose(f);
+	}
+	pv_errors_init(&errs);
+	s = pv_parser_load(dir, &errs);
+	CHECK(s != NULL);
+	p = s ? pv_state_find_platform(s, "app") : NULL;
+	CHECK_STR(p && p->exec ? p->exec[0] : NULL, "/usr/bin/env");
+	CHECK_STR(p && p->exec ? p->exec[1] : NULL, "A=1");
+	pv_state_free(s);
+	pv_errors_clear(&errs);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	CHECK(system(path) == 0);
+}
+
 int main(void)
 {
 	RUN(test_untyped_requires);
+	RUN(test_exec_from_lxc_conf);
+	RUN(test_exec_from_lxc_conf_dir);
 	return kit_report("test_parser_upstream");
 }
