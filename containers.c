@@ -29,6 +29,8 @@
 #define BACKOFF_MIN_MS	 500
 #define BACKOFF_MAX_MS	 30000
 #define STABLE_MS	 10000
+// The longest auto_recovery delay, however far the back-off grows.
+#define RECOVERY_MAX_MS (3600 * 1000)
 #define DEFAULT_PATH                                                           \
 	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 // Longest log line quoted in /containers.
@@ -64,6 +66,7 @@ struct pv_container {
 	int restart_pending;
 	int restarts;
 	int backoff_ms;
+	int retries; // auto_recovery restarts in a row (current_retries)
 	struct timespec started;
 	pid_t waiter; // our child waiting for the container to run, or 0
 	struct event *waiter_ev; // its answer
@@ -914,13 +917,62 @@ static void describe_exit(struct pv_container *ct, int status, char *buf,
 	}
 }
 
+// pvd's own policies (no, on-failure, always): restart with a back-off
+// from BACKOFF_MIN_MS doubling to BACKOFF_MAX_MS, reset by a stable run.
+// Returns 1 with *delay_ms to restart, 0 not to.
+static int plan_backoff(struct pv_container *ct, int failed, long ran_ms,
+			int *delay_ms)
+{
+	restart_policy_t r = ct->p->restart_policy;
+
+	if (r != RESTART_ALWAYS && !(r == RESTART_ON_FAILURE && failed))
+		return 0;
+	if (ran_ms >= STABLE_MS)
+		ct->backoff_ms = BACKOFF_MIN_MS;
+	*delay_ms = ct->backoff_ms;
+	ct->backoff_ms *= 2;
+	if (ct->backoff_ms > BACKOFF_MAX_MS)
+		ct->backoff_ms = BACKOFF_MAX_MS;
+	return 1;
+}
+
+// upstream's auto_recovery: retry_delay, then each delay backoff_factor
+// times the last, at most max_retries restarts in a row; a run of
+// reset_window starts the count again. Returns 1 with *delay_ms to
+// restart, 0 not to (policy, exit status, or retries used up).
+static int plan_recovery(struct pv_container *ct, int failed, long ran_ms,
+			 int *delay_ms)
+{
+	const struct pv_platform_recovery *r = &ct->p->recovery;
+	long long d = r->retry_delay_ms;
+	int i;
+
+	if (r->reset_window_ms && ran_ms >= r->reset_window_ms)
+		ct->retries = 0;
+	if (r->policy == RECOVERY_NO ||
+	    (r->policy == RECOVERY_ON_FAILURE && !failed))
+		return 0;
+	if (r->max_retries && ct->retries >= r->max_retries) {
+		pv_log(ERROR,
+		       "container %s: auto_recovery gave up after %d "
+		       "restarts",
+		       ct->p->name, ct->retries);
+		return 0;
+	}
+	for (i = 0; i < ct->retries && d < RECOVERY_MAX_MS; i++)
+		d = d * r->backoff_milli / 1000;
+	*delay_ms = d < RECOVERY_MAX_MS ? (int)d : RECOVERY_MAX_MS;
+	ct->retries++;
+	return 1;
+}
+
 int pv_containers_child_exited(struct pv_containers *cs, pid_t pid, int status)
 {
 	struct pv_container *ct = NULL;
 	struct timespec now;
 	struct timeval tv;
 	char desc[512];
-	int i, failed, restart;
+	int i, failed, restart, delay_ms = 0;
 	long ran_ms = 0;
 
 	for (i = 0; i < cs->n && !ct; i++) {
@@ -968,26 +1020,33 @@ int pv_containers_child_exited(struct pv_containers *cs, pid_t pid, int status)
 	pv_log(failed ? WARN : INFO, "container %s %s%s%s", ct->p->name, desc,
 	       ct->last_log ? "; last log line: " : "",
 	       ct->last_log ? ct->last_log : "");
-	restart = ct->p->restart_policy == RESTART_ALWAYS ||
-		  (ct->p->restart_policy == RESTART_ON_FAILURE && failed);
 	set_text(&ct->p->error, failed ? desc : NULL);
+	restart = ct->p->recovery.set
+			  ? plan_recovery(ct, failed, ran_ms, &delay_ms)
+			  : plan_backoff(ct, failed, ran_ms, &delay_ms);
 	if (!restart) {
 		ct->p->status = failed ? PLAT_FAILED : PLAT_STOPPED;
+		// upstream reboots the device when a system container
+		// ends; pvd's equivalent is to stop everything.
+		if (ct->p->restart_policy == RESTART_SYSTEM) {
+			ct->p->status = PLAT_FAILED;
+			pv_log(ERROR,
+			       "container %s (restart_policy system) %s: the "
+			       "device cannot run without it",
+			       ct->p->name, desc);
+			return PV_CONTAINERS_FATAL;
+		}
 		return 1;
 	}
-	if (ran_ms >= STABLE_MS)
-		ct->backoff_ms = BACKOFF_MIN_MS;
-	pv_log(INFO, "container %s: restarting in %d ms (lease kept)",
-	       ct->p->name, ct->backoff_ms);
-	tv.tv_sec = ct->backoff_ms / 1000;
-	tv.tv_usec = (ct->backoff_ms % 1000) * 1000;
+	pv_log(INFO, "container %s: restarting in %d ms%s (lease kept)",
+	       ct->p->name, delay_ms,
+	       ct->p->recovery.set ? " (auto_recovery)" : "");
+	tv.tv_sec = delay_ms / 1000;
+	tv.tv_usec = (delay_ms % 1000) * 1000;
 	evtimer_add(ct->restart_timer, &tv);
 	ct->restart_pending = 1;
 	ct->restarts++;
 	ct->p->status = PLAT_STARTING;
-	ct->backoff_ms *= 2;
-	if (ct->backoff_ms > BACKOFF_MAX_MS)
-		ct->backoff_ms = BACKOFF_MAX_MS;
 	return 1;
 }
 

@@ -34,8 +34,13 @@ void pv_containers_free(struct pv_containers *cs);
 // recorded (status failed, error) and does not stop the others.
 void pv_containers_start_all(struct pv_containers *cs);
 
-// Handles the exit of pid with wait status; returns 1 if pid was one of
-// our monitors.
+// pv_containers_child_exited: a container with restart_policy "system"
+// ended and will not be restarted; pvd must stop (upstream reboots).
+#define PV_CONTAINERS_FATAL 2
+
+// Handles the exit of pid with wait status; returns 0 if pid was none of
+// our monitors, 1 if it was, PV_CONTAINERS_FATAL if it was and the state
+// can no longer run.
 int pv_containers_child_exited(struct pv_containers *cs, pid_t pid, int status);
 
 // Stops every container for good: no more restarts, SIGTERM to each init

@@ -232,8 +232,8 @@ static void shutdown_timer_cb(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(d->base);
 }
 
-// Starts the shutdown on the first signal; a second one skips the grace
-// period.
+// Starts the shutdown on the first signal (0: pvd's own decision); a
+// second signal skips the grace period.
 static void shutdown_begin(struct pv_daemon *d, int sig)
 {
 	if (d->shutting_down) {
@@ -245,7 +245,9 @@ static void shutdown_begin(struct pv_daemon *d, int sig)
 		}
 		return;
 	}
-	pv_log(INFO, "%s: stopping containers and pv-xconnect", strsignal(sig));
+	if (sig)
+		pv_log(INFO, "%s: stopping containers and pv-xconnect",
+		       strsignal(sig));
 	d->shutting_down = 1;
 	if (d->containers)
 		pv_containers_stop_all(d->containers);
@@ -266,14 +268,22 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 static void sigchld_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct pv_daemon *d = arg;
-	int status;
+	int status, r;
 	pid_t pid;
 
 	(void)sig;
 	(void)what;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (d->containers &&
-		    pv_containers_child_exited(d->containers, pid, status))
+		r = d->containers ? pv_containers_child_exited(d->containers,
+							       pid, status)
+				  : 0;
+		if (r == PV_CONTAINERS_FATAL && !d->shutting_down) {
+			pv_log(ERROR, "a system container failed: stopping "
+				      "everything (exit status 1)");
+			d->failed = 1;
+			shutdown_begin(d, 0);
+		}
+		if (r)
 			continue;
 		if (d->xconnect &&
 		    pv_supervised_child_exited(d->xconnect, pid, status))
@@ -372,7 +382,7 @@ int pv_daemon_run(struct pv_state *s, const struct pv_daemon_options *opts)
 
 	event_base_dispatch(d.base);
 	if (d.shutting_down && !children_alive(&d))
-		d.exit_code = 0;
+		d.exit_code = d.failed ? 1 : 0;
 out_children:
 	pv_containers_free(d.containers);
 	pv_supervised_free(d.xconnect);

@@ -33,6 +33,7 @@ struct pv_daemon {
 	int shutting_down;
 	int shutdown_stage; // 0 TERM sent, 1 KILL sent, 2 giving up
 	int exit_code;
+	int failed; // a system container failed: exit 1 after the shutdown
 	struct event *sig_term;
 	struct event *sig_int;
 	struct event *sig_chld;

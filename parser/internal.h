@@ -67,6 +67,8 @@ struct pv_parser_ctx {
 	char **pool_names; // every pool device.json declares
 	int n_pool_names;
 	const struct pv_parser_files *files; // NULL: no other files
+	int groups_declared;		     // device.json has "groups"
+	int groups_bad;			     // ... and one of them had an error
 	// Containers with a root-volume pvd will not mount: one warning.
 	char *root_volume_key;
 	int n_root_volume;
@@ -215,6 +217,30 @@ struct pv_state *pv_parser_build(const struct pv_parser_entry *entries, int n,
 				 const char *spec,
 				 const struct pv_parser_files *files,
 				 struct pv_errors *errs);
+
+// Reads obj's "restart_policy" (field names it) into *out. Returns 1 when
+// it was given, 0 when absent, -1 when something was reported.
+int pv_parser_get_restart_policy(struct pv_parser_ctx *c, int obj,
+				 const char *field, restart_policy_t *out);
+
+// Reads obj's "status_goal" (MOUNTED, STARTED, READY, any case) into
+// *out, upstream's capitals (caller frees; NULL when absent). -1 if
+// reported.
+int pv_parser_get_status_goal(struct pv_parser_ctx *c, int obj,
+			      const char *field, char **out);
+
+// Reads obj's "auto_recovery" (base is obj's field path, "" for a file)
+// into *out; absent or wrong leaves *out as it is (errors reported).
+void pv_parser_get_recovery(struct pv_parser_ctx *c, int obj, const char *base,
+			    struct pv_platform_recovery *out);
+
+// device.json "groups" into c->s->groups.
+void pv_parser_groups(struct pv_parser_ctx *c, int dev);
+
+// Once device.json is read: p's group (device.json's, else upstream's
+// defaults), and the restart policy, status goal and auto_recovery that
+// p takes from it where run.json says nothing.
+void pv_parser_resolve_group(struct pv_parser_ctx *c, struct pv_platform *p);
 
 // run.json without "exec": the command (and environment) of the
 // lxc.container.conf that "config" names, read through c->files; one

@@ -741,6 +741,7 @@ void pv_parser_device(struct pv_parser_ctx *c, int dev)
 		return;
 	}
 	parse_pools(c, dev);
+	pv_parser_groups(c, dev);
 	parse_ingress(c, dev, &binds, &nbinds);
 	parse_xconnect(c, dev, &binds, &nbinds);
 	check_host_ports(c, binds, nbinds);

@@ -251,31 +251,6 @@ static void parse_env(struct pv_parser_ctx *c, struct pv_platform *p, int obj)
 	p->env = env;
 }
 
-// run.json "restart_policy": no (default), on-failure or always.
-static void parse_restart(struct pv_parser_ctx *c, struct pv_platform *p,
-			  int obj)
-{
-	char *s;
-
-	if (pv_parser_get_str(c, obj, "restart_policy", "restart_policy",
-			      OPTIONAL, &s) ||
-	    !s)
-		return;
-	if (!strcmp(s, "no"))
-		p->restart_policy = RESTART_NO;
-	else if (!strcmp(s, "on-failure"))
-		p->restart_policy = RESTART_ON_FAILURE;
-	else if (!strcmp(s, "always"))
-		p->restart_policy = RESTART_ALWAYS;
-	else
-		pv_parser_err(
-			c, "restart_policy",
-			"%s is not a restart policy (no, on-failure, always)",
-			pv_parser_ex(
-				c, pv_json_get(c->doc, obj, "restart_policy")));
-	free(s);
-}
-
 // One pool interface: {pool, ip|ipv4_address|ipv6_address, mac|mac_address}
 // as the mode form (base "network") or the interfaces form writes it.
 static void parse_iface(struct pv_parser_ctx *c, struct pv_platform *p, int obj,
@@ -660,7 +635,14 @@ static void parse_run(struct pv_parser_ctx *c, struct pv_platform *p, int obj)
 			p->root = s, s = NULL;
 	}
 	free(s);
-	parse_restart(c, p, obj);
+	p->restart_policy_set =
+		pv_parser_get_restart_policy(c, obj, "restart_policy",
+					     &p->restart_policy) == 1;
+	pv_parser_get_recovery(c, obj, "", &p->recovery);
+	pv_parser_get_status_goal(c, obj, "status_goal", &p->status_goal);
+	if (!pv_parser_get_str(c, obj, "group", "group", OPTIONAL | NONEMPTY,
+			       &s))
+		p->group = s;
 	parse_network(c, p, obj);
 	parse_requires(c, p, obj);
 }
@@ -826,6 +808,7 @@ static void check_all(struct pv_parser_ctx *c)
 		snprintf(key, sizeof(key), "%s/run.json", p->name);
 		c->key = key;
 		mark = c->narena;
+		pv_parser_resolve_group(c, p);
 		check_requires(c, p);
 		if (c->pools_bad)
 			check_pool_names(c, p);

@@ -692,7 +692,7 @@ static const struct bad_case bad_cases[] = {
 	  "'sometimes'}",
 	  NULL, NULL,
 	  "nginx/run.json: restart_policy: 'sometimes' is not a restart "
-	  "policy (no, on-failure, always)" },
+	  "policy (container, system, no, on-failure, always)" },
 	{ NULL, "{'name':'nginx','exec':'x','network':'host','env':{'A':1}}",
 	  NULL, NULL, "nginx/run.json: env.A: expected a string, got 1" },
 	{ NULL,

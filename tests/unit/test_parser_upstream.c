@@ -343,10 +343,159 @@ static void test_exec_from_lxc_conf_dir(void)
 	CHECK(system(path) == 0);
 }
 
+static struct pv_platform *platform(struct pv_state *s, const char *name)
+{
+	return s ? pv_state_find_platform(s, name) : NULL;
+}
+
+// upstream's restart policies and auto_recovery, with defaults from the
+// container's group: device.json's groups, or upstream's default groups
+// when it declares none.
+static void test_restart_policy_and_groups(void)
+{
+	struct pv_platform *p;
+	struct pv_state *s;
+
+	s = expect_ok(
+		"{'device.json':{'groups':["
+		"{'name':'sys','status_goal':'STARTED','restart_policy':'"
+		"system',"
+		"'timeout':30},"
+		"{'name':'apps','description':'x','status_goal':'ready',"
+		"'restart_policy':'container','auto_recovery':{'policy':"
+		"'always','max_retries':3,'retry_delay':0.2,'backoff_factor':"
+		"1.5,'reset_window':60,'stable_timeout':5,'backoff_policy':"
+		"'never'}}]},"
+		"'a/run.json':{'name':'a','exec':'x','group':'sys'},"
+		"'b/run.json':{'name':'b','exec':'x','group':'apps'},"
+		"'c/run.json':{'name':'c','exec':'x','group':'apps',"
+		"'restart_policy':'system','status_goal':'MOUNTED',"
+		"'auto_recovery':{'policy':'on-failure'}},"
+		"'d/run.json':{'name':'d','exec':'x','restart_policy':"
+		"'on-failure'},"
+		"'e/run.json':{'name':'e','exec':'x'}}",
+		__func__);
+	p = platform(s, "a");
+	CHECK(p && p->restart_policy == RESTART_SYSTEM && !p->recovery.set);
+	CHECK_STR(p ? p->status_goal : NULL, "STARTED");
+	CHECK_STR(p ? p->group : NULL, "sys");
+	p = platform(s, "b");
+	CHECK(p && p->restart_policy == RESTART_CONTAINER);
+	CHECK_STR(p ? p->status_goal : NULL, "READY");
+	CHECK(p && p->recovery.set && p->recovery.policy == RECOVERY_ALWAYS &&
+	      p->recovery.max_retries == 3 &&
+	      p->recovery.retry_delay_ms == 200 &&
+	      p->recovery.backoff_milli == 1500 &&
+	      p->recovery.reset_window_ms == 60000);
+	// Its own auto_recovery is taken whole: no field from the group.
+	p = platform(s, "c");
+	CHECK(p && p->restart_policy == RESTART_SYSTEM);
+	CHECK_STR(p ? p->status_goal : NULL, "MOUNTED");
+	CHECK(p && p->recovery.set &&
+	      p->recovery.policy == RECOVERY_ON_FAILURE &&
+	      p->recovery.max_retries == 0 && p->recovery.retry_delay_ms == 0 &&
+	      p->recovery.backoff_milli == 1000);
+	p = platform(s, "d");
+	CHECK(p && p->restart_policy == RESTART_ON_FAILURE && !p->recovery.set);
+	// No group, no policy: pvd's default.
+	p = platform(s, "e");
+	CHECK(p && p->restart_policy == RESTART_NO && !p->group);
+	CHECK_STR(p ? p->status_goal : NULL, "STARTED");
+	pv_state_free(s);
+
+	// upstream's default groups when device.json has none; "container"
+	// without auto_recovery restarts after 5, 10, 20 s, 5 times.
+	s = expect_ok("{'a/run.json':{'name':'a','exec':'x','group':'app'},"
+		      "'b/run.json':{'name':'b','exec':'x','group':'platform'},"
+		      "'c/run.json':{'name':'c','exec':'x','restart_policy':"
+		      "'container'}}",
+		      __func__);
+	p = platform(s, "a");
+	CHECK(p && p->restart_policy == RESTART_CONTAINER && p->recovery.set &&
+	      p->recovery.policy == RECOVERY_ON_FAILURE &&
+	      p->recovery.max_retries == 5 &&
+	      p->recovery.retry_delay_ms == 5000 &&
+	      p->recovery.backoff_milli == 2000);
+	p = platform(s, "b");
+	CHECK(p && p->restart_policy == RESTART_SYSTEM && !p->recovery.set);
+	p = platform(s, "c");
+	CHECK(p && p->recovery.set && p->recovery.max_retries == 5);
+	pv_state_free(s);
+
+	// upstream's other spelling of two keys.
+	s = expect_ok("{'a/run.json':{'name':'a','exec':'x','auto_recovery':{"
+		      "'type':'always','maximum_retry_count':2}}}",
+		      __func__);
+	p = platform(s, "a");
+	CHECK(p && p->recovery.policy == RECOVERY_ALWAYS &&
+	      p->recovery.max_retries == 2);
+	pv_state_free(s);
+
+	expect_refused(
+		"{'a/run.json':{'name':'a','exec':'x','group':'apps'},"
+		"'device.json':{'groups':[{'name':'sys'}]}}",
+		"a/run.json: group: 'apps' is not a group of device.json "
+		"groups (sys)",
+		__func__);
+	expect_refused(
+		"{'a/run.json':{'name':'a','exec':'x','group':'apps'}}",
+		"a/run.json: group: 'apps' is not a group of device.json "
+		"groups (upstream`s defaults: data, root, platform, "
+		"app)",
+		__func__);
+	expect_refused("{'a/run.json':{'name':'a','exec':'x','restart_policy':"
+		       "'reboot'}}",
+		       "a/run.json: restart_policy: 'reboot' is not a restart "
+		       "policy (container, system, no, on-failure, always)",
+		       __func__);
+	expect_refused(
+		"{'a/run.json':{'name':'a','exec':'x','status_goal':"
+		"'RUNNING'}}",
+		"a/run.json: status_goal: 'RUNNING' is not a status goal "
+		"(MOUNTED, STARTED, READY)",
+		__func__);
+	expect_refused("{'a/run.json':{'name':'a','exec':'x','auto_recovery':{"
+		       "'policy':'sometimes'}}}",
+		       "a/run.json: auto_recovery.policy: 'sometimes' is not a "
+		       "recovery policy (no, on-failure, always, "
+		       "unless-stopped)",
+		       __func__);
+	expect_refused("{'a/run.json':{'name':'a','exec':'x','auto_recovery':{"
+		       "'retry_delay':'5'}}}",
+		       "a/run.json: auto_recovery.retry_delay: '5' is not a "
+		       "number of seconds in 0..86400 (at most 3 decimals)",
+		       __func__);
+	expect_refused("{'a/run.json':{'name':'a','exec':'x','auto_recovery':{"
+		       "'retry_delay':0.0001}}}",
+		       "a/run.json: auto_recovery.retry_delay: 0.0001 is not a "
+		       "number of seconds in 0..86400 (at most 3 decimals)",
+		       __func__);
+	expect_refused("{'a/run.json':{'name':'a','exec':'x','auto_recovery':{"
+		       "'backoff_factor':0.5}}}",
+		       "a/run.json: auto_recovery.backoff_factor: 0.5 is not a "
+		       "factor in 1..100 (at most 3 decimals)",
+		       __func__);
+	expect_refused("{'a/run.json':{'name':'a','exec':'x','auto_recovery':{"
+		       "'max_retries':-1}}}",
+		       "a/run.json: auto_recovery.max_retries: -1 is not an "
+		       "integer in 0..1000",
+		       __func__);
+	expect_refused("{'device.json':{'groups':[{'name':'g'},{'name':'g'}]}}",
+		       "device.json: groups[1].name: 'g' is declared twice",
+		       __func__);
+	expect_refused("{'device.json':{'groups':{'name':'g'}}}",
+		       "device.json: groups: expected an array, got {'name':"
+		       "'g'}",
+		       __func__);
+	expect_refused("{'device.json':{'groups':[{'restart_policy':'x'}]}}",
+		       "device.json: groups[0].name: missing", __func__);
+}
+
 int main(void)
 {
 	RUN(test_untyped_requires);
 	RUN(test_exec_from_lxc_conf);
 	RUN(test_exec_from_lxc_conf_dir);
+	RUN(test_restart_policy_and_groups);
 	return kit_report("test_parser_upstream");
 }
