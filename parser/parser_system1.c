@@ -368,20 +368,24 @@ static void parse_hostname(struct pv_parser_ctx *c, struct pv_platform *p,
 	p->network.hostname = host;
 }
 
-// run.json "network": absent, "none" or {"mode": "none"} (loopback
-// only), "host", or a pool given by "pool" or "interfaces".
+// run.json "network": "none" or {"mode": "none"} (a private loopback
+// only), absent or "host" (the host's network: upstream's LXC template
+// keeps the host's network namespace when run.json has no network), or a
+// pool given by "pool" or "interfaces".
 static void parse_network(struct pv_parser_ctx *c, struct pv_platform *p,
 			  int obj)
 {
 	int net = pv_json_get(c->doc, obj, "network"), pool, ifs;
 	char *mode = NULL;
 
-	p->network.mode = NET_MODE_NONE;
+	p->network.mode = NET_MODE_HOST;
 	if (net < 0)
 		return;
 	if (pv_json_is_string(c->doc, net)) {
-		if (pv_json_eq(c->doc, net, "none"))
+		if (pv_json_eq(c->doc, net, "none")) {
+			p->network.mode = NET_MODE_NONE;
 			return;
+		}
 		if (pv_json_eq(c->doc, net, "host")) {
 			p->network.mode = NET_MODE_HOST;
 			return;
@@ -403,7 +407,7 @@ static void parse_network(struct pv_parser_ctx *c, struct pv_platform *p,
 	ifs = pv_json_get(c->doc, net, "interfaces");
 	if (!mode)
 		p->network.mode =
-			pool >= 0 || ifs >= 0 ? NET_MODE_POOL : NET_MODE_NONE;
+			pool >= 0 || ifs >= 0 ? NET_MODE_POOL : NET_MODE_HOST;
 	else if (!strcmp(mode, "pool"))
 		p->network.mode = NET_MODE_POOL;
 	else if (!strcmp(mode, "host"))

@@ -454,7 +454,7 @@ const char *pv_parser_unreachable(struct pv_platform *p,
 {
 	if (e->socket || p->network.mode != NET_MODE_NONE)
 		return NULL;
-	return "has no network (network absent or \"none\"), so nothing "
+	return "has no network (network \"none\"), so nothing "
 	       "outside it can reach its port; give it a pool or mode "
 	       "\"host\", or export a socket";
 }

@@ -290,8 +290,9 @@ static void test_full(void)
 	CHECK(p && p->exec && !strcmp(p->exec[0], "/bin/sh") &&
 	      !strcmp(p->exec[1], "-c") &&
 	      !strcmp(p->exec[2], "python3 -m http.server 80") && !p->exec[3]);
+	// No "network": the host's, as upstream.
 	p = pv_state_find_platform(s, "sockapp");
-	CHECK(p && p->network.mode == NET_MODE_NONE);
+	CHECK(p && p->network.mode == NET_MODE_HOST);
 	CHECK_STR(s->xconnect_stats, "127.0.0.1:9901");
 out:
 	free(g);
@@ -568,9 +569,9 @@ static const struct bad_case bad_cases[] = {
 	  "device.json: ingress[0].external: '0.0.0.0:80' conflicts with port "
 	  "80 that container nginx exports on the host network" },
 	// A backend nothing can reach.
-	{ NULL, "{'name':'nginx','exec':['x']}", NULL, NULL,
+	{ NULL, "{'name':'nginx','exec':['x'],'network':'none'}", NULL, NULL,
 	  "device.json: ingress[0].provider: container nginx has no network "
-	  "(network absent or 'none'), so nothing outside it can reach its "
+	  "(network 'none'), so nothing outside it can reach its "
 	  "port; give it a pool or mode 'host', or export a socket" },
 	// Pools.
 	{ "{'network':{'pools':{'internal':{'bridge':'pvbr0','subnet':"

@@ -491,11 +491,47 @@ static void test_restart_policy_and_groups(void)
 		       "device.json: groups[0].name: missing", __func__);
 }
 
+// No "network" is the host's network, as upstream; "none" (or mode none)
+// is the explicit way to a private loopback.
+static void test_network_absent_is_host(void)
+{
+	struct pv_platform *p;
+	struct pv_state *s;
+	char *g;
+
+	s = expect_ok("{'a/run.json':{'name':'a','exec':'x'},"
+		      "'a/services.json':{'services':[{'name':'web','type':"
+		      "'tcp','port':8000}]},"
+		      "'b/run.json':{'name':'b','exec':'x','network':'none'},"
+		      "'c/run.json':{'name':'c','exec':'x','network':{'mode':"
+		      "'none'}},"
+		      "'d/run.json':{'name':'d','exec':'x','network':{"
+		      "'hostname':'dee'}},"
+		      "'device.json':{'ingress':[{'name':'web','type':'tcp',"
+		      "'external':':9000','provider':'a','service':'web'}]}}",
+		      __func__);
+	p = platform(s, "a");
+	CHECK(p && p->network.mode == NET_MODE_HOST);
+	p = platform(s, "b");
+	CHECK(p && p->network.mode == NET_MODE_NONE);
+	p = platform(s, "c");
+	CHECK(p && p->network.mode == NET_MODE_NONE);
+	p = platform(s, "d");
+	CHECK(p && p->network.mode == NET_MODE_HOST);
+	CHECK_STR(p ? p->network.hostname : NULL, "dee");
+	// A host-network backend is reached on the host's loopback.
+	g = s ? pv_state_get_xconnect_graph_json(s) : NULL;
+	CHECK(g && strstr(g, "\"socket\":\"127.0.0.1:8000\""));
+	free(g);
+	pv_state_free(s);
+}
+
 int main(void)
 {
 	RUN(test_untyped_requires);
 	RUN(test_exec_from_lxc_conf);
 	RUN(test_exec_from_lxc_conf_dir);
 	RUN(test_restart_policy_and_groups);
+	RUN(test_network_absent_is_host);
 	return kit_report("test_parser_upstream");
 }
