@@ -17,6 +17,7 @@
 #include "ctrl/ctrl.h"
 #include "daemon.h"
 #include "log.h"
+#include "nat.h"
 #include "netdev.h"
 #include "supervisor.h"
 
@@ -132,12 +133,6 @@ static int check_pools(struct pv_state *s)
 			       pool->name, pool->subnet, desc);
 			ret = -1;
 		}
-		if (pool->nat)
-			pv_log(WARN,
-			       "pool %s: \"nat\": true is not supported; its "
-			       "containers reach the host and each other, not "
-			       "the outside",
-			       pool->name);
 	}
 	return ret;
 }
@@ -362,6 +357,7 @@ int pv_daemon_run(struct pv_state *s, const struct pv_daemon_options *opts)
 		goto out_base;
 	if (check_pools(s) == -1 || create_bridges(&d) == -1)
 		goto out_ctrl;
+	d.nat = pv_nat_new(s, pvd_alive);
 	if (asprintf(&log_path, "%s/pv-xconnect.log", opts->run_dir) < 0) {
 		pv_log(ERROR, "out of memory");
 		goto out_bridges;
@@ -388,6 +384,7 @@ out_children:
 	pv_supervised_free(d.xconnect);
 	free(log_path);
 out_bridges:
+	pv_nat_free(d.nat);
 	remove_bridges(&d);
 out_ctrl:
 	pv_ctrl_free(d.ctrl);
