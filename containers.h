@@ -56,4 +56,20 @@ int pv_containers_alive(struct pv_containers *cs);
 // Writes the /containers array.
 void pv_containers_ser(struct pv_containers *cs, struct pv_json_ser *js);
 
+// Writes the object of container name; -1 when there is none.
+int pv_containers_ser_one(struct pv_containers *cs, const char *name,
+			  struct pv_json_ser *js);
+
+// The platform of container name, or NULL.
+struct pv_platform *pv_containers_platform(struct pv_containers *cs,
+					   const char *name);
+
+// pv-ctrl's PUT /containers/NAME: "start" (a stopped or failed container,
+// its auto_recovery count reset), "stop" (SIGTERM, SIGKILL after a grace;
+// not restarted, not a failure) or "restart" (stop, then start at once).
+// Running containers are not started twice. Returns 0, or -1 when there
+// is no such container or pvd is stopping.
+int pv_containers_control(struct pv_containers *cs, const char *name,
+			  const char *action);
+
 #endif

@@ -128,6 +128,7 @@ void pv_platform_free(struct pv_platform *p)
 		iface_free(i);
 	}
 	free(p->group);
+	pv_strv_free(p->roles);
 	free(p->status_goal);
 	free(p->network.hostname);
 	free(p->name);

@@ -119,6 +119,7 @@ struct pv_platform {
 	struct pv_platform_recovery recovery; // own, the group's or default
 	char *group;			      // device.json group, or NULL
 	char *status_goal;		      // "STARTED" (upstream's spelling)
+	char **roles; // upstream's roles, NULL-terminated, or NULL
 	struct pv_platform_network network;
 	struct dl_list exports;	 // pv_platform_service_export
 	struct dl_list requires; // pv_platform_service_require

@@ -591,6 +591,40 @@ static void parse_requires(struct pv_parser_ctx *c, struct pv_platform *p,
 	}
 }
 
+// run.json "roles": upstream's capability roles (mgmt, nobody), an array
+// of names; pvd reports them in /containers and grants nothing by them.
+static void parse_roles(struct pv_parser_ctx *c, struct pv_platform *p, int obj)
+{
+	int tok = pv_json_get(c->doc, obj, "roles"), el, i, n = 0;
+	char *s;
+
+	if (tok < 0)
+		return;
+	if (!pv_json_is_array(c->doc, tok)) {
+		pv_parser_err(c, "roles",
+			      "expected an array of role names, got %s",
+			      pv_parser_ex(c, tok));
+		return;
+	}
+	if (pv_parser_too_many(c, tok, "roles", 64))
+		return;
+	for (el = pv_json_first(c->doc, tok), i = 0;
+	     el >= 0 && i < pv_json_size(c->doc, tok);
+	     el = pv_json_next(c->doc, el), i++) {
+		const char *f = pv_parser_fld(c, "roles[%d]", i);
+
+		if (!pv_json_is_string(c->doc, el) ||
+		    c->doc->tok[el].end == c->doc->tok[el].start) {
+			pv_parser_err(c, f, "expected a role name, got %s",
+				      pv_parser_ex(c, el));
+			continue;
+		}
+		s = pv_parser_decode(c, el, f);
+		if (s && pv_parser_strv_push(&p->roles, &n, s))
+			pv_parser_oom(c, f);
+	}
+}
+
 // NAME/run.json into p (already named after the key).
 static void parse_run(struct pv_parser_ctx *c, struct pv_platform *p, int obj)
 {
@@ -649,6 +683,7 @@ static void parse_run(struct pv_parser_ctx *c, struct pv_platform *p, int obj)
 		p->group = s;
 	parse_network(c, p, obj);
 	parse_requires(c, p, obj);
+	parse_roles(c, p, obj);
 }
 
 // ---- checks across files ----
