@@ -32,9 +32,7 @@ struct pv_parser_entry {
 	int tok;		   // the file's value in doc
 };
 
-#define SPEC_SYSTEM   "pantavisor-service-system@1"
-#define SPEC_RUN      "service-manifest-run@1"
-#define SPEC_SERVICES "service-manifest-xconnect@1"
+#define SPEC_SYSTEM "pantavisor-service-system@1"
 
 // A socket path longer than this is refused (PATH_MAX); pv-xconnect
 // reaches it through an fd, so sun_path's 108 bytes are no limit.
@@ -145,9 +143,6 @@ int pv_parser_get_port(struct pv_parser_ctx *c, int tok, const char *field,
 // this project defines, a misspelt option must not pass silently.
 void pv_parser_only_keys(struct pv_parser_ctx *c, int obj, const char *base,
 			 const char *const *allowed);
-
-// Checks an optional "#spec" of obj against want.
-void pv_parser_check_spec(struct pv_parser_ctx *c, int obj, const char *want);
 
 // Reads a service's "type" (base names the service). -1 if reported.
 int pv_parser_get_service_type(struct pv_parser_ctx *c, int obj,

@@ -93,7 +93,8 @@ static void parse_services(struct pv_parser_ctx *c, struct pv_platform *p,
 	int arr = root, el, i, mark;
 
 	if (pv_json_is_object(c->doc, root)) {
-		pv_parser_check_spec(c, root, SPEC_SERVICES);
+		// "#spec" is not checked: upstream reads services.json
+		// whatever it says (its docs show @1 and @2).
 		arr = pv_json_get(c->doc, root, "services");
 		if (arr < 0)
 			return;
@@ -635,7 +636,9 @@ static void parse_run(struct pv_parser_ctx *c, struct pv_platform *p, int obj)
 			      pv_parser_ex(c, obj));
 		return;
 	}
-	pv_parser_check_spec(c, obj, SPEC_RUN);
+	// Neither "#spec" nor keys pvd does not know are checked: upstream
+	// ignores them, and an upstream run.json holds many (volumes,
+	// storage, drivers, logs, ...).
 	if (!pv_parser_get_str(c, obj, "name", "name", REQUIRED, &s) &&
 	    strcmp(s, p->name))
 		pv_parser_err(c, "name",

@@ -266,22 +266,6 @@ void pv_parser_only_keys(struct pv_parser_ctx *c, int obj, const char *base,
 	}
 }
 
-// Checks an optional "#spec" against want.
-void pv_parser_check_spec(struct pv_parser_ctx *c, int obj, const char *want)
-{
-	char *spec;
-
-	if (pv_parser_get_str(c, obj, "#spec", "#spec", OPTIONAL, &spec) ||
-	    !spec)
-		return;
-	if (strcmp(spec, want))
-		pv_parser_err(
-			c, "#spec", "%s is not supported (%s)",
-			pv_parser_ex(c, pv_json_get(c->doc, obj, "#spec")),
-			want);
-	free(spec);
-}
-
 int pv_parser_valid_name(const char *name)
 {
 	const char *p;

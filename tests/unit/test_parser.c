@@ -455,10 +455,6 @@ static const struct bad_case bad_cases[] = {
 	{ NULL, NULL, "{'services':{'name':'x'}}", NULL,
 	  "nginx/services.json: services: expected an array, got "
 	  "{'name':'x'}" },
-	{ NULL, NULL, "{'#spec':'service-manifest-xconnect@9','services':[]}",
-	  NULL,
-	  "nginx/services.json: #spec: 'service-manifest-xconnect@9' is not "
-	  "supported (service-manifest-xconnect@1)" },
 	// Ingress rules.
 	{ "[{'name':'x','type':'udp','external':':81','provider':'nginx',"
 	  "'service':'nginx-http'}]",

@@ -526,6 +526,44 @@ static void test_network_absent_is_host(void)
 	pv_state_free(s);
 }
 
+// Keys pvd does not know are ignored in upstream's files, as upstream
+// ignores them, and the "#spec" of run.json and services.json is not
+// checked; pvd's own sections (ingress options) stay strict.
+static void test_unknown_keys_ignored(void)
+{
+	struct pv_state *s;
+
+	s = expect_ok(
+		"{'#spec':'pantavisor-service-system@1',"
+		"'device.json':{'disks':[],'volumes':{},'network':{'pools':{"
+		"'internal':{'type':'bridge','bridge':'pvbr0','subnet':"
+		"'10.0.4.0/24','gateway':'10.0.4.1','nat':false,'parent':"
+		"'eth0','future':1}}},'groups':[{'name':'app','x':1,"
+		"'auto_recovery':{'policy':'no','stable_timeout':3}}]},"
+		"'a/run.json':{'#spec':'service-manifest-run@9','name':'a',"
+		"'type':'lxc','exec':'x','logs':[],'exports':[],'drivers':{"
+		"'required':['wifi']},'storage':{},'volumes':['v.squashfs'],"
+		"'share':'x','frobnicate':{'a':[1,2]},'group':'app',"
+		"'network':{'pool':'internal','future':true},'services':{"
+		"'required':[{'name':'svc','type':'unix','target':'/run/"
+		"s.sock',"
+		"'zzz':1}],'optional':[{'name':'nothing'}],'manual':[]}},"
+		"'a/services.json':{'#spec':'service-manifest-xconnect@2',"
+		"'services':[{'name':'svc','type':'unix','socket':'/run/"
+		"x.sock',"
+		"'description':'d'}]},"
+		"'_sigs/a.json':{'#spec':'pvs@2'},'_config/a/etc/x':'y'}",
+		__func__);
+	pv_state_free(s);
+	expect_refused(
+		"{'device.json':{" POOLS ",'ingress':[{'name':'r',"
+		"'type':'tcp','external':':80','provider':'a','service':"
+		"'s','ballance':'first'}]},'a/run.json':{'name':'a',"
+		"'exec':'x','network':'none'},'a/services.json':[{'name':"
+		"'s','type':'unix','socket':'/run/s'}]}",
+		"device.json: ingress[0].ballance: unknown field", __func__);
+}
+
 int main(void)
 {
 	RUN(test_untyped_requires);
@@ -533,5 +571,6 @@ int main(void)
 	RUN(test_exec_from_lxc_conf_dir);
 	RUN(test_restart_policy_and_groups);
 	RUN(test_network_absent_is_host);
+	RUN(test_unknown_keys_ignored);
 	return kit_report("test_parser_upstream");
 }
