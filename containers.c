@@ -895,12 +895,26 @@ void pv_containers_free(struct pv_containers *cs)
 	free(cs);
 }
 
-void pv_containers_start_all(struct pv_containers *cs)
+int pv_containers_start_all(struct pv_containers *cs)
 {
-	int i;
+	struct pv_container *ct;
+	int i, ret = 0;
 
-	for (i = 0; i < cs->n; i++)
-		container_start(&cs->cts[i]);
+	for (i = 0; i < cs->n; i++) {
+		ct = &cs->cts[i];
+		container_start(ct);
+		// A system container that cannot even start is as fatal as
+		// one that ends.
+		if (ct->p->status == PLAT_FAILED &&
+		    ct->p->restart_policy == RESTART_SYSTEM) {
+			pv_log(ERROR,
+			       "container %s (restart_policy system) cannot "
+			       "start: the device cannot run without it",
+			       ct->p->name);
+			ret = PV_CONTAINERS_FATAL;
+		}
+	}
+	return ret;
 }
 
 // Describes how the monitor ended; sets *failed for the restart policy.

@@ -17,6 +17,10 @@
 
 struct pv_containers;
 
+// A container with restart_policy "system" failed and will not be
+// restarted: pvd must stop everything (upstream reboots the device).
+#define PV_CONTAINERS_FATAL 2
+
 // Checks that this host can run containers: namespaces and LXC's init.
 // Returns 0, or -1 after logging one clear line.
 int pv_containers_check_host(void);
@@ -31,12 +35,10 @@ struct pv_containers *pv_containers_new(struct event_base *base,
 void pv_containers_free(struct pv_containers *cs);
 
 // Starts every container, in state order. A container that fails is
-// recorded (status failed, error) and does not stop the others.
-void pv_containers_start_all(struct pv_containers *cs);
-
-// pv_containers_child_exited: a container with restart_policy "system"
-// ended and will not be restarted; pvd must stop (upstream reboots).
-#define PV_CONTAINERS_FATAL 2
+// recorded (status failed, error) and does not stop the others. Returns
+// PV_CONTAINERS_FATAL when one that failed has restart_policy "system",
+// else 0.
+int pv_containers_start_all(struct pv_containers *cs);
 
 // Handles the exit of pid with wait status; returns 0 if pid was none of
 // our monitors, 1 if it was, PV_CONTAINERS_FATAL if it was and the state

@@ -252,6 +252,22 @@ static void shutdown_begin(struct pv_daemon *d, int sig)
 	check_shutdown_done(d);
 }
 
+// A container with restart_policy "system" failed: what upstream answers
+// with a reboot, pvd answers by stopping everything and exiting 1.
+static void system_failed_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pv_daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	if (d->shutting_down)
+		return;
+	pv_log(ERROR, "a system container failed: stopping everything (exit "
+		      "status 1)");
+	d->failed = 1;
+	shutdown_begin(d, 0);
+}
+
 // SIGTERM or SIGINT.
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
@@ -272,12 +288,8 @@ static void sigchld_cb(evutil_socket_t sig, short what, void *arg)
 		r = d->containers ? pv_containers_child_exited(d->containers,
 							       pid, status)
 				  : 0;
-		if (r == PV_CONTAINERS_FATAL && !d->shutting_down) {
-			pv_log(ERROR, "a system container failed: stopping "
-				      "everything (exit status 1)");
-			d->failed = 1;
-			shutdown_begin(d, 0);
-		}
+		if (r == PV_CONTAINERS_FATAL)
+			system_failed_cb(-1, 0, d);
 		if (r)
 			continue;
 		if (d->xconnect &&
@@ -329,6 +341,7 @@ int pv_daemon_run(struct pv_state *s, const struct pv_daemon_options *opts)
 		s->xconnect_stats,   NULL
 	};
 	char *log_path = NULL;
+	int fatal;
 
 	dl_list_init(&d.bridges);
 	if (geteuid() != 0) {
@@ -369,9 +382,15 @@ int pv_daemon_run(struct pv_state *s, const struct pv_daemon_options *opts)
 	if (!d.containers)
 		goto out_children;
 
-	pv_containers_start_all(d.containers);
+	fatal = pv_containers_start_all(d.containers) == PV_CONTAINERS_FATAL;
 	if (!opts->no_xconnect)
 		pv_supervised_start(d.xconnect);
+	// From inside the loop, where the shutdown can complete.
+	if (fatal && event_base_once(d.base, -1, EV_TIMEOUT, system_failed_cb,
+				     &d, &(struct timeval){ 0 }) == -1) {
+		pv_log(ERROR, "cannot schedule the shutdown");
+		goto out_children;
+	}
 	pv_log(INFO, "pvd running: %d containers, %d pools, pv-ctrl on %s",
 	       dl_list_len(&s->platforms), dl_list_len(&s->pools),
 	       opts->ctrl_path);

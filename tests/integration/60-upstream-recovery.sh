@@ -112,4 +112,19 @@ grep -q "container sys (restart_policy system) exited with status" "$T/pvd2.log"
 	fail "no line naming the failed system container"
 kill -0 "$lpid" 2>/dev/null && fail "longrun (pid $lpid) left running"
 grep -q "container longrun stopped" "$T/pvd2.log" || fail "longrun not stopped"
+
+# A system container that cannot even start is as fatal.
+echo '{"nostart/run.json": {"name": "nostart", "type": "lxc", "network": "host",
+  "restart_policy": "system", "exec": ["/nonexistent/pvd-test-program"]}}' >"$T/state3.json"
+"$PVD" --state "$T/state3.json" --ctrl "$SOCK" --run-dir "$T/run3" \
+	--no-xconnect >"$T/pvd3.log" 2>&1 &
+PID=$!
+on_cleanup "kill -9 $PID"
+for _ in $(seq 300); do kill -0 $PID 2>/dev/null || break; sleep 0.1; done
+kill -0 $PID 2>/dev/null && fail "pvd still running 30 s after its system container could not start"
+rc=0
+wait $PID || rc=$?
+assert_eq "$rc" 1 "pvd exit status when a system container cannot start"
+grep -q "container nostart (restart_policy system) cannot start" "$T/pvd3.log" ||
+	fail "no line naming the system container that cannot start"
 echo PASS
