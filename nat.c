@@ -12,6 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
+// libnftables.h defines _GNU_SOURCE (empty) itself; ours (-D, "1") makes
+// that a redefinition, which warns where the header is not a system
+// header (a cross build's sysroot). Every other header is in already.
+#undef _GNU_SOURCE
 #include <nftables/libnftables.h>
 
 #include "log.h"
