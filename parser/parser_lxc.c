@@ -172,7 +172,7 @@ static int merge_env(struct pv_platform *p, char **conf_env)
 
 #define NEEDS                                                                  \
 	"pvd runs containers on the host's root and needs \"exec\" (an argv "  \
-	"array, or one string for /bin/sh -c)"
+	"array, or a command string)"
 
 void pv_parser_lxc_exec(struct pv_parser_ctx *c, struct pv_platform *p, int obj)
 {

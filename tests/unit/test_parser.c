@@ -676,8 +676,8 @@ static const struct bad_case bad_cases[] = {
 	  NULL, "nginx/run.json: exec[1]: expected a string, got 1" },
 	{ NULL, "{'name':'nginx','network':'host'}", NULL, NULL,
 	  "nginx/run.json: exec: missing: pvd runs containers on the host`s "
-	  "root and needs 'exec' (an argv array, or one string for /bin/sh "
-	  "-c), or 'config' naming an lxc.container.conf with lxc.init.cmd" },
+	  "root and needs 'exec' (an argv array, or a command string), or "
+	  "'config' naming an lxc.container.conf with lxc.init.cmd" },
 	{ NULL, "{'name':'web','exec':'x','network':'host'}", NULL, NULL,
 	  "nginx/run.json: name: 'web' does not match the container`s name "
 	  "'nginx'" },

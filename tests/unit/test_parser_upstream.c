@@ -247,14 +247,13 @@ static void test_exec_from_lxc_conf(void)
 	pv_state_free(s);
 
 	// One line saying what pvd needs.
-	expect_refused(
-		"{" UPSTREAM_RUN("lxc.container.conf") "}",
-		"app/run.json: exec: missing, and "
-		"app/lxc.container.conf is not in the state: pvd runs "
-		"containers on the host`s root and needs 'exec' (an argv "
-		"array, or one string for /bin/sh -c) or the text of "
-		"that file with lxc.init.cmd",
-		__func__);
+	expect_refused("{" UPSTREAM_RUN("lxc.container.conf") "}",
+		       "app/run.json: exec: missing, and "
+		       "app/lxc.container.conf is not in the state: pvd runs "
+		       "containers on the host`s root and needs 'exec' (an "
+		       "argv array, or a command string) or the text of "
+		       "that file with lxc.init.cmd",
+		       __func__);
 	expect_refused(
 		"{" UPSTREAM_RUN(
 			"lxc.container.conf") ","
@@ -267,7 +266,7 @@ static void test_exec_from_lxc_conf(void)
 		"app/lxc.container.conf is an object`s sha256, not the "
 		"file`s text (give the text, or a state directory): pvd "
 		"runs containers on the host`s root and needs 'exec' (an "
-		"argv array, or one string for /bin/sh -c) or the text "
+		"argv array, or a command string) or the text "
 		"of that file with lxc.init.cmd",
 		__func__);
 	expect_refused(
@@ -277,8 +276,8 @@ static void test_exec_from_lxc_conf(void)
 						       "lxc.tty.max = 0'}",
 		"app/run.json: exec: missing, and app/lxc.container.conf "
 		"has no lxc.init.cmd: pvd runs containers on the host`s "
-		"root and needs 'exec' (an argv array, or one string for "
-		"/bin/sh -c)",
+		"root and needs 'exec' (an argv array, or a command "
+		"string)",
 		__func__);
 	expect_refused("{" UPSTREAM_RUN("../x.conf") "}",
 		       "app/run.json: config: '../x.conf' is not a file of the "
@@ -319,7 +318,7 @@ static void test_exec_from_lxc_conf_dir(void)
 		    "app/run.json: exec: missing, and app/lxc.container.conf "
 		    "cannot open: No such file or directory: pvd runs "
 		    "containers on the host`s root and needs 'exec' (an argv "
-		    "array, or one string for /bin/sh -c) or the text of that "
+		    "array, or a command string) or the text of that "
 		    "file with lxc.init.cmd",
 		    __func__);
 	pv_errors_clear(&errs);
