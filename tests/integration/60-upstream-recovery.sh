@@ -35,7 +35,8 @@ json.dump({
     "clean/run.json": {"name": "clean", "type": "lxc",
         "exec": stamp + "exit 0", "network": "host",
         "restart_policy": "container",
-        "auto_recovery": {"policy": "on-failure", "retry_delay": 0.1}},
+        "auto_recovery": {"policy": "on-failure", "max_retries": 2,
+                          "retry_delay": 0.1}},
     "inherit/run.json": {"name": "inherit", "type": "lxc",
         "exec": stamp + "exit 0", "network": "host", "group": "apps"},
 }, open(sys.argv[1], "w"))
@@ -49,9 +50,15 @@ field() { ctrl "$SOCK" /containers | jq -r ".[] | select(.name==\"$1\") | .$2"; 
 status_is() { [ "$(field "$1" status)" = "$2" ]; }
 wait_for 10 test -S "$SOCK"
 # 4 runs with 0.3 + 0.6 + 1.2 s between them: 60 s is a hang guard only.
+# Under AddressSanitizer liblxc reports an init's exit 0 as status 1 (see
+# 10-pvd-run), so what hangs on exit 0 is checked in the plain build only.
+asan=0
+nm "$PVD" 2>/dev/null | grep -q __asan_init && asan=1
 wait_for 60 status_is crash failed
-wait_for 30 status_is clean stopped
-wait_for 30 status_is inherit stopped
+if [ $asan = 0 ]; then
+	wait_for 30 status_is clean stopped
+	wait_for 30 status_is inherit stopped
+fi
 
 # crash: 3 restarts, 0.3, 0.6 and 1.2 s apart at least, in that order.
 mapfile -t starts < <(grep -E '^[0-9]{19}$' "$T/run/crash.log")
@@ -72,12 +79,14 @@ grep -q "container crash: auto_recovery gave up after 3 restarts" "$T/pvd.log" |
 	fail "no 'gave up' line for crash"
 grep -q "restarting in 2400 ms" "$T/pvd.log" && fail "crash restarted a 4th time"
 
-# clean: on-failure does not restart an exit 0.
-assert_eq "$(grep -cE '^[0-9]{19}$' "$T/run/clean.log")" 1 "runs of clean"
-assert_eq "$(field clean restarts)" 0 "restarts of clean"
-# inherit: the group's auto_recovery (always, once) restarts an exit 0.
-assert_eq "$(grep -cE '^[0-9]{19}$' "$T/run/inherit.log")" 2 "runs of inherit"
-assert_eq "$(field inherit restarts)" 1 "restarts of inherit"
+if [ $asan = 0 ]; then
+	# clean: on-failure does not restart an exit 0.
+	assert_eq "$(grep -cE '^[0-9]{19}$' "$T/run/clean.log")" 1 "runs of clean"
+	assert_eq "$(field clean restarts)" 0 "restarts of clean"
+	# inherit: the group's auto_recovery (always, once) restarts an exit 0.
+	assert_eq "$(grep -cE '^[0-9]{19}$' "$T/run/inherit.log")" 2 "runs of inherit"
+	assert_eq "$(field inherit restarts)" 1 "restarts of inherit"
+fi
 
 kill -TERM $PID
 wait $PID || fail "pvd exit status $? after SIGTERM"
