@@ -220,10 +220,10 @@ struct pv_nat *pv_nat_new(struct pv_state *s, int (*alive)(pid_t))
 		}
 	}
 	if (run(n->nft, cmds, why, sizeof(why))) {
-		pv_log(WARN,
-		       "NAT unavailable (nf_tables: %s); %d NAT pool%s work "
-		       "without NAT",
-		       why, npools, npools > 1 ? "s" : "");
+		pv_log(WARN, "NAT unavailable (nf_tables: %s); %d NAT pool%s",
+		       why, npools,
+		       npools > 1 ? "s work without NAT"
+				  : " works without NAT");
 		goto out_none;
 	}
 	pv_log(INFO, "NAT: table inet %s masquerades %d pool%s", n->table,

@@ -5,7 +5,8 @@
 # and the test host sees the host's address (10.201.63.1); a container on
 # a pool without NAT is seen with its pool address. IPv4 forwarding is
 # turned on while pvd runs. After pvd exits no rule of pvd's remains, and
-# a table left by a killed pvd is removed by the next one.
+# a table left by a killed pvd is removed by the next one. Where nf_tables
+# refuses the table, one line says so and the pool works without NAT.
 set -eu
 . "$(dirname "$0")/../lib.sh"
 need_root
@@ -116,4 +117,36 @@ nft list tables | grep -q "pvd_$old" && fail "the stale table of pvd $old is sti
 kill -TERM $PID
 wait $PID || fail "pvd exit status $?"
 nft list ruleset | grep -q "pvd_" && fail "pvd's table left after exit"
+
+# A host whose nf_tables refuses the table (as a kernel without it does):
+# one line, and the pool works without NAT. libnftables' answer is
+# played by a preloaded stand-in.
+need_cmd cc
+cat >"$T/nonft.c" <<'C'
+#include <string.h>
+struct nft_ctx;
+int nft_run_cmd_from_buffer(struct nft_ctx *nft, const char *buf)
+{
+	(void)nft;
+	return strncmp(buf, "list ", 5) ? -1 : 0;
+}
+const char *nft_ctx_get_error_buffer(struct nft_ctx *nft)
+{
+	(void)nft;
+	return "Error: Could not process rule: Operation not supported\n";
+}
+C
+cc -shared -fPIC -o "$T/nonft.so" "$T/nonft.c" || fail "cannot build the stand-in"
+LD_PRELOAD=$T/nonft.so "$PVD" --state "$T/state.json" --ctrl "$SOCK" \
+	--run-dir "$T/run4" --no-xconnect >"$T/pvd4.log" 2>&1 &
+PID=$!
+on_cleanup "kill -9 $PID"
+wait_for 10 grep -q "pvd running" "$T/pvd4.log"
+assert_eq "$(grep -c "NAT unavailable" "$T/pvd4.log")" 1 "lines saying NAT is unavailable"
+grep -q "NAT unavailable (nf_tables: Error: Could not process rule: Operation not supported); 1 NAT pool works without NAT" "$T/pvd4.log" ||
+	fail "NAT line: $(grep NAT "$T/pvd4.log")"
+wait_for 20 sh -c "curl -s --unix-socket $SOCK http://l/containers | jq -e '.[] | select(.name==\"n\") | .status == \"running\" and .ip == \"10.201.61.2\"'"
+nft list tables | grep -q "pvd_" && fail "a table was made though nf_tables refused it"
+kill -TERM $PID
+wait $PID || fail "pvd exit status $? without nf_tables"
 echo PASS
