@@ -88,8 +88,8 @@ else
 Q := @
 endif
 
-DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libevent lxc)
-DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libevent lxc)
+DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libevent lxc libnftables)
+DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libevent lxc libnftables)
 
 PV_CFLAGS := -std=gnu11 -O2 -g -D_GNU_SOURCE -Wall -Wextra -Werror \
 	-Wshadow -Wformat=2 -Wno-format-nonliteral -fno-strict-aliasing \

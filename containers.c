@@ -29,6 +29,10 @@
 #define BACKOFF_MIN_MS	 500
 #define BACKOFF_MAX_MS	 30000
 #define STABLE_MS	 10000
+// A container stopped through pv-ctrl gets this long after SIGTERM.
+#define STOP_GRACE_MS 5000
+// The longest auto_recovery delay, however far the back-off grows.
+#define RECOVERY_MAX_MS (3600 * 1000)
 #define DEFAULT_PATH                                                           \
 	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 // Longest log line quoted in /containers.
@@ -64,6 +68,10 @@ struct pv_container {
 	int restart_pending;
 	int restarts;
 	int backoff_ms;
+	int retries;	    // auto_recovery restarts in a row (current_retries)
+	int stop_requested; // pv-ctrl asked it to stop: no recovery
+	int restart_requested;	  // ... and to start again once it ended
+	struct event *stop_timer; // SIGKILL after a pv-ctrl stop's grace
 	struct timespec started;
 	pid_t waiter; // our child waiting for the container to run, or 0
 	struct event *waiter_ev; // its answer
@@ -621,7 +629,7 @@ static void container_running(struct pv_container *ct, int pidfd)
 	clock_gettime(CLOCK_MONOTONIC, &ct->started);
 	pv_log(INFO, "container %s running, pid %d%s%s", ct->p->name,
 	       ct->p->pid, addr ? ", address " : "", addr ? addr : "");
-	if (ct->set->stopping)
+	if (ct->set->stopping || ct->stop_requested)
 		pidfd_signal(ct->pidfd, SIGTERM);
 }
 
@@ -738,6 +746,25 @@ static void container_start(struct pv_container *ct)
 		start_timed_out(ct);
 }
 
+// A container stopped through pv-ctrl outlived its grace: SIGKILL.
+static void stop_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pv_container *ct = arg;
+
+	(void)fd;
+	(void)what;
+	if (ct->monitor <= 0)
+		return;
+	pv_log(WARN,
+	       "container %s: still running %d ms after SIGTERM; "
+	       "sending SIGKILL",
+	       ct->p->name, STOP_GRACE_MS);
+	if (ct->pidfd >= 0)
+		pidfd_signal(ct->pidfd, SIGKILL);
+	else
+		kill(ct->monitor, SIGKILL);
+}
+
 struct pv_containers *pv_containers_new(struct event_base *base,
 					struct pv_state *s, const char *run_dir)
 {
@@ -799,7 +826,8 @@ struct pv_containers *pv_containers_new(struct event_base *base,
 		}
 		ct->lxc = lxc_container_new(p->name, cs->lxcpath);
 		ct->restart_timer = evtimer_new(base, restart_cb, ct);
-		if (!ct->lxc || !ct->restart_timer)
+		ct->stop_timer = evtimer_new(base, stop_timer_cb, ct);
+		if (!ct->lxc || !ct->restart_timer || !ct->stop_timer)
 			goto out_oom;
 		remove_stale_cgroups(p->name);
 		if (cfg_build(ct, err, sizeof(err)) == -1 ||
@@ -837,6 +865,8 @@ void pv_containers_free(struct pv_containers *cs)
 			kill(ct->waiter, SIGKILL);
 		if (ct->restart_timer)
 			event_free(ct->restart_timer);
+		if (ct->stop_timer)
+			event_free(ct->stop_timer);
 		if (ct->pidfd >= 0)
 			close(ct->pidfd);
 		if (ct->result_path) {
@@ -865,12 +895,26 @@ void pv_containers_free(struct pv_containers *cs)
 	free(cs);
 }
 
-void pv_containers_start_all(struct pv_containers *cs)
+int pv_containers_start_all(struct pv_containers *cs)
 {
-	int i;
+	struct pv_container *ct;
+	int i, ret = 0;
 
-	for (i = 0; i < cs->n; i++)
-		container_start(&cs->cts[i]);
+	for (i = 0; i < cs->n; i++) {
+		ct = &cs->cts[i];
+		container_start(ct);
+		// A system container that cannot even start is as fatal as
+		// one that ends.
+		if (ct->p->status == PLAT_FAILED &&
+		    ct->p->restart_policy == RESTART_SYSTEM) {
+			pv_log(ERROR,
+			       "container %s (restart_policy system) cannot "
+			       "start: the device cannot run without it",
+			       ct->p->name);
+			ret = PV_CONTAINERS_FATAL;
+		}
+	}
+	return ret;
 }
 
 // Describes how the monitor ended; sets *failed for the restart policy.
@@ -914,13 +958,62 @@ static void describe_exit(struct pv_container *ct, int status, char *buf,
 	}
 }
 
+// pvd's own policies (no, on-failure, always): restart with a back-off
+// from BACKOFF_MIN_MS doubling to BACKOFF_MAX_MS, reset by a stable run.
+// Returns 1 with *delay_ms to restart, 0 not to.
+static int plan_backoff(struct pv_container *ct, int failed, long ran_ms,
+			int *delay_ms)
+{
+	restart_policy_t r = ct->p->restart_policy;
+
+	if (r != RESTART_ALWAYS && !(r == RESTART_ON_FAILURE && failed))
+		return 0;
+	if (ran_ms >= STABLE_MS)
+		ct->backoff_ms = BACKOFF_MIN_MS;
+	*delay_ms = ct->backoff_ms;
+	ct->backoff_ms *= 2;
+	if (ct->backoff_ms > BACKOFF_MAX_MS)
+		ct->backoff_ms = BACKOFF_MAX_MS;
+	return 1;
+}
+
+// upstream's auto_recovery: retry_delay, then each delay backoff_factor
+// times the last, at most max_retries restarts in a row; a run of
+// reset_window starts the count again. Returns 1 with *delay_ms to
+// restart, 0 not to (policy, exit status, or retries used up).
+static int plan_recovery(struct pv_container *ct, int failed, long ran_ms,
+			 int *delay_ms)
+{
+	const struct pv_platform_recovery *r = &ct->p->recovery;
+	long long d = r->retry_delay_ms;
+	int i;
+
+	if (r->reset_window_ms && ran_ms >= r->reset_window_ms)
+		ct->retries = 0;
+	if (r->policy == RECOVERY_NO ||
+	    (r->policy == RECOVERY_ON_FAILURE && !failed))
+		return 0;
+	if (r->max_retries && ct->retries >= r->max_retries) {
+		pv_log(ERROR,
+		       "container %s: auto_recovery gave up after %d "
+		       "restarts",
+		       ct->p->name, ct->retries);
+		return 0;
+	}
+	for (i = 0; i < ct->retries && d < RECOVERY_MAX_MS; i++)
+		d = d * r->backoff_milli / 1000;
+	*delay_ms = d < RECOVERY_MAX_MS ? (int)d : RECOVERY_MAX_MS;
+	ct->retries++;
+	return 1;
+}
+
 int pv_containers_child_exited(struct pv_containers *cs, pid_t pid, int status)
 {
 	struct pv_container *ct = NULL;
 	struct timespec now;
 	struct timeval tv;
 	char desc[512];
-	int i, failed, restart;
+	int i, failed, restart, delay_ms = 0;
 	long ran_ms = 0;
 
 	for (i = 0; i < cs->n && !ct; i++) {
@@ -965,29 +1058,52 @@ int pv_containers_child_exited(struct pv_containers *cs, pid_t pid, int status)
 		ct->p->status = PLAT_STOPPED;
 		return 1;
 	}
+	if (ct->stop_requested) {
+		// Asked for through pv-ctrl: neither a failure nor a case for
+		// auto_recovery.
+		evtimer_del(ct->stop_timer);
+		ct->stop_requested = 0;
+		ct->p->status = PLAT_STOPPED;
+		set_text(&ct->p->error, NULL);
+		pv_log(INFO, "container %s stopped (pv-ctrl): %s", ct->p->name,
+		       desc);
+		if (ct->restart_requested) {
+			ct->restart_requested = 0;
+			ct->retries = 0;
+			container_start(ct);
+		}
+		return 1;
+	}
 	pv_log(failed ? WARN : INFO, "container %s %s%s%s", ct->p->name, desc,
 	       ct->last_log ? "; last log line: " : "",
 	       ct->last_log ? ct->last_log : "");
-	restart = ct->p->restart_policy == RESTART_ALWAYS ||
-		  (ct->p->restart_policy == RESTART_ON_FAILURE && failed);
 	set_text(&ct->p->error, failed ? desc : NULL);
+	restart = ct->p->recovery.set
+			  ? plan_recovery(ct, failed, ran_ms, &delay_ms)
+			  : plan_backoff(ct, failed, ran_ms, &delay_ms);
 	if (!restart) {
 		ct->p->status = failed ? PLAT_FAILED : PLAT_STOPPED;
+		// upstream reboots the device when a system container
+		// ends; pvd's equivalent is to stop everything.
+		if (ct->p->restart_policy == RESTART_SYSTEM) {
+			ct->p->status = PLAT_FAILED;
+			pv_log(ERROR,
+			       "container %s (restart_policy system) %s: the "
+			       "device cannot run without it",
+			       ct->p->name, desc);
+			return PV_CONTAINERS_FATAL;
+		}
 		return 1;
 	}
-	if (ran_ms >= STABLE_MS)
-		ct->backoff_ms = BACKOFF_MIN_MS;
-	pv_log(INFO, "container %s: restarting in %d ms (lease kept)",
-	       ct->p->name, ct->backoff_ms);
-	tv.tv_sec = ct->backoff_ms / 1000;
-	tv.tv_usec = (ct->backoff_ms % 1000) * 1000;
+	pv_log(INFO, "container %s: restarting in %d ms%s (lease kept)",
+	       ct->p->name, delay_ms,
+	       ct->p->recovery.set ? " (auto_recovery)" : "");
+	tv.tv_sec = delay_ms / 1000;
+	tv.tv_usec = (delay_ms % 1000) * 1000;
 	evtimer_add(ct->restart_timer, &tv);
 	ct->restart_pending = 1;
 	ct->restarts++;
 	ct->p->status = PLAT_STARTING;
-	ct->backoff_ms *= 2;
-	if (ct->backoff_ms > BACKOFF_MAX_MS)
-		ct->backoff_ms = BACKOFF_MAX_MS;
 	return 1;
 }
 
@@ -999,6 +1115,7 @@ void pv_containers_stop_all(struct pv_containers *cs)
 	cs->stopping = 1;
 	for (i = 0; i < cs->n; i++) {
 		ct = &cs->cts[i];
+		evtimer_del(ct->stop_timer);
 		if (ct->restart_pending) {
 			evtimer_del(ct->restart_timer);
 			ct->restart_pending = 0;
@@ -1045,55 +1162,258 @@ int pv_containers_alive(struct pv_containers *cs)
 	return n;
 }
 
-void pv_containers_ser(struct pv_containers *cs, struct pv_json_ser *js)
+// Writes thousandths (a delay in ms as seconds, a factor x1000) as a JSON
+// number: 5000 -> 5, 1500 -> 1.5, 250 -> 0.25.
+static void ser_milli(struct pv_json_ser *js, int v)
 {
-	struct pv_platform_network_iface *iface;
-	static const char *const modes[] = { "none", "host", "pool" };
-	struct pv_container *ct;
-	struct pv_platform *p;
-	int i;
+	char buf[32];
+	int n;
 
+	if (v % 1000 == 0) {
+		pv_json_ser_int(js, v / 1000);
+		return;
+	}
+	n = snprintf(buf, sizeof(buf), "%d.%03d", v / 1000, v % 1000);
+	while (n > 0 && buf[n - 1] == '0')
+		buf[--n] = '\0';
+	pv_json_ser_raw(js, buf);
+}
+
+// The status pv-ctrl shows: the platform's, or what pvd is doing to it.
+static const char *status_of(struct pv_container *ct)
+{
+	if (ct->restart_pending)
+		return "restarting";
+	if (ct->stop_requested && ct->monitor > 0)
+		return "stopping";
+	return pv_platform_status_str(ct->p->status);
+}
+
+// upstream's auto_recovery object, with the restarts made in a row.
+static void ser_recovery(struct pv_container *ct, struct pv_json_ser *js)
+{
+	const struct pv_platform_recovery *r = &ct->p->recovery;
+
+	if (!r->set) {
+		pv_json_ser_null(js);
+		return;
+	}
+	pv_json_ser_object_begin(js);
+	pv_json_ser_key(js, "policy");
+	pv_json_ser_string(js, pv_recovery_policy_str(r->policy));
+	pv_json_ser_key(js, "max_retries");
+	pv_json_ser_int(js, r->max_retries);
+	pv_json_ser_key(js, "retry_delay");
+	ser_milli(js, r->retry_delay_ms);
+	pv_json_ser_key(js, "backoff_factor");
+	ser_milli(js, r->backoff_milli);
+	pv_json_ser_key(js, "reset_window");
+	ser_milli(js, r->reset_window_ms);
+	pv_json_ser_key(js, "current_retries");
+	pv_json_ser_int(js, ct->retries);
+	pv_json_ser_object_end(js);
+}
+
+// What the container exports and requires, as upstream lists them.
+static void ser_services(struct pv_platform *p, struct pv_json_ser *js)
+{
+	struct pv_platform_service_require *r;
+	struct pv_platform_service_export *e;
+
+	pv_json_ser_key(js, "provides");
 	pv_json_ser_array_begin(js);
-	for (i = 0; i < cs->n; i++) {
-		ct = &cs->cts[i];
-		p = ct->p;
-		iface = dl_list_first(&p->network.interfaces,
-				      struct pv_platform_network_iface, list);
+	dl_list_for_each (e, &p->exports, struct pv_platform_service_export,
+			  list) {
 		pv_json_ser_object_begin(js);
 		pv_json_ser_key(js, "name");
-		pv_json_ser_string(js, p->name);
-		pv_json_ser_key(js, "status");
-		pv_json_ser_string(js,
-				   ct->restart_pending
-					   ? "restarting"
-					   : pv_platform_status_str(p->status));
-		pv_json_ser_key(js, "pid");
-		pv_json_ser_int(js, p->pid);
-		pv_json_ser_key(js, "ip");
-		pv_json_ser_string(js, p->network.mode == NET_MODE_POOL
-					       ? pv_platform_get_address(p)
-					       : NULL);
-		pv_json_ser_key(js, "pool");
-		pv_json_ser_string(js, p->network.mode == NET_MODE_POOL && iface
-					       ? iface->pool
-					       : NULL);
-		pv_json_ser_key(js, "network");
-		pv_json_ser_string(js, modes[p->network.mode % 3]);
-		pv_json_ser_key(js, "restarts");
-		pv_json_ser_int(js, ct->restarts);
-		pv_json_ser_key(js, "log_file");
-		pv_json_ser_string(js, ct->log_path);
-		if (ct->last_exit) {
-			pv_json_ser_key(js, "last_exit");
-			pv_json_ser_string(js, ct->last_exit);
+		pv_json_ser_string(js, e->name);
+		pv_json_ser_key(js, "type");
+		pv_json_ser_string(js, pv_service_type_to_str(e->svc_type));
+		if (e->socket) {
+			pv_json_ser_key(js, "socket");
+			pv_json_ser_string(js, e->socket);
 		}
-		if (p->error) {
-			pv_json_ser_key(js, "error");
-			pv_json_ser_string(js, p->error);
-			pv_json_ser_key(js, "log");
-			pv_json_ser_string(js, ct->last_log);
+		if (e->port) {
+			pv_json_ser_key(js, "port");
+			pv_json_ser_int(js, e->port);
 		}
 		pv_json_ser_object_end(js);
 	}
 	pv_json_ser_array_end(js);
+	pv_json_ser_key(js, "consumes");
+	pv_json_ser_array_begin(js);
+	dl_list_for_each (r, &p->requires, struct pv_platform_service_require,
+			  list) {
+		pv_json_ser_object_begin(js);
+		pv_json_ser_key(js, "name");
+		pv_json_ser_string(js, r->name);
+		pv_json_ser_key(js, "type");
+		pv_json_ser_string(js, pv_service_type_to_str(r->svc_type));
+		pv_json_ser_key(js, "requirement");
+		pv_json_ser_string(js, "required");
+		pv_json_ser_key(js, "role");
+		pv_json_ser_string(js, r->role);
+		pv_json_ser_key(js, "target");
+		pv_json_ser_string(js, r->target);
+		pv_json_ser_object_end(js);
+	}
+	pv_json_ser_array_end(js);
+}
+
+// One container's object of /containers.
+static void ser_one(struct pv_container *ct, struct pv_json_ser *js)
+{
+	struct pv_platform_network_iface *iface;
+	static const char *const modes[] = { "none", "host", "pool" };
+	struct pv_platform *p = ct->p;
+	struct timespec now;
+	char **role;
+	long up = 0;
+
+	iface = dl_list_first(&p->network.interfaces,
+			      struct pv_platform_network_iface, list);
+	if (p->status == PLAT_RUNNING && p->pid > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		up = now.tv_sec - ct->started.tv_sec -
+		     (now.tv_nsec < ct->started.tv_nsec);
+	}
+	pv_json_ser_object_begin(js);
+	pv_json_ser_key(js, "name");
+	pv_json_ser_string(js, p->name);
+	pv_json_ser_key(js, "status");
+	pv_json_ser_string(js, status_of(ct));
+	pv_json_ser_key(js, "pid");
+	pv_json_ser_int(js, p->pid);
+	pv_json_ser_key(js, "ip");
+	pv_json_ser_string(js, p->network.mode == NET_MODE_POOL
+				       ? pv_platform_get_address(p)
+				       : NULL);
+	pv_json_ser_key(js, "pool");
+	pv_json_ser_string(js, p->network.mode == NET_MODE_POOL && iface
+				       ? iface->pool
+				       : NULL);
+	pv_json_ser_key(js, "network");
+	pv_json_ser_string(js, modes[p->network.mode % 3]);
+	pv_json_ser_key(js, "group");
+	pv_json_ser_string(js, p->group);
+	pv_json_ser_key(js, "status_goal");
+	pv_json_ser_string(js, p->status_goal ? p->status_goal : "STARTED");
+	pv_json_ser_key(js, "restart_policy");
+	pv_json_ser_string(js, pv_restart_policy_str(p->restart_policy));
+	pv_json_ser_key(js, "uptime_secs");
+	pv_json_ser_int(js, up);
+	pv_json_ser_key(js, "auto_recovery");
+	ser_recovery(ct, js);
+	pv_json_ser_key(js, "roles");
+	pv_json_ser_array_begin(js);
+	for (role = p->roles; role && *role; role++)
+		pv_json_ser_string(js, *role);
+	pv_json_ser_array_end(js);
+	ser_services(p, js);
+	pv_json_ser_key(js, "restarts");
+	pv_json_ser_int(js, ct->restarts);
+	pv_json_ser_key(js, "log_file");
+	pv_json_ser_string(js, ct->log_path);
+	if (ct->last_exit) {
+		pv_json_ser_key(js, "last_exit");
+		pv_json_ser_string(js, ct->last_exit);
+	}
+	if (p->error) {
+		pv_json_ser_key(js, "error");
+		pv_json_ser_string(js, p->error);
+		pv_json_ser_key(js, "log");
+		pv_json_ser_string(js, ct->last_log);
+	}
+	pv_json_ser_object_end(js);
+}
+
+void pv_containers_ser(struct pv_containers *cs, struct pv_json_ser *js)
+{
+	int i;
+
+	pv_json_ser_array_begin(js);
+	for (i = 0; i < cs->n; i++)
+		ser_one(&cs->cts[i], js);
+	pv_json_ser_array_end(js);
+}
+
+// The container called name, or NULL.
+static struct pv_container *find(struct pv_containers *cs, const char *name)
+{
+	int i;
+
+	for (i = 0; i < cs->n; i++)
+		if (!strcmp(cs->cts[i].p->name, name))
+			return &cs->cts[i];
+	return NULL;
+}
+
+int pv_containers_ser_one(struct pv_containers *cs, const char *name,
+			  struct pv_json_ser *js)
+{
+	struct pv_container *ct = find(cs, name);
+
+	if (!ct)
+		return -1;
+	ser_one(ct, js);
+	return 0;
+}
+
+struct pv_platform *pv_containers_platform(struct pv_containers *cs,
+					   const char *name)
+{
+	struct pv_container *ct = find(cs, name);
+
+	return ct ? ct->p : NULL;
+}
+
+// Asks a running (or starting) container to end: SIGTERM now or once its
+// init is known, SIGKILL after STOP_GRACE_MS.
+static void request_stop(struct pv_container *ct)
+{
+	struct timeval tv = { .tv_sec = STOP_GRACE_MS / 1000,
+			      .tv_usec = (STOP_GRACE_MS % 1000) * 1000 };
+
+	ct->stop_requested = 1;
+	evtimer_add(ct->stop_timer, &tv);
+	if (ct->pidfd >= 0 && pidfd_signal(ct->pidfd, SIGTERM) == -1 &&
+	    errno != ESRCH)
+		pv_log(WARN, "container %s: SIGTERM: %s", ct->p->name,
+		       strerror(errno));
+}
+
+int pv_containers_control(struct pv_containers *cs, const char *name,
+			  const char *action)
+{
+	struct pv_container *ct = find(cs, name);
+	int running;
+
+	if (!ct || cs->stopping)
+		return -1;
+	running = ct->monitor > 0;
+	pv_log(INFO, "pv-ctrl: %s container %s", action, name);
+	if (!strcmp(action, "stop") || !strcmp(action, "restart")) {
+		// A pending auto_recovery restart is called off.
+		if (ct->restart_pending) {
+			evtimer_del(ct->restart_timer);
+			ct->restart_pending = 0;
+			ct->p->status = PLAT_STOPPED;
+		}
+		ct->restart_requested = !strcmp(action, "restart");
+		if (running) {
+			request_stop(ct);
+			return 0;
+		}
+		if (!ct->restart_requested)
+			return 0;
+		ct->restart_requested = 0;
+	}
+	// start, or restart of a container that is not running.
+	if (running) {
+		// A stop still under way is called off only by restart.
+		return 0;
+	}
+	ct->retries = 0;
+	container_start(ct);
+	return 0;
 }

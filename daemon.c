@@ -17,6 +17,7 @@
 #include "ctrl/ctrl.h"
 #include "daemon.h"
 #include "log.h"
+#include "nat.h"
 #include "netdev.h"
 #include "supervisor.h"
 
@@ -132,12 +133,6 @@ static int check_pools(struct pv_state *s)
 			       pool->name, pool->subnet, desc);
 			ret = -1;
 		}
-		if (pool->nat)
-			pv_log(WARN,
-			       "pool %s: \"nat\": true is not supported; its "
-			       "containers reach the host and each other, not "
-			       "the outside",
-			       pool->name);
 	}
 	return ret;
 }
@@ -232,8 +227,8 @@ static void shutdown_timer_cb(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(d->base);
 }
 
-// Starts the shutdown on the first signal; a second one skips the grace
-// period.
+// Starts the shutdown on the first signal (0: pvd's own decision); a
+// second signal skips the grace period.
 static void shutdown_begin(struct pv_daemon *d, int sig)
 {
 	if (d->shutting_down) {
@@ -245,7 +240,9 @@ static void shutdown_begin(struct pv_daemon *d, int sig)
 		}
 		return;
 	}
-	pv_log(INFO, "%s: stopping containers and pv-xconnect", strsignal(sig));
+	if (sig)
+		pv_log(INFO, "%s: stopping containers and pv-xconnect",
+		       strsignal(sig));
 	d->shutting_down = 1;
 	if (d->containers)
 		pv_containers_stop_all(d->containers);
@@ -253,6 +250,22 @@ static void shutdown_begin(struct pv_daemon *d, int sig)
 		pv_supervised_stop(d->xconnect, XCONNECT_GRACE_MS);
 	arm_ms(d->shutdown_timer, SHUTDOWN_GRACE_MS);
 	check_shutdown_done(d);
+}
+
+// A container with restart_policy "system" failed: what upstream answers
+// with a reboot, pvd answers by stopping everything and exiting 1.
+static void system_failed_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pv_daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	if (d->shutting_down)
+		return;
+	pv_log(ERROR, "a system container failed: stopping everything (exit "
+		      "status 1)");
+	d->failed = 1;
+	shutdown_begin(d, 0);
 }
 
 // SIGTERM or SIGINT.
@@ -266,14 +279,18 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 static void sigchld_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct pv_daemon *d = arg;
-	int status;
+	int status, r;
 	pid_t pid;
 
 	(void)sig;
 	(void)what;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (d->containers &&
-		    pv_containers_child_exited(d->containers, pid, status))
+		r = d->containers ? pv_containers_child_exited(d->containers,
+							       pid, status)
+				  : 0;
+		if (r == PV_CONTAINERS_FATAL)
+			system_failed_cb(-1, 0, d);
+		if (r)
 			continue;
 		if (d->xconnect &&
 		    pv_supervised_child_exited(d->xconnect, pid, status))
@@ -324,6 +341,7 @@ int pv_daemon_run(struct pv_state *s, const struct pv_daemon_options *opts)
 		s->xconnect_stats,   NULL
 	};
 	char *log_path = NULL;
+	int fatal;
 
 	dl_list_init(&d.bridges);
 	if (geteuid() != 0) {
@@ -352,6 +370,7 @@ int pv_daemon_run(struct pv_state *s, const struct pv_daemon_options *opts)
 		goto out_base;
 	if (check_pools(s) == -1 || create_bridges(&d) == -1)
 		goto out_ctrl;
+	d.nat = pv_nat_new(s, pvd_alive);
 	if (asprintf(&log_path, "%s/pv-xconnect.log", opts->run_dir) < 0) {
 		pv_log(ERROR, "out of memory");
 		goto out_bridges;
@@ -363,21 +382,28 @@ int pv_daemon_run(struct pv_state *s, const struct pv_daemon_options *opts)
 	if (!d.containers)
 		goto out_children;
 
-	pv_containers_start_all(d.containers);
+	fatal = pv_containers_start_all(d.containers) == PV_CONTAINERS_FATAL;
 	if (!opts->no_xconnect)
 		pv_supervised_start(d.xconnect);
+	// From inside the loop, where the shutdown can complete.
+	if (fatal && event_base_once(d.base, -1, EV_TIMEOUT, system_failed_cb,
+				     &d, &(struct timeval){ 0 }) == -1) {
+		pv_log(ERROR, "cannot schedule the shutdown");
+		goto out_children;
+	}
 	pv_log(INFO, "pvd running: %d containers, %d pools, pv-ctrl on %s",
 	       dl_list_len(&s->platforms), dl_list_len(&s->pools),
 	       opts->ctrl_path);
 
 	event_base_dispatch(d.base);
 	if (d.shutting_down && !children_alive(&d))
-		d.exit_code = 0;
+		d.exit_code = d.failed ? 1 : 0;
 out_children:
 	pv_containers_free(d.containers);
 	pv_supervised_free(d.xconnect);
 	free(log_path);
 out_bridges:
+	pv_nat_free(d.nat);
 	remove_bridges(&d);
 out_ctrl:
 	pv_ctrl_free(d.ctrl);

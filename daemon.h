@@ -16,6 +16,7 @@ struct pv_daemon_options {
 struct pv_containers;
 struct pv_supervised;
 struct pv_ctrl;
+struct pv_nat;
 
 // A running pvd; the pv-ctrl endpoints read and act on it.
 struct pv_daemon {
@@ -25,6 +26,7 @@ struct pv_daemon {
 	struct pv_containers *containers;
 	struct pv_supervised *xconnect;
 	struct pv_ctrl *ctrl;
+	struct pv_nat *nat;	// masquerading of NAT pools, or NULL
 	struct dl_list bridges; // pv_daemon_bridge, created by us
 	// Reports pushed by pv-xconnect (PUT /xconnect-status, /metrics),
 	// served as they are; NULL until the first one.
@@ -33,6 +35,7 @@ struct pv_daemon {
 	int shutting_down;
 	int shutdown_stage; // 0 TERM sent, 1 KILL sent, 2 giving up
 	int exit_code;
+	int failed; // a system container failed: exit 1 after the shutdown
 	struct event *sig_term;
 	struct event *sig_int;
 	struct event *sig_chld;

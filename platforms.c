@@ -127,6 +127,9 @@ void pv_platform_free(struct pv_platform *p)
 		dl_list_del(&i->list);
 		iface_free(i);
 	}
+	free(p->group);
+	pv_strv_free(p->roles);
+	free(p->status_goal);
 	free(p->network.hostname);
 	free(p->name);
 	free(p->type);
@@ -296,4 +299,33 @@ const char *pv_platform_status_str(platform_status_t s)
 		return "failed";
 	}
 	return "unknown";
+}
+
+const char *pv_restart_policy_str(restart_policy_t r)
+{
+	static const char *const names[] = {
+		[RESTART_NO] = "no",
+		[RESTART_ON_FAILURE] = "on-failure",
+		[RESTART_ALWAYS] = "always",
+		[RESTART_CONTAINER] = "container",
+		[RESTART_SYSTEM] = "system",
+	};
+
+	if ((unsigned)r >= sizeof(names) / sizeof(names[0]))
+		return "no";
+	return names[r];
+}
+
+const char *pv_recovery_policy_str(recovery_policy_t r)
+{
+	static const char *const names[] = {
+		[RECOVERY_NO] = "no",
+		[RECOVERY_ON_FAILURE] = "on-failure",
+		[RECOVERY_ALWAYS] = "always",
+		[RECOVERY_UNLESS_STOPPED] = "unless-stopped",
+	};
+
+	if ((unsigned)r >= sizeof(names) / sizeof(names[0]))
+		return "no";
+	return names[r];
 }

@@ -41,7 +41,8 @@ struct pv_platform_service_require {
 	char *interface; // optional, copied to the graph
 	char *role;	 // the graph's role, "client" unless the state says
 	int index;	 // position in services.required, for error messages
-	struct dl_list list; // in pv_platform.requires
+	int type_from_export; // no "type" given: svc_type is the export's
+	struct dl_list list;  // in pv_platform.requires
 };
 
 typedef enum {
@@ -71,7 +72,33 @@ typedef enum {
 	RESTART_NO = 0,
 	RESTART_ON_FAILURE,
 	RESTART_ALWAYS,
+	RESTART_CONTAINER, // upstream's: auto_recovery restarts it
+	RESTART_SYSTEM,	   // upstream's: its failure is the device's; pvd stops
 } restart_policy_t;
+
+// "no", "on-failure", "always", "container", "system".
+const char *pv_restart_policy_str(restart_policy_t r);
+
+typedef enum {
+	RECOVERY_NO = 0,
+	RECOVERY_ON_FAILURE,
+	RECOVERY_ALWAYS,
+	RECOVERY_UNLESS_STOPPED,
+} recovery_policy_t;
+
+// "no", "on-failure", "always", "unless-stopped".
+const char *pv_recovery_policy_str(recovery_policy_t r);
+
+// upstream's auto_recovery: restarts after retry_delay, each next one
+// backoff_factor times later, at most max_retries in a row.
+struct pv_platform_recovery {
+	int set; // given (run.json or group); 0: pvd's own back-off
+	recovery_policy_t policy;
+	int max_retries;     // 0: unlimited
+	int retry_delay_ms;  // before the first restart
+	int backoff_milli;   // backoff_factor x 1000 (2.0 -> 2000)
+	int reset_window_ms; // a run this long resets the count; 0: never
+};
 
 typedef enum {
 	PLAT_STOPPED = 0,
@@ -88,6 +115,11 @@ struct pv_platform {
 	char **env;  // NULL-terminated "KEY=VALUE" list
 	char *root;  // root directory, or NULL for the host's root read-only
 	restart_policy_t restart_policy;
+	int restart_policy_set;		      // written in run.json
+	struct pv_platform_recovery recovery; // own, the group's or default
+	char *group;			      // device.json group, or NULL
+	char *status_goal;		      // "STARTED" (upstream's spelling)
+	char **roles; // upstream's roles, NULL-terminated, or NULL
 	struct pv_platform_network network;
 	struct dl_list exports;	 // pv_platform_service_export
 	struct dl_list requires; // pv_platform_service_require

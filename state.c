@@ -49,6 +49,7 @@ struct pv_state *pv_state_new(void)
 	dl_list_init(&s->pools);
 	dl_list_init(&s->platforms);
 	dl_list_init(&s->ingress);
+	dl_list_init(&s->groups);
 	return s;
 }
 
@@ -67,8 +68,31 @@ void pv_ingress_free(struct pv_ingress *in)
 	free(in);
 }
 
+void pv_group_free(struct pv_group *g)
+{
+	if (!g)
+		return;
+	free(g->name);
+	free(g->status_goal);
+	free(g);
+}
+
+struct pv_group *pv_state_find_group(struct pv_state *s, const char *name)
+{
+	struct pv_group *g;
+
+	if (!s || !name)
+		return NULL;
+	dl_list_for_each (g, &s->groups, struct pv_group, list) {
+		if (!strcmp(g->name, name))
+			return g;
+	}
+	return NULL;
+}
+
 void pv_state_free(struct pv_state *s)
 {
+	struct pv_group *g, *gn;
 	struct pv_ipam_pool *pool, *pn;
 	struct pv_platform *p, *n;
 	struct pv_ingress *in, *inn;
@@ -82,6 +106,10 @@ void pv_state_free(struct pv_state *s)
 	dl_list_for_each_safe (p, n, &s->platforms, struct pv_platform, list) {
 		dl_list_del(&p->list);
 		pv_platform_free(p);
+	}
+	dl_list_for_each_safe (g, gn, &s->groups, struct pv_group, list) {
+		dl_list_del(&g->list);
+		pv_group_free(g);
 	}
 	dl_list_for_each_safe (pool, pn, &s->pools, struct pv_ipam_pool, list) {
 		dl_list_del(&pool->list);

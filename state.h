@@ -49,6 +49,17 @@ struct pv_ingress {
 	struct dl_list list;  // in pv_state.ingress
 };
 
+// One group of device.json "groups" (or of upstream's default groups):
+// defaults for the containers that name it.
+struct pv_group {
+	char *name;
+	char *status_goal; // "MOUNTED", "STARTED" or "READY"
+	restart_policy_t restart_policy;
+	struct pv_platform_recovery recovery; // .set 0: none
+	int timeout;			      // seconds; reported only
+	struct dl_list list;		      // in pv_state.groups
+};
+
 // A whole state: pools, containers in state order, ingress rules.
 struct pv_state {
 	char *spec;		  // "pantavisor-service-system@1"
@@ -56,6 +67,7 @@ struct pv_state {
 	struct dl_list pools;	  // pv_ipam_pool
 	struct dl_list platforms; // pv_platform, in container order
 	struct dl_list ingress;	  // pv_ingress
+	struct dl_list groups;	  // pv_group, as device.json declares them
 };
 
 // Allocates an empty state. NULL on failure.
@@ -68,6 +80,12 @@ void pv_state_free(struct pv_state *s);
 struct pv_platform *pv_state_find_platform(struct pv_state *s,
 					   const char *name);
 struct pv_ipam_pool *pv_state_find_pool(struct pv_state *s, const char *name);
+
+// Returns the group of that name, or NULL.
+struct pv_group *pv_state_find_group(struct pv_state *s, const char *name);
+
+// Frees a group. NULL-safe.
+void pv_group_free(struct pv_group *g);
 
 // Frees an ingress rule. NULL-safe.
 void pv_ingress_free(struct pv_ingress *in);

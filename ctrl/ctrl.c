@@ -54,6 +54,8 @@
 static const struct pv_ctrl_endpoint endpoints[] = {
 	{ "GET", "/xconnect-graph", pv_ctrl_xconnect_graph_get },
 	{ "GET", "/containers", pv_ctrl_containers_get },
+	{ "GET", "/containers/", pv_ctrl_container_get },
+	{ "PUT", "/containers/", pv_ctrl_container_put },
 	{ "GET", "/daemons", pv_ctrl_daemons_get },
 	{ "PUT", "/daemons/pv-xconnect", pv_ctrl_daemons_put },
 	{ "GET", "/xconnect-status", pv_ctrl_xconnect_status_get },
@@ -110,6 +112,8 @@ static const char *reason(int status)
 		return "No Content";
 	case 400:
 		return "Bad Request";
+	case 403:
+		return "Forbidden";
 	case 404:
 		return "Not Found";
 	case 405:
@@ -251,6 +255,17 @@ static void conn_fail(struct ctrl_conn *c, int status, const char *msg)
 	free(resp.body);
 }
 
+// 1 if path is the endpoint's: the same, or for an endpoint ending in '/'
+// ("/containers/") that prefix and one more non-empty segment.
+static int path_matches(const char *ep, const char *path)
+{
+	size_t n = strlen(ep);
+
+	if (!n || ep[n - 1] != '/')
+		return !strcmp(ep, path);
+	return !strncmp(ep, path, n) && path[n] && !strchr(path + n, '/');
+}
+
 // Finds the endpoint for the request and runs it.
 static void conn_dispatch(struct ctrl_conn *c, const char *body, size_t len)
 {
@@ -270,7 +285,7 @@ static void conn_dispatch(struct ctrl_conn *c, const char *body, size_t len)
 	}
 	req.path = c->head.target;
 	for (i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++) {
-		if (strcmp(endpoints[i].path, req.path))
+		if (!path_matches(endpoints[i].path, req.path))
 			continue;
 		if (!strcmp(endpoints[i].method, req.method))
 			ep = &endpoints[i];

@@ -41,7 +41,7 @@ typedef void (*pv_ctrl_handler_fn)(void *ctx, const struct pv_ctrl_request *req,
 
 struct pv_ctrl_endpoint {
 	const char *method;
-	const char *path; // exact match
+	const char *path; // exact match; ending in '/': that and one segment
 	pv_ctrl_handler_fn handler;
 };
 
@@ -50,6 +50,10 @@ void pv_ctrl_xconnect_graph_get(void *ctx, const struct pv_ctrl_request *req,
 				struct pv_ctrl_response *resp);
 void pv_ctrl_containers_get(void *ctx, const struct pv_ctrl_request *req,
 			    struct pv_ctrl_response *resp);
+void pv_ctrl_container_get(void *ctx, const struct pv_ctrl_request *req,
+			   struct pv_ctrl_response *resp);
+void pv_ctrl_container_put(void *ctx, const struct pv_ctrl_request *req,
+			   struct pv_ctrl_response *resp);
 void pv_ctrl_daemons_get(void *ctx, const struct pv_ctrl_request *req,
 			 struct pv_ctrl_response *resp);
 void pv_ctrl_daemons_put(void *ctx, const struct pv_ctrl_request *req,

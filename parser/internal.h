@@ -32,15 +32,24 @@ struct pv_parser_entry {
 	int tok;		   // the file's value in doc
 };
 
-#define SPEC_SYSTEM   "pantavisor-service-system@1"
-#define SPEC_RUN      "service-manifest-run@1"
-#define SPEC_SERVICES "service-manifest-xconnect@1"
+#define SPEC_SYSTEM "pantavisor-service-system@1"
 
 // A socket path longer than this is refused (PATH_MAX); pv-xconnect
 // reaches it through an fd, so sun_path's 108 bytes are no limit.
 #define MAX_SOCKET_PATH 4096
 
 #define SERVICE_TYPES "tcp, unix, http, rest, dbus, drm, wayland"
+
+// How the build reads the other files of a state (a container's
+// lxc.container.conf): from the state file's string values or from the
+// state directory. read returns 0 with *text (caller frees), or -1 with
+// why (n bytes) saying what is wrong, worded to follow the key
+// ("is not in the state").
+struct pv_parser_files {
+	int (*read)(void *arg, const char *key, char **text, char *why,
+		    size_t n);
+	void *arg;
+};
 
 // What the parser knows while it reads one state.
 struct pv_parser_ctx {
@@ -55,6 +64,12 @@ struct pv_parser_ctx {
 	int device_seen;
 	char **pool_names; // every pool device.json declares
 	int n_pool_names;
+	const struct pv_parser_files *files; // NULL: no other files
+	int groups_declared;		     // device.json has "groups"
+	int groups_bad;			     // ... and one of them had an error
+	// Containers with a root-volume pvd will not mount: one warning.
+	char *root_volume_key;
+	int n_root_volume;
 	// Field paths and excerpts for messages (pv_parser_fld, _ex).
 	char **arena;
 	int narena;
@@ -79,6 +94,10 @@ const char *pv_parser_ex(struct pv_parser_ctx *c, int tok);
 // A key's text as written, without quotes, shortened, control characters
 // replaced: for field paths ("env.LANG").
 const char *pv_parser_key(struct pv_parser_ctx *c, int tok);
+
+// s as pv_parser_ex would show the string token holding it: quoted,
+// shortened, one line; for checks made after the document is closed.
+const char *pv_parser_quote(struct pv_parser_ctx *c, const char *s);
 
 // The reason pv_json_parse gave, worded for "KEY: invalid JSON (REASON)".
 const char *pv_parser_json_reason(const char *reason);
@@ -125,9 +144,6 @@ int pv_parser_get_port(struct pv_parser_ctx *c, int tok, const char *field,
 void pv_parser_only_keys(struct pv_parser_ctx *c, int obj, const char *base,
 			 const char *const *allowed);
 
-// Checks an optional "#spec" of obj against want.
-void pv_parser_check_spec(struct pv_parser_ctx *c, int obj, const char *want);
-
 // Reads a service's "type" (base names the service). -1 if reported.
 int pv_parser_get_service_type(struct pv_parser_ctx *c, int obj,
 			       const char *base, service_type_t *type);
@@ -135,6 +151,11 @@ int pv_parser_get_service_type(struct pv_parser_ctx *c, int obj,
 // Checks that path (the string at tok) is an absolute path inside a
 // container; refuses addresses with a reason saying why. -1 if reported.
 int pv_parser_check_socket_path(struct pv_parser_ctx *c, int tok,
+				const char *field, const char *path);
+
+// The same for a path already decoded, shown (as pv_parser_quote gives
+// it) in messages; for checks made after the document is closed.
+int pv_parser_check_socket_text(struct pv_parser_ctx *c, const char *shown,
 				const char *field, const char *path);
 
 // 1 for a Linux interface name, a unicast MAC "xx:xx:xx:xx:xx:xx", a host
@@ -184,9 +205,48 @@ int pv_parser_classify_key(const char *key, enum pv_entry_kind *kind,
 // digits, '.', '_', '-', not starting with '.', at most 64 characters.
 int pv_parser_valid_name(const char *name);
 
-// Builds a state from entries in container order. Every problem is added
-// to errs; returns NULL if there was any.
+// Builds a state from entries in container order, reading other files
+// of the state through files (may be NULL). Every problem is added to
+// errs; returns NULL if there was any.
 struct pv_state *pv_parser_build(const struct pv_parser_entry *entries, int n,
-				 const char *spec, struct pv_errors *errs);
+				 const char *spec,
+				 const struct pv_parser_files *files,
+				 struct pv_errors *errs);
+
+// Reads obj's "restart_policy" (field names it) into *out. Returns 1 when
+// it was given, 0 when absent, -1 when something was reported.
+int pv_parser_get_restart_policy(struct pv_parser_ctx *c, int obj,
+				 const char *field, restart_policy_t *out);
+
+// Reads obj's "status_goal" (MOUNTED, STARTED, READY, any case) into
+// *out, upstream's capitals (caller frees; NULL when absent). -1 if
+// reported.
+int pv_parser_get_status_goal(struct pv_parser_ctx *c, int obj,
+			      const char *field, char **out);
+
+// Reads obj's "auto_recovery" (base is obj's field path, "" for a file)
+// into *out; absent or wrong leaves *out as it is (errors reported).
+void pv_parser_get_recovery(struct pv_parser_ctx *c, int obj, const char *base,
+			    struct pv_platform_recovery *out);
+
+// device.json "groups" into c->s->groups.
+void pv_parser_groups(struct pv_parser_ctx *c, int dev);
+
+// Once device.json is read: p's group (device.json's, else upstream's
+// defaults), and the restart policy, status goal and auto_recovery that
+// p takes from it where run.json says nothing.
+void pv_parser_resolve_group(struct pv_parser_ctx *c, struct pv_platform *p);
+
+// run.json without "exec": the command (and environment) of the
+// lxc.container.conf that "config" names, read through c->files; one
+// error saying what pvd needs otherwise. obj is the run.json object.
+void pv_parser_lxc_exec(struct pv_parser_ctx *c, struct pv_platform *p,
+			int obj);
+
+// Splits an lxc.container.conf's text: the words of its lxc.init.cmd into
+// *argv (NULL when there is none) and its lxc.environment "KEY=VALUE"
+// items into *env (NULL-terminated vectors, caller frees). Returns 0, or
+// -1 when out of memory.
+int pv_parser_lxc_conf(const char *text, char ***argv, char ***env);
 
 #endif

@@ -206,6 +206,34 @@ static int list_containers(int dirfd, const char *path, char ***names, int *n,
 	return 0;
 }
 
+// The directory's reader of other files (a container's
+// lxc.container.conf): arg points at the directory's fd.
+static int read_dir_file(void *arg, const char *key, char **text, char *why,
+			 size_t n)
+{
+	struct pv_errors errs;
+	size_t len, klen = strlen(key);
+	int ret;
+
+	pv_errors_init(&errs);
+	ret = read_file(*(int *)arg, key, key, text, &len, &errs);
+	// read_file's line is "KEY: REASON"; the caller names the key.
+	if (ret)
+		snprintf(why, n, "%s",
+			 errs.count && !strncmp(errs.lines[0], key, klen) &&
+					 errs.lines[0][klen] == ':'
+				 ? errs.lines[0] + klen + 2
+				 : "cannot be read");
+	else if (memchr(*text, '\0', len)) {
+		snprintf(why, n, "is not text (it holds a NUL byte)");
+		free(*text);
+		*text = NULL;
+		ret = -1;
+	}
+	pv_errors_clear(&errs);
+	return ret;
+}
+
 // The directory form: device.json and NAME/{run,services}.json, each
 // parsed on its own; containers in name order.
 static struct pv_state *load_dir(const char *path, struct pv_errors *errs)
@@ -262,7 +290,10 @@ static struct pv_state *load_dir(const char *path, struct pv_errors *errs)
 			      path);
 		goto out;
 	}
-	s = pv_parser_build(entries, n, NULL, errs);
+	s = pv_parser_build(entries, n, NULL,
+			    &(struct pv_parser_files){ .read = read_dir_file,
+						       .arg = &dirfd },
+			    errs);
 	// A file that could not be read was reported before the build.
 	if (s && errs->count != before) {
 		pv_state_free(s);

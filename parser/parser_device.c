@@ -36,8 +36,6 @@ static void add_pool_name(struct pv_parser_ctx *c, const char *name)
 // validated, then added to the state unless anything is wrong with it.
 static void parse_pool(struct pv_parser_ctx *c, int key, int obj)
 {
-	static const char *const keys[] = { "type",    "bridge", "subnet",
-					    "gateway", "nat",	 NULL };
 	const char *base =
 		pv_parser_fld(c, "network.pools.%s", pv_parser_key(c, key));
 	char *name, *type = NULL, *bridge = NULL, *subnet = NULL, *gw = NULL;
@@ -70,7 +68,9 @@ static void parse_pool(struct pv_parser_ctx *c, int key, int obj)
 		c->pools_bad = 1;
 		goto out;
 	}
-	pv_parser_only_keys(c, obj, base, keys);
+	// A pool is upstream's: keys pvd does not use ("parent" of a
+	// macvlan pool, ...) are ignored, as upstream ignores what it does
+	// not know.
 	bad |= pv_parser_get_str(c, obj, "type",
 				 pv_parser_fld(c, "%s.type", base), OPTIONAL,
 				 &type);
@@ -742,6 +742,7 @@ void pv_parser_device(struct pv_parser_ctx *c, int dev)
 		return;
 	}
 	parse_pools(c, dev);
+	pv_parser_groups(c, dev);
 	parse_ingress(c, dev, &binds, &nbinds);
 	parse_xconnect(c, dev, &binds, &nbinds);
 	check_host_ports(c, binds, nbinds);

@@ -93,7 +93,8 @@ static void parse_services(struct pv_parser_ctx *c, struct pv_platform *p,
 	int arr = root, el, i, mark;
 
 	if (pv_json_is_object(c->doc, root)) {
-		pv_parser_check_spec(c, root, SPEC_SERVICES);
+		// "#spec" is not checked: upstream reads services.json
+		// whatever it says (its docs show @1 and @2).
 		arr = pv_json_get(c->doc, root, "services");
 		if (arr < 0)
 			return;
@@ -131,12 +132,10 @@ static void parse_exec(struct pv_parser_ctx *c, struct pv_platform *p, int obj)
 	int tok = pv_json_get(c->doc, obj, "exec"), el, i, n = 0;
 	char **argv = NULL, *s;
 
-	if (tok < 0) {
-		pv_parser_err(c, "exec",
-			      "missing (an argv array, or one string for "
-			      "/bin/sh -c)");
+	// Absent: the command may be in lxc.container.conf, which is read
+	// after "env" (parse_run).
+	if (tok < 0)
 		return;
-	}
 	if (pv_json_is_string(c->doc, tok)) {
 		s = pv_parser_decode(c, tok, "exec");
 		if (!s)
@@ -251,31 +250,6 @@ static void parse_env(struct pv_parser_ctx *c, struct pv_platform *p, int obj)
 		return;
 	}
 	p->env = env;
-}
-
-// run.json "restart_policy": no (default), on-failure or always.
-static void parse_restart(struct pv_parser_ctx *c, struct pv_platform *p,
-			  int obj)
-{
-	char *s;
-
-	if (pv_parser_get_str(c, obj, "restart_policy", "restart_policy",
-			      OPTIONAL, &s) ||
-	    !s)
-		return;
-	if (!strcmp(s, "no"))
-		p->restart_policy = RESTART_NO;
-	else if (!strcmp(s, "on-failure"))
-		p->restart_policy = RESTART_ON_FAILURE;
-	else if (!strcmp(s, "always"))
-		p->restart_policy = RESTART_ALWAYS;
-	else
-		pv_parser_err(
-			c, "restart_policy",
-			"%s is not a restart policy (no, on-failure, always)",
-			pv_parser_ex(
-				c, pv_json_get(c->doc, obj, "restart_policy")));
-	free(s);
 }
 
 // One pool interface: {pool, ip|ipv4_address|ipv6_address, mac|mac_address}
@@ -395,20 +369,24 @@ static void parse_hostname(struct pv_parser_ctx *c, struct pv_platform *p,
 	p->network.hostname = host;
 }
 
-// run.json "network": absent, "none" or {"mode": "none"} (loopback
-// only), "host", or a pool given by "pool" or "interfaces".
+// run.json "network": "none" or {"mode": "none"} (a private loopback
+// only), absent or "host" (the host's network: upstream's LXC template
+// keeps the host's network namespace when run.json has no network), or a
+// pool given by "pool" or "interfaces".
 static void parse_network(struct pv_parser_ctx *c, struct pv_platform *p,
 			  int obj)
 {
 	int net = pv_json_get(c->doc, obj, "network"), pool, ifs;
 	char *mode = NULL;
 
-	p->network.mode = NET_MODE_NONE;
+	p->network.mode = NET_MODE_HOST;
 	if (net < 0)
 		return;
 	if (pv_json_is_string(c->doc, net)) {
-		if (pv_json_eq(c->doc, net, "none"))
+		if (pv_json_eq(c->doc, net, "none")) {
+			p->network.mode = NET_MODE_NONE;
 			return;
+		}
 		if (pv_json_eq(c->doc, net, "host")) {
 			p->network.mode = NET_MODE_HOST;
 			return;
@@ -430,7 +408,7 @@ static void parse_network(struct pv_parser_ctx *c, struct pv_platform *p,
 	ifs = pv_json_get(c->doc, net, "interfaces");
 	if (!mode)
 		p->network.mode =
-			pool >= 0 || ifs >= 0 ? NET_MODE_POOL : NET_MODE_NONE;
+			pool >= 0 || ifs >= 0 ? NET_MODE_POOL : NET_MODE_HOST;
 	else if (!strcmp(mode, "pool"))
 		p->network.mode = NET_MODE_POOL;
 	else if (!strcmp(mode, "host"))
@@ -471,8 +449,55 @@ out:
 	free(mode);
 }
 
+// Where a requirement without "target" is served: upstream's directory
+// for injected sockets.
+#define DEFAULT_TARGET_DIR "/run/pv/services/"
+
+// Checks a requirement's target for its type (shown is the value as the
+// messages quote it). Returns -1 when something was reported.
+static int check_target(struct pv_parser_ctx *c, service_type_t type,
+			const char *field, const char *shown,
+			const char *target)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (!pv_parser_tcp_like(type))
+		return pv_parser_check_socket_text(c, shown, field, target);
+	if (!pv_addr_parse(target, &ss, &len))
+		return 0;
+	pv_parser_err(c, field,
+		      "%s is not an address (IP:PORT, [IPv6]:PORT or :PORT)",
+		      shown);
+	return -1;
+}
+
+// A requirement without "target": a socket under DEFAULT_TARGET_DIR for
+// types reached by a path; a tcp-like one must say where to listen.
+// Returns the target (caller frees), or NULL after reporting.
+static char *default_target(struct pv_parser_ctx *c, service_type_t type,
+			    const char *name, const char *field)
+{
+	char *t;
+
+	if (pv_parser_tcp_like(type)) {
+		pv_parser_err(c, field,
+			      "missing (a %s requirement listens on IP:PORT "
+			      "inside this container)",
+			      pv_service_type_to_str(type));
+		return NULL;
+	}
+	if (asprintf(&t, DEFAULT_TARGET_DIR "%s.sock", name) < 0) {
+		pv_parser_oom(c, field);
+		return NULL;
+	}
+	return t;
+}
+
 // One entry of services.required; checked against the providers later
-// (check_requires), once every container is known.
+// (check_requires), once every container is known. Without "type" (as
+// upstream writes them) the type, and so the check of "target", come from
+// the export it names.
 static void parse_require(struct pv_parser_ctx *c, struct pv_platform *p,
 			  int obj, int index)
 {
@@ -482,9 +507,7 @@ static void parse_require(struct pv_parser_ctx *c, struct pv_platform *p,
 	const char *f_target = pv_parser_fld(c, "%s.target", base);
 	struct pv_platform_service_require *r;
 	service_type_t type = SVC_TYPE_UNKNOWN;
-	struct sockaddr_storage ss;
-	socklen_t len;
-	int bad = 0, tok;
+	int bad = 0, typed;
 
 	if (!pv_json_is_object(c->doc, obj)) {
 		pv_parser_err(c, base, "expected an object, got %s",
@@ -494,9 +517,11 @@ static void parse_require(struct pv_parser_ctx *c, struct pv_platform *p,
 	bad |= pv_parser_get_str(c, obj, "name",
 				 pv_parser_fld(c, "%s.name", base),
 				 REQUIRED | NONEMPTY, &name);
-	bad |= pv_parser_get_service_type(c, obj, base, &type);
+	typed = pv_json_get(c->doc, obj, "type") >= 0;
+	if (typed)
+		bad |= pv_parser_get_service_type(c, obj, base, &type);
 	bad |= pv_parser_get_str(c, obj, "target", f_target,
-				 REQUIRED | NONEMPTY, &target);
+				 OPTIONAL | NONEMPTY, &target);
 	bad |= pv_parser_get_str(c, obj, "provider",
 				 pv_parser_fld(c, "%s.provider", base),
 				 OPTIONAL | NONEMPTY, &provider);
@@ -506,29 +531,26 @@ static void parse_require(struct pv_parser_ctx *c, struct pv_platform *p,
 	bad |= pv_parser_get_str(c, obj, "role",
 				 pv_parser_fld(c, "%s.role", base),
 				 OPTIONAL | NONEMPTY, &role);
-	tok = pv_json_get(c->doc, obj, "target");
-	if (target && type != SVC_TYPE_UNKNOWN) {
-		if (pv_parser_tcp_like(type) &&
-		    pv_addr_parse(target, &ss, &len)) {
-			pv_parser_err(
-				c, f_target,
-				"%s is not an address (IP:PORT, [IPv6]:PORT or "
-				":PORT)",
-				pv_parser_ex(c, tok));
+	if (typed && type != SVC_TYPE_UNKNOWN && !bad) {
+		if (target)
+			bad |= check_target(
+				c, type, f_target,
+				pv_parser_ex(
+					c, pv_json_get(c->doc, obj, "target")),
+				target);
+		else if (name &&
+			 !(target = default_target(c, type, name, f_target)))
 			bad = 1;
-		} else if (!pv_parser_tcp_like(type) &&
-			   pv_parser_check_socket_path(c, tok, f_target,
-						       target)) {
-			bad = 1;
-		}
 	}
 	if (!bad) {
 		r = pv_platform_add_service_require(p, type, name, provider,
 						    target, iface, role);
-		if (r)
+		if (r) {
 			r->index = index;
-		else
+			r->type_from_export = !typed;
+		} else {
 			pv_parser_oom(c, base);
+		}
 	}
 	free(name);
 	free(target);
@@ -570,6 +592,40 @@ static void parse_requires(struct pv_parser_ctx *c, struct pv_platform *p,
 	}
 }
 
+// run.json "roles": upstream's capability roles (mgmt, nobody), an array
+// of names; pvd reports them in /containers and grants nothing by them.
+static void parse_roles(struct pv_parser_ctx *c, struct pv_platform *p, int obj)
+{
+	int tok = pv_json_get(c->doc, obj, "roles"), el, i, n = 0;
+	char *s;
+
+	if (tok < 0)
+		return;
+	if (!pv_json_is_array(c->doc, tok)) {
+		pv_parser_err(c, "roles",
+			      "expected an array of role names, got %s",
+			      pv_parser_ex(c, tok));
+		return;
+	}
+	if (pv_parser_too_many(c, tok, "roles", 64))
+		return;
+	for (el = pv_json_first(c->doc, tok), i = 0;
+	     el >= 0 && i < pv_json_size(c->doc, tok);
+	     el = pv_json_next(c->doc, el), i++) {
+		const char *f = pv_parser_fld(c, "roles[%d]", i);
+
+		if (!pv_json_is_string(c->doc, el) ||
+		    c->doc->tok[el].end == c->doc->tok[el].start) {
+			pv_parser_err(c, f, "expected a role name, got %s",
+				      pv_parser_ex(c, el));
+			continue;
+		}
+		s = pv_parser_decode(c, el, f);
+		if (s && pv_parser_strv_push(&p->roles, &n, s))
+			pv_parser_oom(c, f);
+	}
+}
+
 // NAME/run.json into p (already named after the key).
 static void parse_run(struct pv_parser_ctx *c, struct pv_platform *p, int obj)
 {
@@ -580,7 +636,9 @@ static void parse_run(struct pv_parser_ctx *c, struct pv_platform *p, int obj)
 			      pv_parser_ex(c, obj));
 		return;
 	}
-	pv_parser_check_spec(c, obj, SPEC_RUN);
+	// Neither "#spec" nor keys pvd does not know are checked: upstream
+	// ignores them, and an upstream run.json holds many (volumes,
+	// storage, drivers, logs, ...).
 	if (!pv_parser_get_str(c, obj, "name", "name", REQUIRED, &s) &&
 	    strcmp(s, p->name))
 		pv_parser_err(c, "name",
@@ -601,6 +659,12 @@ static void parse_run(struct pv_parser_ctx *c, struct pv_platform *p, int obj)
 
 	parse_exec(c, p, obj);
 	parse_env(c, p, obj);
+	if (pv_json_get(c->doc, obj, "exec") < 0)
+		pv_parser_lxc_exec(c, p, obj);
+	// pvd does not mount images; the warning comes once per state
+	// (pv_parser_build), not once per container.
+	if (pv_json_get(c->doc, obj, "root-volume") >= 0 && !c->n_root_volume++)
+		c->root_volume_key = strdup(c->key);
 	if (!pv_parser_get_str(c, obj, "root", "root", OPTIONAL | NONEMPTY,
 			       &s) &&
 	    s) {
@@ -612,12 +676,38 @@ static void parse_run(struct pv_parser_ctx *c, struct pv_platform *p, int obj)
 			p->root = s, s = NULL;
 	}
 	free(s);
-	parse_restart(c, p, obj);
+	p->restart_policy_set =
+		pv_parser_get_restart_policy(c, obj, "restart_policy",
+					     &p->restart_policy) == 1;
+	pv_parser_get_recovery(c, obj, "", &p->recovery);
+	pv_parser_get_status_goal(c, obj, "status_goal", &p->status_goal);
+	if (!pv_parser_get_str(c, obj, "group", "group", OPTIONAL | NONEMPTY,
+			       &s))
+		p->group = s;
 	parse_network(c, p, obj);
 	parse_requires(c, p, obj);
+	parse_roles(c, p, obj);
 }
 
 // ---- checks across files ----
+
+// A requirement written without "type" takes the type of export e, as
+// upstream master does; its target is checked (or defaulted) for that
+// type now. Returns 0 when something was reported.
+static int resolve_type(struct pv_parser_ctx *c,
+			struct pv_platform_service_require *r,
+			struct pv_platform_service_export *e, const char *base)
+{
+	const char *f_target = pv_parser_fld(c, "%s.target", base);
+
+	r->svc_type = e->svc_type;
+	if (!r->target) {
+		r->target = default_target(c, r->svc_type, r->name, f_target);
+		return r->target != NULL;
+	}
+	return !check_target(c, r->svc_type, f_target,
+			     pv_parser_quote(c, r->target), r->target);
+}
 
 // Checks each requirement of p against the containers' exports.
 static void check_requires(struct pv_parser_ctx *c, struct pv_platform *p)
@@ -685,6 +775,8 @@ static void check_requires(struct pv_parser_ctx *c, struct pv_platform *p)
 		}
 		if (found_e->svc_type == SVC_TYPE_UNKNOWN)
 			continue;
+		if (r->type_from_export && !resolve_type(c, r, found_e, base))
+			continue;
 		why = pv_parser_unreachable(found, found_e);
 		if (why) {
 			pv_parser_err(c, base, "container %s %s", found->name,
@@ -706,7 +798,7 @@ static void check_requires(struct pv_parser_ctx *c, struct pv_platform *p)
 				  struct pv_platform_service_require, list) {
 			if (o == r)
 				break;
-			if (pv_parser_tcp_like(o->svc_type) &&
+			if (pv_parser_tcp_like(o->svc_type) && o->target &&
 			    !pv_addr_parse(o->target, &b, &len) &&
 			    pv_parser_binds_conflict(&a, &b)) {
 				pv_parser_err(
@@ -758,6 +850,7 @@ static void check_all(struct pv_parser_ctx *c)
 		snprintf(key, sizeof(key), "%s/run.json", p->name);
 		c->key = key;
 		mark = c->narena;
+		pv_parser_resolve_group(c, p);
 		check_requires(c, p);
 		if (c->pools_bad)
 			check_pool_names(c, p);
@@ -809,9 +902,11 @@ static int seen_before(const struct pv_parser_entry *entries, int i)
 }
 
 struct pv_state *pv_parser_build(const struct pv_parser_entry *entries, int n,
-				 const char *spec, struct pv_errors *errs)
+				 const char *spec,
+				 const struct pv_parser_files *files,
+				 struct pv_errors *errs)
 {
-	struct pv_parser_ctx c = { .errs = errs };
+	struct pv_parser_ctx c = { .errs = errs, .files = files };
 	int before = errs->count, i, ncont = 0;
 	const struct pv_parser_entry *e;
 	struct pv_platform *p;
@@ -900,6 +995,14 @@ struct pv_state *pv_parser_build(const struct pv_parser_entry *entries, int n,
 	c.doc = NULL;
 	check_all(&c);
 
+	if (c.n_root_volume && !c.oom && errs->count == before)
+		pv_log(WARN,
+		       "%s: root-volume is not mounted by pvd: containers run "
+		       "on the host's root, read-only, or on their \"root\" "
+		       "directory (%d container%s with a root-volume)",
+		       c.root_volume_key ? c.root_volume_key : "run.json",
+		       c.n_root_volume, c.n_root_volume > 1 ? "s" : "");
+	free(c.root_volume_key);
 	for (i = 0; i < c.n_pool_names; i++)
 		free(c.pool_names[i]);
 	free(c.pool_names);
@@ -912,9 +1015,55 @@ struct pv_state *pv_parser_build(const struct pv_parser_entry *entries, int n,
 	return c.s;
 }
 
+// 1 for 64 hex digits: a state file holds the sha256 of an object (an
+// image, a configuration) where a directory holds its content.
+static int is_sha256(const struct pv_json *doc, int tok)
+{
+	const jsmntok_t *t = &doc->tok[tok];
+	int i;
+
+	if (t->end - t->start != 64)
+		return 0;
+	for (i = t->start; i < t->end; i++)
+		if (!strchr("0123456789abcdef", doc->js[i]))
+			return 0;
+	return 1;
+}
+
+// The state file's reader of other files: key's string value, unless it
+// is an object's sha256 (then the text is not in the state).
+static int read_json_file(void *arg, const char *key, char **text, char *why,
+			  size_t n)
+{
+	const struct pv_json *doc = arg;
+	int tok = pv_json_get(doc, 0, key);
+
+	if (tok < 0) {
+		snprintf(why, n, "is not in the state");
+		return -1;
+	}
+	if (!pv_json_is_string(doc, tok)) {
+		snprintf(why, n, "is not a string (the file's text)");
+		return -1;
+	}
+	if (is_sha256(doc, tok)) {
+		snprintf(why, n,
+			 "is an object's sha256, not the file's text (give "
+			 "the text, or a state directory)");
+		return -1;
+	}
+	*text = pv_json_strdup(doc, tok);
+	if (!*text) {
+		snprintf(why, n, "holds \\u0000 or memory ran out");
+		return -1;
+	}
+	return 0;
+}
+
 struct pv_state *pv_parser_parse_text(const char *origin, const char *text,
 				      size_t len, struct pv_errors *errs)
 {
+	struct pv_parser_files files = { .read = read_json_file };
 	struct pv_parser_entry *entries = NULL, *ne;
 	struct pv_state *s = NULL;
 	const char *reason;
@@ -997,7 +1146,8 @@ struct pv_state *pv_parser_parse_text(const char *origin, const char *text,
 		entries[n].tok = k + 1;
 		n++;
 	}
-	s = pv_parser_build(entries, n, spec, errs);
+	files.arg = &doc;
+	s = pv_parser_build(entries, n, spec, &files, errs);
 	// A bad "#spec" or key was reported before the build.
 	if (s && errs->count != before) {
 		pv_state_free(s);

@@ -87,6 +87,22 @@ const char *pv_parser_key(struct pv_parser_ctx *c, int tok)
 	return pv_parser_arena_keep(c, b);
 }
 
+// s quoted as JSON shows it, shortened as pv_parser_ex shortens, control
+// characters replaced: for values checked once the document is gone.
+const char *pv_parser_quote(struct pv_parser_ctx *c, const char *s)
+{
+	size_t len = strlen(s);
+	char *b, *p;
+
+	if (asprintf(&b, "\"%.*s%s", len > 40 ? 37 : (int)len, s,
+		     len > 40 ? "..." : "\"") < 0)
+		b = NULL;
+	for (p = b; p && *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return pv_parser_arena_keep(c, b);
+}
+
 const char *pv_parser_json_reason(const char *reason)
 {
 	// jsmn says only "invalid"; "invalid JSON (invalid JSON)" would
@@ -250,22 +266,6 @@ void pv_parser_only_keys(struct pv_parser_ctx *c, int obj, const char *base,
 	}
 }
 
-// Checks an optional "#spec" against want.
-void pv_parser_check_spec(struct pv_parser_ctx *c, int obj, const char *want)
-{
-	char *spec;
-
-	if (pv_parser_get_str(c, obj, "#spec", "#spec", OPTIONAL, &spec) ||
-	    !spec)
-		return;
-	if (strcmp(spec, want))
-		pv_parser_err(
-			c, "#spec", "%s is not supported (%s)",
-			pv_parser_ex(c, pv_json_get(c->doc, obj, "#spec")),
-			want);
-	free(spec);
-}
-
 int pv_parser_valid_name(const char *name)
 {
 	const char *p;
@@ -397,6 +397,13 @@ int pv_parser_get_service_type(struct pv_parser_ctx *c, int obj,
 int pv_parser_check_socket_path(struct pv_parser_ctx *c, int tok,
 				const char *field, const char *path)
 {
+	return pv_parser_check_socket_text(c, pv_parser_ex(c, tok), field,
+					   path);
+}
+
+int pv_parser_check_socket_text(struct pv_parser_ctx *c, const char *shown,
+				const char *field, const char *path)
+{
 	struct sockaddr_storage ss;
 	socklen_t len;
 
@@ -408,18 +415,18 @@ int pv_parser_check_socket_path(struct pv_parser_ctx *c, int tok,
 				      "export a path inside itself (use "
 				      "\"port\" for its "
 				      "own TCP port)",
-				      pv_parser_ex(c, tok));
+				      shown);
 		else
 			pv_parser_err(c, field,
 				      "%s is not an absolute path (a socket "
 				      "path inside "
 				      "the container)",
-				      pv_parser_ex(c, tok));
+				      shown);
 		return -1;
 	}
 	if (strlen(path) > MAX_SOCKET_PATH) {
-		pv_parser_err(c, field, "%s is longer than %d bytes",
-			      pv_parser_ex(c, tok), MAX_SOCKET_PATH);
+		pv_parser_err(c, field, "%s is longer than %d bytes", shown,
+			      MAX_SOCKET_PATH);
 		return -1;
 	}
 	return 0;
@@ -431,7 +438,7 @@ const char *pv_parser_unreachable(struct pv_platform *p,
 {
 	if (e->socket || p->network.mode != NET_MODE_NONE)
 		return NULL;
-	return "has no network (network absent or \"none\"), so nothing "
+	return "has no network (network \"none\"), so nothing "
 	       "outside it can reach its port; give it a pool or mode "
 	       "\"host\", or export a socket";
 }

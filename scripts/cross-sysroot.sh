@@ -27,13 +27,16 @@ arm64 | armhf | armel | i386 | riscv64 | ppc64el | s390x | mips64el) ;;
 esac
 
 # Headers and .pc files (-dev), and every library the linker must resolve
-# when it links against liblxc.so.1 and libevent.so. lxc.pc names libseccomp,
+# when it links against liblxc.so.1, libevent.so and libnftables.so (NAT
+# pools: libnftables1 links libnftnl, libmnl, libjansson, libxtables,
+# libgmp). lxc.pc names libseccomp,
 # libselinux and libcap in Requires.private, which pkg-config reads even for
 # --cflags, so their -dev packages (and libselinux's) come too.
 PACKAGES="libevent-dev libevent-2.1-7 libevent-core-2.1-7 libevent-extra-2.1-7
 libevent-pthreads-2.1-7 lxc-dev liblxc1 libseccomp2 libseccomp-dev libcap2
 libcap-dev libselinux1 libselinux1-dev libsepol-dev libpcre2-8-0 libpcre2-dev
-libapparmor1"
+libapparmor1 libnftables-dev libnftables1 libnftnl11 libmnl0 libjansson4
+libxtables12 libgmp10"
 # Architecture-independent: jsmn is a header-only library. Taken into the
 # sysroot too so that no header comes from the host's /usr/include.
 ALL_PACKAGES="libjsmn-dev"

@@ -9,16 +9,18 @@
 #   scripts/install-deps.sh --list [--test]   print the list, install nothing
 set -eu
 
-# Build: compiler, libevent, jsmn, liblxc. Run: LXC, the example's nginx,
-# iproute2 for bridges and namespaces, curl/jq for pv-ctrl.
+# Build: compiler, libevent, jsmn, liblxc, libnftables (NAT pools). Run:
+# LXC, the example's nginx, iproute2 for bridges and namespaces, curl/jq
+# for pv-ctrl.
 PACKAGES="build-essential pkg-config libevent-dev libjsmn-dev lxc-dev lxc
-iproute2 nginx-light curl wget jq netcat-openbsd socat procps"
+libnftables-dev iproute2 nginx-light curl wget jq netcat-openbsd socat procps"
 # make check: Debian's Python for the test helpers (tests use
 # /usr/bin/python3, never a python3 found first on PATH), HAProxy as a
-# balancing peer, the Prometheus parser for /metrics, valgrind, and
+# balancing peer, the Prometheus parser for /metrics, valgrind, nft (the
+# NAT test lists the ruleset with it; pvd itself uses the library), and
 # util-linux/coreutils tools named by the scripts.
 TEST_PACKAGES="python3 python3-prometheus-client haproxy valgrind
-util-linux binutils man-db"
+util-linux binutils man-db nftables"
 
 list=false test=false
 for a in "$@"; do

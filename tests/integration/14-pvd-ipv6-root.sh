@@ -3,7 +3,8 @@
 # leased address and a default route, the host reaches it, the graph says
 # "[fd00:201:14::2]:8000". A container with a root of its own (run.json
 # "root"): its writes land in that directory, not on the host, and its
-# /tmp is still private. "network" absent: loopback only.
+# /tmp is still private. "network": "none": loopback only; "network"
+# absent: the host's network, as upstream.
 # pv-test: serial
 set -eu
 . "$(dirname "$0")/../lib.sh"
@@ -51,7 +52,10 @@ json.dump({
         "exec": ["/bin/sh", "-c",
                  "echo written-inside > /etc/pvd-own-root && echo tmp > /tmp/t && "
                  "echo own-root-ok; exec sleep 1000"]},
-    "lo/run.json": {"name": "lo", "type": "lxc", "exec": [sys.executable, "-c", lo]},
+    "lo/run.json": {"name": "lo", "type": "lxc", "network": "none",
+        "exec": [sys.executable, "-c", lo]},
+    "hostnet/run.json": {"name": "hostnet", "type": "lxc",
+        "exec": [sys.executable, "-c", lo]},
 }, open(path, "w"))
 PY
 
@@ -78,9 +82,14 @@ wait_for 30 grep -q own-root-ok "$T/run/own.log"
 assert_eq "$(cat "$ROOT/etc/pvd-own-root")" written-inside "write in the container's own root"
 [ -e "$ROOT/tmp/t" ] && fail "the container's /tmp is its root's directory, not private"
 
-# No network section: loopback only.
+# "none": loopback only.
 wait_for 30 grep -q '^ifaces' "$T/run/lo.log"
-assert_eq "$(grep '^ifaces' "$T/run/lo.log")" "ifaces lo" "interfaces without a network"
+assert_eq "$(grep '^ifaces' "$T/run/lo.log")" "ifaces lo" "interfaces with network none"
+# No network section: the host's interfaces, the pool's bridge among them.
+wait_for 30 grep -q '^ifaces' "$T/run/hostnet.log"
+grep '^ifaces' "$T/run/hostnet.log" | grep -qw "$BR" ||
+	fail "no network section: $(grep '^ifaces' "$T/run/hostnet.log"), want the host's (with $BR)"
+assert_eq "$(ctrl "$SOCK" /containers | jq -r '.[] | select(.name=="hostnet") | .network')" host "network of hostnet"
 
 kill -TERM $PID
 rc=0

@@ -51,7 +51,7 @@ json.dump({
     "device.json": {"ingress": [
         {"name": f"in-{n}", "type": "tcp", "external": f"127.0.0.1:{ports[n]}",
          "provider": "evil", "service": n} for n in exports]},
-    "evil/run.json": {"name": "evil", "type": "lxc",
+    "evil/run.json": {"name": "evil", "type": "lxc", "network": "none",
                       "exec": ["/usr/bin/python3", "-c", prog]},
     "evil/services.json": {"services": [
         {"name": n, "type": "unix", "socket": p} for n, p in exports.items()]},

@@ -89,5 +89,5 @@ backend "{\"mode\":\"pool\",\"pool\":\"p\",\"ip\":\"$NET.9\"}" '{"name":"svc","t
 backend '{"mode":"host"}' '{"name":"svc","type":"tcp","port":80,"address":"10.9.9.9"}' "127.0.0.1:80"
 # No network (loopback only): nothing the host could reach, refused.
 refused '"none"' '{"name":"svc","type":"tcp","port":80}' \
-	'device.json: ingress[0].provider: container app has no network (network absent or "none"), so nothing outside it can reach its port; give it a pool or mode "host", or export a socket'
+	'device.json: ingress[0].provider: container app has no network (network "none"), so nothing outside it can reach its port; give it a pool or mode "host", or export a socket'
 echo "PASS"

@@ -290,8 +290,9 @@ static void test_full(void)
 	CHECK(p && p->exec && !strcmp(p->exec[0], "/bin/sh") &&
 	      !strcmp(p->exec[1], "-c") &&
 	      !strcmp(p->exec[2], "python3 -m http.server 80") && !p->exec[3]);
+	// No "network": the host's, as upstream.
 	p = pv_state_find_platform(s, "sockapp");
-	CHECK(p && p->network.mode == NET_MODE_NONE);
+	CHECK(p && p->network.mode == NET_MODE_HOST);
 	CHECK_STR(s->xconnect_stats, "127.0.0.1:9901");
 out:
 	free(g);
@@ -454,10 +455,6 @@ static const struct bad_case bad_cases[] = {
 	{ NULL, NULL, "{'services':{'name':'x'}}", NULL,
 	  "nginx/services.json: services: expected an array, got "
 	  "{'name':'x'}" },
-	{ NULL, NULL, "{'#spec':'service-manifest-xconnect@9','services':[]}",
-	  NULL,
-	  "nginx/services.json: #spec: 'service-manifest-xconnect@9' is not "
-	  "supported (service-manifest-xconnect@1)" },
 	// Ingress rules.
 	{ "[{'name':'x','type':'udp','external':':81','provider':'nginx',"
 	  "'service':'nginx-http'}]",
@@ -574,9 +571,9 @@ static const struct bad_case bad_cases[] = {
 	  "device.json: ingress[0].external: '0.0.0.0:80' conflicts with port "
 	  "80 that container nginx exports on the host network" },
 	// A backend nothing can reach.
-	{ NULL, "{'name':'nginx','exec':['x']}", NULL, NULL,
+	{ NULL, "{'name':'nginx','exec':['x'],'network':'none'}", NULL, NULL,
 	  "device.json: ingress[0].provider: container nginx has no network "
-	  "(network absent or 'none'), so nothing outside it can reach its "
+	  "(network 'none'), so nothing outside it can reach its "
 	  "port; give it a pool or mode 'host', or export a socket" },
 	// Pools.
 	{ "{'network':{'pools':{'internal':{'bridge':'pvbr0','subnet':"
@@ -684,8 +681,9 @@ static const struct bad_case bad_cases[] = {
 	{ NULL, "{'name':'nginx','exec':['/bin/x',1],'network':'host'}", NULL,
 	  NULL, "nginx/run.json: exec[1]: expected a string, got 1" },
 	{ NULL, "{'name':'nginx','network':'host'}", NULL, NULL,
-	  "nginx/run.json: exec: missing (an argv array, or one string for "
-	  "/bin/sh -c)" },
+	  "nginx/run.json: exec: missing: pvd runs containers on the host`s "
+	  "root and needs 'exec' (an argv array, or a command string), or "
+	  "'config' naming an lxc.container.conf with lxc.init.cmd" },
 	{ NULL, "{'name':'web','exec':'x','network':'host'}", NULL, NULL,
 	  "nginx/run.json: name: 'web' does not match the container`s name "
 	  "'nginx'" },
@@ -697,7 +695,7 @@ static const struct bad_case bad_cases[] = {
 	  "'sometimes'}",
 	  NULL, NULL,
 	  "nginx/run.json: restart_policy: 'sometimes' is not a restart "
-	  "policy (no, on-failure, always)" },
+	  "policy (container, system, no, on-failure, always)" },
 	{ NULL, "{'name':'nginx','exec':'x','network':'host','env':{'A':1}}",
 	  NULL, NULL, "nginx/run.json: env.A: expected a string, got 1" },
 	{ NULL,
