@@ -8,11 +8,12 @@
 # the clients are closed without an answer and pv-ctrl sees no request.
 # The container's genuine socket, beside them, is served (the same
 # resolution works).
+# pv-test: serial
 set -eu
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/helpers/xconnect.sh"
 need_root
-need_cmd curl jq nc lxc-checkconfig /usr/bin/python3
+need_cmd curl jq nc lxc-checkconfig
 [ -x "$PVX" ] || skip "no $PVX"
 
 SOCK=$T/ctrl/pv-ctrl
@@ -21,7 +22,7 @@ P_REL=$(free_port) P_DOTS=$(free_port)
 
 # The container: a real socket, and symlinks that point at the host's
 # pv-ctrl socket by absolute path, through a directory, and relatively.
-/usr/bin/python3 - "$T/state.json" "$SOCK" "$P_OK" "$P_FILE" "$P_DIR" \
+"$PYTHON" - "$T/state.json" "$SOCK" "$P_OK" "$P_FILE" "$P_DIR" \
 	"$P_REL" "$P_DOTS" <<'PY'
 import json, sys
 path, sock, p_ok, p_file, p_dir, p_rel, p_dots = sys.argv[1:]
@@ -52,7 +53,7 @@ json.dump({
         {"name": f"in-{n}", "type": "tcp", "external": f"127.0.0.1:{ports[n]}",
          "provider": "evil", "service": n} for n in exports]},
     "evil/run.json": {"name": "evil", "type": "lxc", "network": "none",
-                      "exec": ["/usr/bin/python3", "-c", prog]},
+                      "exec": [sys.executable, "-c", prog]},
     "evil/services.json": {"services": [
         {"name": n, "type": "unix", "socket": p} for n, p in exports.items()]},
 }, open(path, "w"))
@@ -61,15 +62,15 @@ PY
 "$PVD" --state "$T/state.json" --ctrl "$SOCK" --run-dir "$T/run" --verbose \
 	--xconnect "$PVX" >"$T/pvd.log" 2>&1 &
 PID=$!
-on_cleanup "kill $PID; sleep 1; kill -9 $PID"
+on_cleanup "terminate $PID"
 cpid() { ctrl "$SOCK" /containers | jq -r ".[] | select(.name==\"$1\") | .pid"; }
 running() { [ "$(cpid "$1")" -gt 0 ] 2>/dev/null; }
-wait_for 20 test -S "$SOCK"
-wait_for 20 running evil
-for p in $P_OK $P_FILE $P_DIR $P_REL $P_DOTS; do wait_for 20 port_open "$p"; done
+wait_for 60 test -S "$SOCK"
+wait_for 60 running evil
+for p in $P_OK $P_FILE $P_DIR $P_REL $P_DOTS; do wait_for 60 port_open "$p"; done
 
 # The genuine socket inside the container is served.
-wait_for 10 sh -c "nc -w 2 127.0.0.1 $P_OK </dev/null | grep -q OK-INSIDE"
+wait_for 30 sh -c "nc -w 2 127.0.0.1 $P_OK </dev/null | grep -q OK-INSIDE"
 # The symlinks do lead to pv-ctrl when followed on the host: the attack
 # would work against a proxy that resolves paths outside the root.
 root=/proc/$(cpid evil)/root
