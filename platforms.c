@@ -196,7 +196,8 @@ pv_platform_add_service_require(struct pv_platform *p, service_type_t type,
 	r->provider = dup_opt(provider, &failed);
 	r->target = dup_opt(target, &failed);
 	r->interface = dup_opt(interface, &failed);
-	r->role = dup_opt(role ? role : "client", &failed);
+	// Upstream's default: a link serves any role.
+	r->role = dup_opt(role ? role : "any", &failed);
 	if (failed || !r->name) {
 		require_free(r);
 		goto out_oom;

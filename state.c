@@ -459,10 +459,14 @@ static void consumer_links(struct pv_state *s, struct pv_json_ser *js)
 			}
 			if (pv_state_backend_socket(p, e, sock, sizeof(sock)))
 				sock[0] = '\0';
-			link_begin(js, pv_service_type_to_str(r->svc_type),
-				   r->name, c->name, pid_of(c), p->name,
-				   pid_of(p), r->role ? r->role : "client",
-				   r->interface, r->target, sock);
+			// interface defaults to the export's type, as
+			// upstream's plugins are looked up by it.
+			link_begin(
+				js, pv_service_type_to_str(r->svc_type),
+				r->name, c->name, pid_of(c), p->name, pid_of(p),
+				r->role ? r->role : "any",
+				r->interface ? r->interface : pv_service_type_to_str(e->svc_type),
+				r->target, sock);
 			pv_json_ser_object_end(js);
 		}
 	}

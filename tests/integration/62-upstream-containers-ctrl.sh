@@ -65,7 +65,7 @@ assert_eq "$(c web | jq -c '{group, status_goal, restart_policy, roles, auto_rec
 	'{"group":"app","status_goal":"STARTED","restart_policy":"container","roles":["mgmt"],"auto_recovery":{"policy":"always","max_retries":3,"retry_delay":0.2,"backoff_factor":1.5,"reset_window":0,"current_retries":0}}' \
 	"web's upstream fields"
 assert_eq "$(c web | jq -c .provides)" "[{\"name\":\"web\",\"type\":\"tcp\",\"port\":$P}]" "web provides"
-assert_eq "$(c appdef | jq -c .consumes)" '[{"name":"web","type":"tcp","requirement":"required","role":"client","target":"127.0.0.1:1"}]' "appdef consumes"
+assert_eq "$(c appdef | jq -c .consumes)" '[{"name":"web","type":"tcp","requirement":"required","role":"any","target":"127.0.0.1:1"}]' "appdef consumes"
 # upstream's app group: on-failure, 5, 10, 20 s..., at most 5 times.
 assert_eq "$(c appdef | jq -c .auto_recovery)" '{"policy":"on-failure","max_retries":5,"retry_delay":5,"backoff_factor":2,"reset_window":0,"current_retries":0}' "appdef inherits the app group's auto_recovery"
 assert_eq "$(c sys | jq -c '{group, restart_policy, auto_recovery, roles}')" '{"group":"platform","restart_policy":"system","auto_recovery":null,"roles":[]}' "sys's fields"

@@ -276,7 +276,7 @@ static void test_full(void)
 	// A consumer link: the container, its requirement's target.
 	CHECK(strstr(g, "{\"type\":\"tcp\",\"name\":\"http\",\"consumer\":"
 			"\"client\",\"consumer_pid\":0,\"provider\":\"web2\","
-			"\"provider_pid\":0,\"role\":\"client\",\"interface\":"
+			"\"provider_pid\":0,\"role\":\"any\",\"interface\":"
 			"\"lo\",\"target\":\"127.0.0.1:8080\",\"socket\":"
 			"\"10.0.4.50:80\"}"));
 	CHECK(strstr(g, "\"role\":\"any\""));

@@ -248,8 +248,8 @@ static void test_link_fields(void)
 	CHECK(strstr(g, "\"ingress\":\"web \\\"quoted\\\"\""));
 	CHECK(strstr(g, "{\"type\":\"tcp\",\"name\":\"http\",\"consumer\":"
 			"\"cli\",\"consumer_pid\":200,\"provider\":\"web\","
-			"\"provider_pid\":100,\"role\":\"client\","
-			"\"interface\":\"\",\"target\":\"127.0.0.1:8080\","
+			"\"provider_pid\":100,\"role\":\"any\","
+			"\"interface\":\"http\",\"target\":\"127.0.0.1:8080\","
 			"\"socket\":\"10.0.4.2:80\"}"));
 out:
 	free(g);
