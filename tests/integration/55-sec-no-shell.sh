@@ -11,6 +11,7 @@
 #    and $(...) as one argument and uses it.
 #  - A device.json value that ends up on pv-xconnect's command line
 #    (xconnect.stats) is checked as an address first.
+# pv-test: serial
 set -eu
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/helpers/xconnect.sh"
@@ -31,14 +32,14 @@ cd - >/dev/null
 echo "source: one execvp of an argv array, one liblxc start with the container's argv, no shell"
 
 need_root
-need_cmd curl jq lxc-checkconfig /usr/bin/python3
+need_cmd curl jq lxc-checkconfig
 [ -x "$PVX" ] || skip "no $PVX"
 
 # --- under pvd
 # A pv-ctrl path that a shell would split, expand and run.
 CDIR="$T/c tl;\$(touch $T/INJECTED)'\"\`id\`"
 SOCK="$CDIR/pv-ctrl"
-/usr/bin/python3 - "$T/state.json" "$T" <<'PY'
+"$PYTHON" - "$T/state.json" "$T" <<'PY'
 import json, sys
 path, t = sys.argv[1:]
 args = ["a;b", "$(touch %s/INJECTED)" % t, "`touch %s/INJECTED`" % t,
@@ -59,15 +60,15 @@ mkdir -p "$CDIR"
 "$PVD" --state "$T/state.json" --ctrl "$SOCK" --run-dir "$T/run" \
 	--xconnect "$PVX" >"$T/pvd.log" 2>&1 &
 PID=$!
-on_cleanup "kill $PID; sleep 1; kill -9 $PID"
-wait_for 20 test -S "$SOCK"
+on_cleanup "terminate $PID"
+wait_for 60 test -S "$SOCK"
 status() { curl -s --max-time 2 --unix-socket "$SOCK" http://l/containers | jq -r ".[] | select(.name==\"$1\") | .status"; }
 done_ok() { [ "$(status "$1")" != running ] && [ "$(status "$1")" != starting ] && [ -s "$T/run/$1.log" ]; }
-wait_for 20 done_ok argv
-wait_for 20 done_ok env
+wait_for 60 done_ok argv
+wait_for 60 done_ok env
 
 # printf printed each argument, bracketed, exactly as given.
-want=$(/usr/bin/python3 -c 'import json,sys; [print("[%s]" % a) for a in json.load(open(sys.argv[1]))]' "$T/args.json")
+want=$("$PYTHON" -c 'import json,sys; [print("[%s]" % a) for a in json.load(open(sys.argv[1]))]' "$T/args.json")
 assert_eq "$(cat "$T/run/argv.log")" "$want" "the container's argv"
 assert_eq "$(cat "$T/run/env.log")" "\$(touch $T/INJECTED); \`id\` | x > y" "the container's env"
 [ ! -e "$T/INJECTED" ] || fail "a shell ran something from the state"
@@ -76,14 +77,14 @@ echo "container: 11 arguments and an env value with shell syntax arrived verbati
 # pv-xconnect: the ctrl path as one argument, and it works with it.
 pvx=$(curl -s --max-time 2 --unix-socket "$SOCK" http://l/daemons | jq -r '.[] | select(.name=="pv-xconnect") | .pid')
 [ "$pvx" -gt 0 ] || fail "pv-xconnect not running"
-/usr/bin/python3 - "$pvx" "$SOCK" <<'PY' || fail "pv-xconnect's command line: $(tr '\0' ' ' </proc/$pvx/cmdline)"
+"$PYTHON" - "$pvx" "$SOCK" <<'PY' || fail "pv-xconnect's command line: $(tr '\0' ' ' </proc/$pvx/cmdline)"
 import sys
 argv = open("/proc/%s/cmdline" % sys.argv[1], "rb").read().split(b"\0")[:-1]
 i = argv.index(b"--ctrl")
 sys.exit(0 if argv[i + 1] == sys.argv[2].encode() else 1)
 PY
 reported() { curl -sf --max-time 2 --unix-socket "$SOCK" http://l/xconnect-status | jq -e . >/dev/null; }
-wait_for 10 reported
+wait_for 30 reported
 [ ! -e "$T/INJECTED" ] || fail "a shell ran something from the ctrl path"
 echo "pv-xconnect: --ctrl '$SOCK' passed as one argument, graph fetched and status reported"
 kill -TERM $PID
