@@ -54,7 +54,7 @@ assert_eq "$(jq -r '.[] | select(.ingress=="hostapp") | .socket' "$T/out")" \
 	"127.0.0.1:8081" "host-network backend"
 assert_eq "$(jq -r '.[] | select(.consumer=="client" and .name=="http")
 	| [.role, .target, .socket] | join(" ")' "$T/out")" \
-	"client 127.0.0.1:8080 10.0.4.50:80" "consumer link"
+	"any 127.0.0.1:8080 10.0.4.50:80" "consumer link"
 
 # Bad states: exit 1, nothing on stdout, exactly the expected lines.
 n=0
