@@ -18,20 +18,21 @@ check() {
 	set -e
 }
 
-# The design's own example (Test 11): nginx-http on 10.0.4.2:80.
+# seed.json, the design's own example state: nginx in a container on pool
+# 10.0.4.0/24, its port 80 the host's ingress (nginx-http on 10.0.4.2:80).
 check "$DATA/states/seed.json"
-assert_eq "$rc" 0 "seed: exit status"
-[ -s "$T/err" ] && fail "seed: unexpected stderr: $(cat "$T/err")"
-assert_eq "$(wc -l <"$T/out")" 1 "seed: graph lines"
+assert_eq "$rc" 0 "seed.json: exit status"
+[ -s "$T/err" ] && fail "seed.json: unexpected stderr: $(cat "$T/err")"
+assert_eq "$(wc -l <"$T/out")" 1 "seed.json: graph lines"
 assert_eq "$(jq -r '.[] | select(.name=="nginx-http") | .socket' "$T/out")" \
-	"10.0.4.2:80" "seed: nginx-http socket"
+	"10.0.4.2:80" "seed.json: nginx-http socket"
 assert_eq "$(jq -r '.[0] | [.consumer, .role, .target, .ingress,
 	.consumer_pid, .provider_pid] | join(" ")' "$T/out")" \
-	"EXTERNAL EXTERNAL 0.0.0.0:80 nginx-http 0 0" "seed: ingress link"
-# Every link has every field of SPEC.
+	"EXTERNAL EXTERNAL 0.0.0.0:80 nginx-http 0 0" "seed.json: ingress link"
+# Every link has every field of a graph link.
 assert_eq "$(jq '[.[] | has("type", "name", "consumer", "consumer_pid",
 	"provider", "provider_pid", "role", "interface", "target", "socket")]
-	| all' "$T/out")" true "seed: fields"
+	| all' "$T/out")" true "seed.json: fields"
 
 # Golden graphs: a state file and a state directory.
 for s in seed.json full.json dir; do

@@ -7,7 +7,7 @@
 set -eu
 user_build=${BUILD:-}
 . "$(dirname "$0")/../lib.sh"
-need_cmd make readelf
+need_cmd make readelf man
 
 DEST=$T/root
 mk() {
@@ -58,10 +58,8 @@ for b in pvd pv-xconnect; do
 	[ "$man_opts" = "$help_opts" ] || fail "$b.8 and $b --help disagree on options:
 $(diff <(echo "$man_opts") <(echo "$help_opts") | sed -n 's/^[<>]/  &/p')
   (< man page only, > --help only)"
-	if command -v man >/dev/null 2>&1; then
-		warn=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings=all -l -Tutf8 "$man" 2>&1 >/dev/null)
-		[ -z "$warn" ] || fail "$b.8 renders with warnings: $warn"
-	fi
+	warn=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings=all -l -Tutf8 "$man" 2>&1 >/dev/null)
+	[ -z "$warn" ] || fail "$b.8 renders with warnings: $warn"
 done
 
 # Uninstall removes exactly what install put there: files of others in the
