@@ -9,8 +9,9 @@
 # refuses the table, one line says so and the pool works without NAT.
 set -eu
 . "$(dirname "$0")/../lib.sh"
+. "$TOP/tests/helpers/xconnect.sh"
 need_root
-need_cmd curl jq ip nft lxc-checkconfig /usr/bin/python3
+need_cmd curl jq ip nft lxc-checkconfig
 
 SOCK=$T/pv-ctrl
 NS=pvt61h
@@ -41,7 +42,7 @@ ip -n $NS addr add 10.201.63.2/24 dev pvt61b
 ip -n $NS link set pvt61b up
 ip -n $NS link set lo up
 ip -n $NS route add 10.201.62.0/24 via 10.201.63.1
-ip netns exec $NS /usr/bin/python3 -c '
+ip netns exec $NS "$PYTHON" -c '
 import socketserver as s
 class H(s.BaseRequestHandler):
     def handle(self):
@@ -50,10 +51,10 @@ s.TCPServer.allow_reuse_address = True
 s.TCPServer(("10.201.63.2", 8000), H).serve_forever()' &
 srv=$!
 on_cleanup "kill $srv"
-wait_for 10 ip netns exec $NS sh -c "ss -Htln 'sport = :8000' | grep -q ."
+wait_for 30 ip netns exec $NS sh -c "ss -Htln 'sport = :8000' | grep -q ."
 
 # Each container asks the test host, once a second until it answers.
-/usr/bin/python3 - "$T/state.json" <<'PY'
+"$PYTHON" - "$T/state.json" <<'PY'
 import json, sys
 ask = ("import socket, time\n"
        "for i in range(60):\n"
@@ -72,9 +73,9 @@ json.dump({
                   "subnet": "10.201.62.0/24", "gateway": "10.201.62.1",
                   "nat": False}}}},
     "n/run.json": {"name": "n", "type": "lxc", "network": {"pool": "natted"},
-                   "exec": ["/usr/bin/python3", "-c", ask]},
+                   "exec": [sys.executable, "-c", ask]},
     "p/run.json": {"name": "p", "type": "lxc", "network": {"pool": "plain"},
-                   "exec": ["/usr/bin/python3", "-c", ask]},
+                   "exec": [sys.executable, "-c", ask]},
 }, open(sys.argv[1], "w"))
 PY
 
@@ -82,8 +83,8 @@ start_pvd() { # LOG
 	"$PVD" --state "$T/state.json" --ctrl "$SOCK" --run-dir "$T/run" \
 		--no-xconnect >"$1" 2>&1 &
 	PID=$!
-	on_cleanup "kill -9 $PID; ip link del $BRN; ip link del $BRP; nft delete table inet pvd_$PID"
-	wait_for 10 test -S "$SOCK"
+	on_cleanup "terminate $PID; ip link del $BRN; ip link del $BRP; nft delete table inet pvd_$PID"
+	wait_for 30 test -S "$SOCK"
 }
 start_pvd "$T/pvd.log"
 wait_for 30 grep -q '^seen' "$T/run/n.log"
@@ -110,7 +111,7 @@ wait $old 2>/dev/null || true
 nft list tables | grep -q "pvd_$old" || fail "a killed pvd left no table (cannot test the clean-up)"
 start_pvd "$T/pvd3.log"
 # The socket comes first; the tables once the bridges are up.
-wait_for 10 grep -q "pvd running" "$T/pvd3.log"
+wait_for 30 grep -q "pvd running" "$T/pvd3.log"
 grep -q "removing nftables table inet pvd_$old left by pvd $old, which is gone" "$T/pvd3.log" ||
 	fail "the stale table of pvd $old was not reported"
 nft list tables | grep -q "pvd_$old" && fail "the stale table of pvd $old is still there"
@@ -140,12 +141,12 @@ cc -shared -fPIC -o "$T/nonft.so" "$T/nonft.c" || fail "cannot build the stand-i
 LD_PRELOAD=$T/nonft.so "$PVD" --state "$T/state.json" --ctrl "$SOCK" \
 	--run-dir "$T/run4" --no-xconnect >"$T/pvd4.log" 2>&1 &
 PID=$!
-on_cleanup "kill -9 $PID"
-wait_for 10 grep -q "pvd running" "$T/pvd4.log"
+on_cleanup "terminate $PID"
+wait_for 30 grep -q "pvd running" "$T/pvd4.log"
 assert_eq "$(grep -c "NAT unavailable" "$T/pvd4.log")" 1 "lines saying NAT is unavailable"
 grep -q "NAT unavailable (nf_tables: Error: Could not process rule: Operation not supported); 1 NAT pool works without NAT" "$T/pvd4.log" ||
 	fail "NAT line: $(grep NAT "$T/pvd4.log")"
-wait_for 20 sh -c "curl -s --unix-socket $SOCK http://l/containers | jq -e '.[] | select(.name==\"n\") | .status == \"running\" and .ip == \"10.201.61.2\"'"
+wait_for 60 sh -c "curl -s --unix-socket $SOCK http://l/containers | jq -e '.[] | select(.name==\"n\") | .status == \"running\" and .ip == \"10.201.61.2\"'"
 nft list tables | grep -q "pvd_" && fail "a table was made though nf_tables refused it"
 kill -TERM $PID
 wait $PID || fail "pvd exit status $? without nf_tables"
