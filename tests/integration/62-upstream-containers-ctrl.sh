@@ -8,12 +8,13 @@
 # container, 404 for an unknown one, 400 for a bad action.
 set -eu
 . "$(dirname "$0")/../lib.sh"
+. "$TOP/tests/helpers/xconnect.sh"
 need_root
-need_cmd curl jq lxc-checkconfig /usr/bin/python3
+need_cmd curl jq lxc-checkconfig
 
 SOCK=$T/pv-ctrl
 P=$(free_port)
-/usr/bin/python3 - "$T/state.json" "$P" <<'PY'
+"$PYTHON" - "$T/state.json" "$P" <<'PY'
 import json, sys
 path, port = sys.argv[1:]
 srv = ("import http.server as h, socketserver as s, os, time\n"
@@ -29,7 +30,7 @@ srv = ("import http.server as h, socketserver as s, os, time\n"
 json.dump({
     "#spec": "pantavisor-service-system@1",
     "web/run.json": {"#spec": "service-manifest-run@1", "name": "web",
-        "type": "lxc", "exec": ["/usr/bin/python3", "-c", srv],
+        "type": "lxc", "exec": [sys.executable, "-c", srv],
         "group": "app", "roles": ["mgmt"],
         "auto_recovery": {"policy": "always", "max_retries": 3,
                           "retry_delay": 0.2, "backoff_factor": 1.5}},
@@ -45,7 +46,7 @@ PY
 "$PVD" --state "$T/state.json" --ctrl "$SOCK" --run-dir "$T/run" \
 	--no-xconnect >"$T/pvd.log" 2>&1 &
 PID=$!
-on_cleanup "kill -9 $PID"
+on_cleanup "terminate $PID"
 c() { ctrl "$SOCK" /containers | jq -c ".[] | select(.name==\"$1\")"; }
 field() { ctrl "$SOCK" /containers | jq -r ".[] | select(.name==\"$1\") | .$2"; }
 status_is() { [ "$(field "$1" status)" = "$2" ]; }
@@ -55,10 +56,10 @@ put() { # NAME BODY -> "STATUS BODY"
 		-w '%{http_code}' "http://localhost/containers/$1" -d "$2"
 	echo " $(cat "$T/body")"
 }
-get() { curl -sf --max-time 2 "http://127.0.0.1:$P/"; }
-wait_for 10 test -S "$SOCK"
-for n in web appdef sys; do wait_for 20 status_is $n running; done
-wait_for 10 get
+get() { curl -sf --max-time 10 "http://127.0.0.1:$P/"; }
+wait_for 30 test -S "$SOCK"
+for n in web appdef sys; do wait_for 30 status_is $n running; done
+wait_for 30 get
 
 # upstream's fields, and pvd's.
 assert_eq "$(c web | jq -c '{group, status_goal, restart_policy, roles, auto_recovery}')" \
@@ -77,14 +78,14 @@ assert_eq "$(ctrl "$SOCK" /containers/web | jq -r .name)" web "GET /containers/w
 # A crash: auto_recovery restarts it, current_retries counts it.
 old=$(field web pid)
 kill -9 "$old"
-wait_for 20 sh -c "[ \"\$(curl -s --unix-socket $SOCK http://l/containers/web | jq -r .auto_recovery.current_retries)\" = 1 ]"
-wait_for 20 status_is web running
-wait_for 10 get
+wait_for 30 sh -c "[ \"\$(curl -s --unix-socket $SOCK http://l/containers/web | jq -r .auto_recovery.current_retries)\" = 1 ]"
+wait_for 30 status_is web running
+wait_for 30 get
 
 # stop: stopped, pid 0, the graph's provider pid 0, not restarted.
 r=$(put web '{"action":"stop"}')
 assert_eq "${r%% *}" 200 "PUT stop: $r"
-wait_for 10 status_is web stopped
+wait_for 30 status_is web stopped
 assert_eq "$(field web pid)" 0 "pid after stop"
 assert_eq "$(link_pid)" 0 "graph provider_pid after stop"
 get >/dev/null && fail "web still serves after stop"
@@ -94,22 +95,22 @@ grep -c "container web: restarting" "$T/pvd.log" | grep -qx 1 || fail "web resta
 # start: running with a new pid, in the graph, serving.
 r=$(put web '{"action":"start"}')
 assert_eq "${r%% *}" 200 "PUT start: $r"
-wait_for 20 status_is web running
+wait_for 30 status_is web running
 p1=$(field web pid)
 [ "$p1" -gt 0 ] || fail "pid after start: $p1"
 assert_eq "$(link_pid)" "$p1" "graph provider_pid after start"
 assert_eq "$(field web auto_recovery.current_retries)" 0 "current_retries after start"
-wait_for 10 get
+wait_for 30 get
 t1=$(get)
 
 # restart: another pid, the graph follows, a new process serves.
 r=$(put web '{"action":"restart"}')
 assert_eq "${r%% *}" 200 "PUT restart: $r"
-wait_for 20 sh -c "[ \"\$(curl -s --unix-socket $SOCK http://l/containers/web | jq -r .pid)\" -gt 0 ] && [ \"\$(curl -s --unix-socket $SOCK http://l/containers/web | jq -r .pid)\" != $p1 ]"
-wait_for 20 status_is web running
+wait_for 30 sh -c "[ \"\$(curl -s --unix-socket $SOCK http://l/containers/web | jq -r .pid)\" -gt 0 ] && [ \"\$(curl -s --unix-socket $SOCK http://l/containers/web | jq -r .pid)\" != $p1 ]"
+wait_for 30 status_is web running
 p2=$(field web pid)
 assert_eq "$(link_pid)" "$p2" "graph provider_pid after restart"
-wait_for 10 sh -c "t=\$(curl -sf --max-time 2 http://127.0.0.1:$P/) && [ \"\$t\" != '$t1' ]"
+wait_for 30 sh -c "t=\$(curl -sf --max-time 2 http://127.0.0.1:$P/) && [ \"\$t\" != '$t1' ]"
 
 # Refusals.
 r=$(put sys '{"action":"stop"}')
