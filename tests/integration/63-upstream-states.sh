@@ -5,17 +5,18 @@
 # root-volume, volumes, storage, drivers, group, restart_policy
 # "container", network without mode, requirements without type, and
 # device.json with groups. Each runs end to end under pvd:
-#  - Test 10 (direct ingress): a host-network container (no "network")
-#    serves an echo service on :2222 and HTTP, GET /api answered 200;
-#  - Test 11 (hybrid ingress): nginx on pool 10.0.4.0/24 behind an
-#    ingress on :80; the graph's nginx-http socket is 10.0.4.2:80 and the
-#    page is served on the host's port 80;
-#  - Test 4 (unix mesh): pvd accepts the state and puts the unix link in
-#    the graph (pv-xconnect has no unix plugin yet, so nothing is served).
+#  - direct ingress: a host-network container (no "network") serves an
+#    echo service on :2222 and HTTP, GET /api answered 200;
+#  - hybrid ingress: nginx on pool 10.0.4.0/24 behind an ingress on :80;
+#    the graph's nginx-http socket is 10.0.4.2:80 and the page is served
+#    on the host's port 80;
+#  - unix mesh: pvd accepts the state and puts the unix link in the graph
+#    (pv-xconnect has no unix plugin yet, so nothing is served).
 set -eu
 . "$(dirname "$0")/../lib.sh"
+. "$TOP/tests/helpers/xconnect.sh"
 need_root
-need_cmd nginx curl wget jq ip lxc-checkconfig /usr/bin/python3
+need_cmd nginx curl wget jq ip nc lxc-checkconfig
 for port in 80 2222 8081; do
 	ss -Htln "sport = :$port" | grep -q . && skip "port $port is in use on this host"
 done
@@ -52,7 +53,7 @@ stop_pvd() {
 	assert_eq "$rc" 0 "pvd exit status"
 }
 
-# ---- Test 10: direct ingress.
+# ---- direct ingress
 cat >"$V/direct.py" <<'PY'
 import http.server as h, os, socketserver as s, threading
 class Echo(s.BaseRequestHandler):
@@ -72,10 +73,10 @@ s.ThreadingTCPServer.allow_reuse_address = True
 threading.Thread(target=s.ThreadingTCPServer(("0.0.0.0", 2222), Echo).serve_forever).start()
 s.ThreadingTCPServer(("0.0.0.0", 8081), Api).serve_forever()
 PY
-D10=$T/test10
+D10=$T/direct
 mkdir -p "$D10"
 echo "{$groups}" >"$D10/device.json"
-container "$D10" echo-direct app "/usr/bin/python3 $V/direct.py"
+container "$D10" echo-direct app "$PYTHON $V/direct.py"
 echo '{"#spec": "service-manifest-xconnect@1", "services": [
  {"name": "echo", "type": "tcp", "port": 2222},
  {"name": "api", "type": "http", "port": 8081}]}' >"$D10/echo-direct/services.json"
@@ -83,26 +84,26 @@ echo '{"#spec": "service-manifest-xconnect@1", "services": [
 "$PVD" --state "$D10" --ctrl "$SOCK" --run-dir "$T/run10" --xconnect "$PVX" \
 	>"$T/pvd10.log" 2>&1 &
 PID=$!
-on_cleanup "kill -9 $PID"
-wait_for 10 test -S "$SOCK"
-wait_for 20 status_is echo-direct running
+on_cleanup "terminate $PID"
+wait_for 30 test -S "$SOCK"
+wait_for 60 status_is echo-direct running
 assert_eq "$(field echo-direct network)" host "network of a container without one"
 assert_eq "$(field echo-direct restart_policy)" container "restart_policy"
 assert_eq "$(field echo-direct group)" app "group"
 grep -q "root-volume is not mounted by pvd" "$T/pvd10.log" || fail "no root-volume warning"
 assert_eq "$(grep -c "root-volume is not mounted" "$T/pvd10.log")" 1 "root-volume warnings"
-wait_for 10 curl -sf --max-time 1 http://127.0.0.1:8081/api
-code=$(curl -s -o "$T/api" -w '%{http_code}' --max-time 5 http://127.0.0.1:8081/api)
+wait_for 30 curl -sf --max-time 1 http://127.0.0.1:8081/api
+code=$(curl -s -o "$T/api" -w '%{http_code}' --max-time 10 http://127.0.0.1:8081/api)
 assert_eq "$code" 200 "GET /api"
 assert_eq "$(jq -r .from "$T/api")" echo-direct "lxc.environment from the configuration"
-got=$(/usr/bin/python3 -c '
+got=$("$PYTHON" -c '
 import socket
-c = socket.create_connection(("127.0.0.1", 2222), timeout=5)
+c = socket.create_connection(("127.0.0.1", 2222), timeout=30)
 c.sendall(b"hello pantavisor\n"); print(c.recv(100).decode().strip())')
 assert_eq "$got" "hello pantavisor" "echo on :2222"
 stop_pvd
 
-# ---- Test 11: hybrid ingress, the nginx example in upstream's frame.
+# ---- hybrid ingress: the nginx example in upstream's frame
 cat >"$V/nginx-start.sh" <<'SH'
 mkdir -p /run/nginx
 printf '%s\n' 'worker_processes 1;' 'pid /run/nginx/nginx.pid;' 'error_log stderr;' \
@@ -114,7 +115,7 @@ printf '%s\n' 'worker_processes 1;' 'pid /run/nginx/nginx.pid;' 'error_log stder
 	>/run/nginx/nginx.conf
 exec /usr/sbin/nginx -e stderr -c /run/nginx/nginx.conf -g 'daemon off;'
 SH
-D11=$T/test11
+D11=$T/hybrid
 mkdir -p "$D11"
 cat >"$D11/device.json" <<JSON
 {$groups,
@@ -131,18 +132,18 @@ echo '{"#spec": "service-manifest-xconnect@1", "services": [
 "$PVD" --state "$D11" --ctrl "$SOCK" --run-dir "$T/run11" --xconnect "$PVX" \
 	>"$T/pvd11.log" 2>&1 &
 PID=$!
-on_cleanup "kill -9 $PID; ip link del pvbr0"
-wait_for 10 test -S "$SOCK"
-wait_for 20 status_is example-nginx-ingress running
+on_cleanup "terminate $PID; ip link del pvbr0"
+wait_for 30 test -S "$SOCK"
+wait_for 60 status_is example-nginx-ingress running
 nsock() { printf 'GET /xconnect-graph HTTP/1.0\r\n\r\n' | nc -U "$SOCK" | tail -1 |
 	jq -r '.[] | select(.name=="nginx-http") | .socket'; }
 assert_eq "$(nsock)" "10.0.4.2:80" "graph socket of nginx-http"
-wait_for 20 sh -c "wget -q -T 2 -O - http://127.0.0.1:80/ | grep -q 'Welcome to nginx!'"
+wait_for 60 sh -c "wget -q -T 2 -O - http://127.0.0.1:80/ | grep -q 'Welcome to nginx!'"
 stop_pvd
 ip link show pvbr0 >/dev/null 2>&1 && fail "bridge pvbr0 left behind"
 
-# ---- Test 4: the unix mesh, accepted and in the graph.
-D4=$T/test4
+# ---- the unix mesh, accepted and in the graph
+D4=$T/mesh
 mkdir -p "$D4"
 echo "{$groups}" >"$D4/device.json"
 container "$D4" raw-provider app "/bin/sleep 1000"
@@ -150,8 +151,8 @@ echo '{"#spec": "service-manifest-xconnect@1", "services": [
  {"name": "raw-unix", "type": "unix", "socket": "/run/pv/raw.sock"}]}' >"$D4/raw-provider/services.json"
 container "$D4" raw-consumer app "/bin/sleep 1000" \
 	'"services": {"required": [{"name": "raw-unix", "target": "/run/pv/services/raw-unix.sock"}]}'
-"$PVD" --check --state "$D4" >"$T/graph4" 2>"$T/err4" || fail "Test 4 state refused: $(cat "$T/err4")"
+"$PVD" --check --state "$D4" >"$T/graph4" 2>"$T/err4" || fail "the unix mesh's state refused: $(cat "$T/err4")"
 assert_eq "$(jq -c '.[] | select(.name=="raw-unix") | {type, consumer, provider, target, socket}' "$T/graph4")" \
 	'{"type":"unix","consumer":"raw-consumer","provider":"raw-provider","target":"/run/pv/services/raw-unix.sock","socket":"/run/pv/raw.sock"}' \
-	"the unix link of Test 4"
+	"the unix link of the mesh"
 echo PASS
