@@ -8,6 +8,7 @@
 # pv-test: serial
 set -eu
 . "$(dirname "$0")/../lib.sh"
+. "$TOP/tests/helpers/xconnect.sh"
 need_root
 need_cmd curl jq
 
@@ -16,8 +17,8 @@ echo '{"#spec":"pantavisor-service-system@1","device.json":{}}' >"$T/state.json"
 "$PVD" --state "$T/state.json" --ctrl "$SOCK" --run-dir "$T/run" \
 	--no-xconnect >"$T/pvd.log" 2>&1 &
 PID=$!
-on_cleanup "kill -9 $PID"
-wait_for 10 curl -sf --max-time 1 --unix-socket "$SOCK" http://localhost/containers
+on_cleanup "terminate $PID"
+wait_for 30 curl -sf --max-time 1 --unix-socket "$SOCK" http://localhost/containers
 
 # 512 Ki '[' then 512 Ki ']': 1 MiB, pv-ctrl's largest body.
 "$PYTHON" -c 'import sys; n = 512 * 1024; sys.stdout.write("[" * n + "]" * n)' \
@@ -29,10 +30,11 @@ curl -sS --max-time 60 --unix-socket "$SOCK" -X PUT -o "$T/nested.out" \
 	http://localhost/daemons/pv-xconnect >"$T/nested.code" 2>&1 &
 big=$!
 # The other client starts once the big body is on its way (pvd has read
-# part of it), and must be answered while pvd handles it.
+# part of it), and must be answered while pvd handles it (30 s is a hang
+# guard: a loop held by the body would take minutes).
 wait_for 30 sh -c "grep -q . '$T/nested.code' || [ -s '$T/nested.out' ] ||
 	[ \$(ss -xH state connected src '$SOCK' 2>/dev/null | wc -l) -ge 1 ]"
-got=$(curl -sS --max-time 10 --unix-socket "$SOCK" http://localhost/containers) ||
+got=$(curl -sS --max-time 30 --unix-socket "$SOCK" http://localhost/containers) ||
 	fail "another client was not answered while the nested body was handled"
 assert_eq "$got" "[]" "GET /containers beside the nested body"
 wait "$big" || fail "the nested body's client: $(cat "$T/nested.code")"
