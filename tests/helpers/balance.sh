@@ -23,14 +23,14 @@ start_app() {
 		>>"$T/$1.log" 2>&1 &
 	echo $! >"$T/$1.pid"
 	on_cleanup "kill $! 2>/dev/null"
-	wait_for 5 test -S "$2"
+	wait_for 20 test -S "$2"
 }
 
 start_app_tcp() {
 	APP_PORT=$2 INSTANCE_NAME=$1 "$APP" >>"$T/$1.log" 2>&1 &
 	echo $! >"$T/$1.pid"
 	on_cleanup "kill $! 2>/dev/null"
-	wait_for 5 port_open "$2"
+	wait_for 20 port_open "$2"
 }
 
 app_pid() { cat "$T/$1.pid"; }

@@ -43,7 +43,7 @@ start_pvx() {
 	"$PVX" --graph "$T/graph.json" "$@" >"$T/pvx.log" 2>&1 &
 	PVX_PID=$!
 	on_cleanup "kill $PVX_PID"
-	wait_for 5 grep -q "graph from" "$T/pvx.log"
+	wait_for 20 grep -q "graph from" "$T/pvx.log"
 }
 
 # Counts the reload lines so far, sends SIGHUP, waits for one more, then
@@ -52,8 +52,8 @@ start_pvx() {
 reload() {
 	_n=$(grep -c "SIGHUP" "$T/pvx.log" || true)
 	kill -HUP "$PVX_PID"
-	wait_for 10 sh -c "[ \$(grep -c SIGHUP '$T/pvx.log') -gt $_n ]"
-	wait_for 10 settled "$PVX_PID"
+	wait_for 30 sh -c "[ \$(grep -c SIGHUP '$T/pvx.log') -gt $_n ]"
+	wait_for 30 settled "$PVX_PID"
 }
 
 listening() { grep -q "link $1: listening on" "$T/pvx.log"; }

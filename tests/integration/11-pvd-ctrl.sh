@@ -29,7 +29,7 @@ mkdir -p "$(dirname "$SOCK")"
 start_pvd "$T/pvd.log"
 PID=$!
 on_cleanup "kill -9 $PID"
-wait_for 5 sh -c "curl -sf --max-time 1 --unix-socket $SOCK http://localhost/containers"
+wait_for 20 sh -c "curl -sf --max-time 1 --unix-socket $SOCK http://localhost/containers"
 grep -q "removing stale pv-ctrl socket" "$T/pvd.log" || fail "stale socket not reported"
 assert_eq "$(stat -c %a "$SOCK")" 600 "socket mode"
 

@@ -27,14 +27,14 @@ port=$(free_port)
 bad1=$(free_port)
 bad2=$(free_port)
 bg echo $PVXTOOL echo "127.0.0.1:$echo_port"
-wait_for 5 port_open "$echo_port"
+wait_for 20 port_open "$echo_port"
 graph "$(ingress good "127.0.0.1:$port" "127.0.0.1:$echo_port")" \
 	"$(ingress badsock "127.0.0.1:$bad1" "10.0.4.2:80abc")" \
 	"$(ingress badtarget "localhost:$bad2" "127.0.0.1:$echo_port")" \
 	'{"type":"tcp","name":"nopid","provider":"p","provider_pid":"12","target":"127.0.0.1:1","ingress":"nopid"}' \
 	'"not an object"'
 start_pvx --interval 100
-wait_for 5 port_open "$port"
+wait_for 20 port_open "$port"
 assert_eq "$(echo hello | nc -N -w 30 127.0.0.1 "$port")" hello "echo through the good link"
 grep -q 'link\[1\] (badsock): socket: "10.0.4.2:80abc"' "$T/pvx.log" || fail "bad socket not named"
 grep -q 'link\[2\] (badtarget): target: "localhost:' "$T/pvx.log" || fail "bad target not named"

@@ -17,8 +17,8 @@ dead_port=$(free_port)
 refused_port=$(free_port)
 bg echo $PVXTOOL echo "127.0.0.1:$echo_port"
 bg echo6 $PVXTOOL echo "[::1]:$echo6_port"
-wait_for 5 port_open "$echo_port"
-wait_for 5 port_open "$echo6_port" ::1
+wait_for 20 port_open "$echo_port"
+wait_for 20 port_open "$echo6_port" ::1
 idle_port=$(free_port)
 talk_port=$(free_port)
 pp_port=$(free_port)
@@ -41,7 +41,7 @@ graph "$(ingress tcp4 "127.0.0.1:$port" "127.0.0.1:$echo_port")" \
 start_pvx
 # From the log, not by connecting: no session yet when the fds are counted.
 for l in tcp4 tcp6 refused idle talk pp1 pp2 allowed denied mc; do
-	wait_for 5 listening "$l"
+	wait_for 20 listening "$l"
 done
 fds_before=$(fd_count "$PVX_PID")
 
@@ -89,7 +89,7 @@ $PVXTOOL hold "127.0.0.1:$talk_port" --seconds 5 >"$T/hold.out" 2>&1 ||
 	fail "a talking session was cut by the idle timeout: $(cat "$T/hold.out")"
 
 # The PROXY protocol: the backend learns the client's address first.
-wait_for 5 port_open "$pp_port"
+wait_for 20 port_open "$pp_port"
 got=$($PVXTOOL tag "127.0.0.1:$pp1")
 case "$got" in "PROXY TCP4 127.0.0.1 127.0.0.1 "[0-9]*" $pp1") ;; *) fail "PROXY v1 header: $got" ;; esac
 got=$($PVXTOOL tag "127.0.0.1:$pp2")
@@ -129,6 +129,6 @@ assert_eq "$(cat "$T/mc.out")" waited "answer once a session left"
 grep -q "connected to" "$T/pvx.log" && fail "per-connection lines without --verbose"
 
 # Every session is gone: the fd count is back where it was.
-wait_for 10 fds_are "$PVX_PID" "$fds_before"
+wait_for 30 fds_are "$PVX_PID" "$fds_before"
 pvx_alive
 echo "PASS"

@@ -16,8 +16,8 @@ bg host $PVXTOOL echo "$T/host.sock" --tag HOST
 # Python cannot bind a path that long either: bind in the directory.
 (cd "$long" && exec $PVXTOOL echo ./app.sock --tag LONG) >"$T/long.log" 2>&1 &
 on_cleanup "kill $!"
-wait_for 5 test -S "$T/host.sock"
-wait_for 5 test -S "$long/app.sock"
+wait_for 20 test -S "$T/host.sock"
+wait_for 20 test -S "$long/app.sock"
 [ ${#long} -gt 120 ] || fail "long path is only ${#long} bytes"
 
 # 2. A provider in its own mount namespace: its socket lives on a tmpfs
@@ -28,9 +28,9 @@ unshare -m --propagation private sh -c \
 	>"$T/ns.log" 2>&1 &
 ns_pid=$!
 on_cleanup "kill $ns_pid"
-wait_for 5 test -S "/proc/$ns_pid/root$T/ns/app.sock"
+wait_for 20 test -S "/proc/$ns_pid/root$T/ns/app.sock"
 bg decoy $PVXTOOL echo "$T/ns/app.sock" --tag HOST-DECOY
-wait_for 5 test -S "$T/ns/app.sock"
+wait_for 20 test -S "$T/ns/app.sock"
 
 # 3. A provider with its own root (chroot), a symlink and ".." that point
 # out of it at a host socket.
@@ -50,8 +50,8 @@ unshare -m --propagation private sh -c \
 	>"$T/root.log" 2>&1 &
 root_pid=$!
 on_cleanup "kill $root_pid"
-wait_for 5 test -S "$R/run/app.sock"
-wait_for 5 test -S "$escape/app.sock"
+wait_for 20 test -S "$R/run/app.sock"
+wait_for 20 test -S "$escape/app.sock"
 
 p_host=$(free_port)
 p_long=$(free_port)
@@ -67,7 +67,7 @@ graph "$(ingress host "127.0.0.1:$p_host" "$T/host.sock")" \
 	"$(ingress dotdot "127.0.0.1:$p_dotdot" "/../../..$escape/app.sock" rootapp "$root_pid")"
 start_pvx
 for p in $p_host $p_long $p_ns $p_root $p_evil $p_dotdot; do
-	wait_for 5 port_open "$p"
+	wait_for 20 port_open "$p"
 done
 
 tag() { $PVXTOOL tag "127.0.0.1:$1" 2>/dev/null || true; }
@@ -104,7 +104,7 @@ grep -q "ESCAPED" "$T"/*.log && fail "the host socket was reached"
 # The provider dies: its namespace is gone, clients are closed.
 kill "$ns_pid"
 wait "$ns_pid" 2>/dev/null || true
-wait_for 5 grep -q "link ns: provider app (pid $ns_pid) exited, backend down" "$T/pvx.log"
+wait_for 20 grep -q "link ns: provider app (pid $ns_pid) exited, backend down" "$T/pvx.log"
 # Its mounts went with it: the host's socket under the same path is not
 # what the backend means.
 assert_eq "$(tag "$p_ns")" "" "provider that died"

@@ -16,9 +16,9 @@ bg echoA $PVXTOOL echo "127.0.0.1:$ea" --tag A
 bg echoB $PVXTOOL echo "127.0.0.1:$eb" --tag B
 $PVXTOOL blackhole "127.0.0.1:$hole" >"$T/hole.log" 2>&1 &
 on_cleanup "kill $!"
-wait_for 5 port_open "$ea"
-wait_for 5 port_open "$eb"
-wait_for 5 grep -q ready "$T/hole.log"
+wait_for 20 port_open "$ea"
+wait_for 20 port_open "$eb"
+wait_for 20 grep -q ready "$T/hole.log"
 
 web=$(free_port)
 lb=$(free_port)
@@ -30,7 +30,7 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # --- 1. the address is not leased yet, then it is
 graph "$(ingress web "127.0.0.1:$web" "" nginx $$)"
 start_pvx
-wait_for 5 port_open "$web"
+wait_for 20 port_open "$web"
 assert_eq "$(tag "$web")" "" "answer before the backend has an address"
 grep -q "link web: no usable backend (nginx:(no address yet): no address yet)" "$T/pvx.log" ||
 	fail "backend without address not logged"
@@ -76,7 +76,7 @@ case "$seq" in ABABAB | BABABA) ;; *) fail "round robin over two links gave $seq
 assert_eq "$(grep -c "listening on 127.0.0.1:$lb" "$T/pvx.log")" 1 "listeners for one ingress"
 
 # One of the two goes: the listener stays, the other serves.
-wait_for 10 sessions_closed "$PVX_PID"
+wait_for 30 sessions_closed "$PVX_PID"
 fds_before=$(fd_count "$PVX_PID")
 graph "$base" "$(ingress lb "127.0.0.1:$lb" "127.0.0.1:$eb" app2 $$)"
 reload
@@ -103,14 +103,14 @@ rc=0
 wait "$hold" || rc=$?
 [ "$rc" -ne 0 ] || fail "session of a removed link was not cut"
 [ "$took" -ge 5000 ] || fail "session of a removed link cut after $took ms, before the grace period of 5000"
-wait_for 10 grep -q "link lb: closed 1 session(s) left after the grace period" "$T/pvx.log"
+wait_for 30 grep -q "link lb: closed 1 session(s) left after the grace period" "$T/pvx.log"
 echo "removed link: session cut after $took ms (grace period 5000)"
-wait_for 10 fds_are "$PVX_PID" "$((fds_before - 1))"
+wait_for 30 fds_are "$PVX_PID" "$((fds_before - 1))"
 
 # --- 5. a rule renamed on the same port in one reload: it binds again
 graph "$(ingress web2 "127.0.0.1:$web" "127.0.0.1:$ea" nginx $$)"
 reload
-wait_for 5 port_open "$web"
+wait_for 20 port_open "$web"
 assert_eq "$(tag "$web")" A "renamed rule on the same port"
 grep -q "link web2: listen on" "$T/pvx.log" && fail "renamed rule could not bind"
 

@@ -11,15 +11,15 @@ need_cmd nc ip unshare nsenter ss
 
 echo_port=$(free_port)
 bg echo $PVXTOOL echo "127.0.0.1:$echo_port" --tag PROVIDER
-wait_for 5 port_open "$echo_port"
+wait_for 20 port_open "$echo_port"
 
 # A "container": a process in a network namespace of its own, loopback up.
 start_consumer() {
 	unshare -n sh -c 'ip link set lo up && exec sleep 600' &
 	consumer=$!
 	on_cleanup "kill $consumer"
-	wait_for 5 nsenter -t "$consumer" -n ip -o addr show lo
-	wait_for 5 sh -c "nsenter -t $consumer -n ip -o addr show lo | grep -q 127.0.0.1"
+	wait_for 20 nsenter -t "$consumer" -n ip -o addr show lo
+	wait_for 20 sh -c "nsenter -t $consumer -n ip -o addr show lo | grep -q 127.0.0.1"
 }
 in_consumer() { nsenter -t "$consumer" -n "$@"; }
 target_port=8080
@@ -29,7 +29,7 @@ start_consumer
 first=$consumer
 graph "$(consumer_link db app "$consumer" "127.0.0.1:$target_port" "127.0.0.1:$echo_port")"
 start_pvx
-wait_for 5 grep -q "link db: listening on 127.0.0.1:$target_port in netns of pid $consumer" "$T/pvx.log"
+wait_for 20 grep -q "link db: listening on 127.0.0.1:$target_port in netns of pid $consumer" "$T/pvx.log"
 assert_eq "$(in_consumer $PVXTOOL tag "127.0.0.1:$target_port")" PROVIDER "tag seen inside the consumer"
 in_consumer $PVXTOOL stream "127.0.0.1:$target_port" --mb 8 --skip-tag >"$T/s.out" 2>&1 ||
 	fail "stream from inside the consumer: $(cat "$T/s.out")"
@@ -48,13 +48,13 @@ kill "$first"
 start_consumer
 graph "$(consumer_link db app "$consumer" "127.0.0.1:$target_port" "127.0.0.1:$echo_port")"
 reload
-wait_for 5 grep -q "link db: listening on 127.0.0.1:$target_port in netns of pid $consumer" "$T/pvx.log"
+wait_for 20 grep -q "link db: listening on 127.0.0.1:$target_port in netns of pid $consumer" "$T/pvx.log"
 assert_eq "$(in_consumer $PVXTOOL tag "127.0.0.1:$target_port")" PROVIDER "tag after the consumer restarted"
 
 # A pid that is not running: the listen fails, is said once, and retried.
 graph "$(consumer_link db app 999999999 "127.0.0.1:$target_port" "127.0.0.1:$echo_port")"
 reload
-wait_for 5 grep -q "link db: listen on 127.0.0.1:$target_port in netns of pid 999999999: open network namespace: No such file or directory, retrying" "$T/pvx.log"
+wait_for 20 grep -q "link db: listen on 127.0.0.1:$target_port in netns of pid 999999999: open network namespace: No such file or directory, retrying" "$T/pvx.log"
 # Not said again at the retries (one a second, PVX_BIND_RETRY_MS): a
 # negative check, over two of them.
 sleep 2.2
@@ -63,7 +63,7 @@ assert_eq "$(grep -c "pid 999999999: open network namespace" "$T/pvx.log")" 1 "l
 host_port=$(free_port)
 graph "$(ingress hostside "127.0.0.1:$host_port" "127.0.0.1:$echo_port")"
 reload
-wait_for 5 port_open "$host_port"
+wait_for 20 port_open "$host_port"
 assert_eq "$($PVXTOOL tag "127.0.0.1:$host_port")" PROVIDER "host link after netns work"
 pvx_alive
 echo "PASS"

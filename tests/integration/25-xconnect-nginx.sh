@@ -35,8 +35,8 @@ EOF
 chmod -R a+rX "$T"
 nginx -c "$T/nginx.conf" -e "$T/nginx-error.log" >"$T/nginx.log" 2>&1 &
 on_cleanup "kill $!"
-wait_for 5 port_open "$nport"
-wait_for 5 test -S "$T/nginx.sock"
+wait_for 20 port_open "$nport"
+wait_for 20 test -S "$T/nginx.sock"
 
 p_tcp=$(free_port)
 p_unix=$(free_port)
@@ -46,7 +46,7 @@ graph "$(ingress nginx-tcp "127.0.0.1:$p_tcp" "127.0.0.1:$nport" nginx $$)" \
 	"$(ingress mix "127.0.0.1:$p_mix" "127.0.0.1:$nport" nginx $$)" \
 	"$(ingress mix "127.0.0.1:$p_mix" "$T/nginx.sock")"
 start_pvx
-for p in $p_tcp $p_unix $p_mix; do wait_for 5 port_open "$p"; done
+for p in $p_tcp $p_unix $p_mix; do wait_for 20 port_open "$p"; done
 
 get() { curl -sS --max-time 10 "http://127.0.0.1:$1$2"; }
 assert_eq "$(get "$p_tcp" /)" "hello from nginx" "page over the TCP backend"

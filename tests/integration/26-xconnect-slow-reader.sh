@@ -10,10 +10,10 @@ need_cmd nc
 flood=$(free_port)
 port=$(free_port)
 bg flood $PVXTOOL flood "127.0.0.1:$flood" --mb 512
-wait_for 5 port_open "$flood"
+wait_for 20 port_open "$flood"
 graph "$(ingress flood "127.0.0.1:$port" "127.0.0.1:$flood")"
 start_pvx
-wait_for 5 listening flood
+wait_for 20 listening flood
 rss_before=$(rss_kb "$PVX_PID")
 fds_before=$(fd_count "$PVX_PID")
 
@@ -39,6 +39,6 @@ more=$((fds_during - fds_before))
 [ "$grow" -lt 4096 ] || fail "RSS grew by $grow KiB behind slow readers"
 touch "$T/slow.stop"
 wait "$slow" || fail "slow clients: $(cat "$T/slow.log")"
-wait_for 10 fds_are "$PVX_PID" "$fds_before"
+wait_for 30 fds_are "$PVX_PID" "$fds_before"
 pvx_alive
 echo "PASS"

@@ -11,7 +11,7 @@ need_cmd nc prlimit
 echo_port=$(free_port)
 port=$(free_port)
 bg echo $PVXTOOL echo "127.0.0.1:$echo_port" --tag OK
-wait_for 5 port_open "$echo_port"
+wait_for 20 port_open "$echo_port"
 graph "$(ingress tight "127.0.0.1:$port" "127.0.0.1:$echo_port")"
 # --maxconn: the default cap follows the fd limit at start, which the
 # prlimit below may precede; this test is about running out of fds.
@@ -19,7 +19,7 @@ graph "$(ingress tight "127.0.0.1:$port" "127.0.0.1:$echo_port")"
 PVX_PID=$!
 on_cleanup "kill $PVX_PID"
 prlimit --pid "$PVX_PID" --nofile=24:24
-wait_for 5 port_open "$port"
+wait_for 20 port_open "$port"
 
 cpu_ticks() { awk '{print $14 + $15}' /proc/"$1"/stat; }
 # 30 idle clients need 60 fds: most wait.

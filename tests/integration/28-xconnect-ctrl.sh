@@ -15,8 +15,8 @@ eb=$(free_port)
 port=$(free_port)
 bg echoA $PVXTOOL echo "127.0.0.1:$ea" --tag A
 bg echoB $PVXTOOL echo "127.0.0.1:$eb" --tag B
-wait_for 5 port_open "$ea"
-wait_for 5 port_open "$eb"
+wait_for 20 port_open "$ea"
+wait_for 20 port_open "$eb"
 tag() { $PVXTOOL tag "127.0.0.1:$1" 2>/dev/null || true; }
 
 # A large answer: the link at the end of 2 MiB of padding.
@@ -34,7 +34,7 @@ start_ctrl() {
 		--store "$T/reports" >"$T/ctrl.log" 2>&1 &
 	ctrl_pid=$!
 	on_cleanup "kill $ctrl_pid"
-	wait_for 5 test -S "$T/ctrl.sock"
+	wait_for 20 test -S "$T/ctrl.sock"
 }
 mkdir -p "$T/reports"
 start_ctrl
@@ -42,12 +42,12 @@ start_ctrl
 "$PVX" --ctrl "$T/ctrl.sock" --interval 200 >"$T/pvx.log" 2>&1 &
 PVX_PID=$!
 on_cleanup "kill $PVX_PID"
-wait_for 10 port_open "$port"
+wait_for 30 port_open "$port"
 assert_eq "$(tag "$port")" A "answer with the first graph"
 
 # A change is applied at the next polls.
 serve_graph "$(ingress web "127.0.0.1:$port" "127.0.0.1:$eb" nginx $$)"
-wait_for 10 sh -c "[ \"\$($PVXTOOL tag 127.0.0.1:$port 2>/dev/null)\" = B ]"
+wait_for 30 sh -c "[ \"\$($PVXTOOL tag 127.0.0.1:$port 2>/dev/null)\" = B ]"
 
 # Figures are reported to pv-ctrl after each poll: JSON and Prometheus.
 $PVXTOOL stream "127.0.0.1:$port" --mb 1 --skip-tag >/dev/null
@@ -58,7 +58,7 @@ stream_reported() {
 		awk '$1 ~ /^pvx_frontend_bytes_in_total\{/ && $2 >= 1048576 { f = 1 }
 			END { exit !f }' "$T/reports/metrics"
 }
-wait_for 10 stream_reported
+wait_for 30 stream_reported
 assert_eq "$(jq -r '.frontends[0].name' "$status")" web "status: frontend name"
 assert_eq "$(jq -r '.frontends[0].backends[0].health' "$status")" up "status: backend health"
 [ "$(jq -r '.frontends[0].sessions_total' "$status")" -ge 3 ] ||
@@ -80,7 +80,7 @@ PY
 kill "$ctrl_pid"
 wait "$ctrl_pid" 2>/dev/null || true
 rm -f "$T/ctrl.sock"
-wait_for 10 grep -q "graph from $T/ctrl.sock: .*retrying" "$T/pvx.log"
+wait_for 30 grep -q "graph from $T/ctrl.sock: .*retrying" "$T/pvx.log"
 # Polls go on every 200 ms: a second in which none may say it again.
 sleep 1
 assert_eq "$(tag "$port")" B "answer while pv-ctrl is away"
@@ -89,7 +89,7 @@ assert_eq "$(grep -c "graph from $T/ctrl.sock: .*retrying" "$T/pvx.log")" 1 "lin
 # Back, with the link gone: the port closes.
 serve_graph ""
 start_ctrl
-wait_for 5 grep -q "graph from $T/ctrl.sock: fetched again" "$T/pvx.log"
-wait_for 5 sh -c "! nc -z 127.0.0.1 $port"
+wait_for 20 grep -q "graph from $T/ctrl.sock: fetched again" "$T/pvx.log"
+wait_for 20 sh -c "! nc -z 127.0.0.1 $port"
 pvx_alive
 echo "PASS"

@@ -15,8 +15,8 @@ port2=$(free_port)
 stats=$(free_port)
 bg echo1 $PVXTOOL echo "127.0.0.1:$e1"
 bg echo2 $PVXTOOL echo "127.0.0.1:$e2" --tag TWO
-wait_for 5 port_open "$e1"
-wait_for 5 port_open "$e2"
+wait_for 20 port_open "$e1"
+wait_for 20 port_open "$e2"
 graph "$(ingress one "127.0.0.1:$port" "127.0.0.1:$e1")"
 
 # Bad values are refused with one line.
@@ -30,12 +30,12 @@ for bad in 0 65 x 2x; do
 done
 
 start_pvx --threads 3 --stats "127.0.0.1:$stats"
-wait_for 5 port_open "$port"
+wait_for 20 port_open "$port"
 grep -q "3 threads, listeners shared with SO_REUSEPORT" "$T/pvx.log" ||
 	fail "no threads line"
 assert_eq "$(awk '/^Threads:/ { print $2 }' /proc/"$PVX_PID"/status)" 3 "threads"
 # One listening socket per thread on the same port.
-wait_for 5 sh -c "[ \$(ss -Hltn '( sport = :$port )' | wc -l) -eq 3 ]"
+wait_for 20 sh -c "[ \$(ss -Hltn '( sport = :$port )' | wc -l) -eq 3 ]"
 
 # 60 held sessions, each echoing lines: spread over the threads, all
 # counted in the figures. Each is held until all 60 are counted.
@@ -51,7 +51,7 @@ now() {
 		jq '[.frontends[] | select(.name == "one") | .sessions_now] | add'
 }
 now_is() { [ "$(now)" = "$1" ]; }
-wait_for 10 now_is 60
+wait_for 30 now_is 60
 touch "$T/hold.stop"
 for p in $pids; do
 	wait "$p" || fail "a held session broke: $(cat "$T"/hold*.log | grep -v echoed | head -3)"
@@ -73,14 +73,14 @@ for task in /proc/"$PVX_PID"/task/*; do
 done
 echo "threads that moved bytes: $busy of 3"
 [ "$busy" -ge 2 ] || fail "only $busy thread(s) did any work"
-wait_for 5 sh -c "[ \"\$(curl -s http://127.0.0.1:$stats/status | jq '[.frontends[] | select(.name == \"one\") | .sessions_total] | add')\" -ge 72 ]" ||
+wait_for 20 sh -c "[ \"\$(curl -s http://127.0.0.1:$stats/status | jq '[.frontends[] | select(.name == \"one\") | .sessions_total] | add')\" -ge 72 ]" ||
 	fail "sessions_total does not count every thread's sessions"
 
 # A reload reaches every thread: the new link listens three times.
 graph "$(ingress one "127.0.0.1:$port" "127.0.0.1:$e1")" \
 	"$(ingress two "127.0.0.1:$port2" "127.0.0.1:$e2")"
 reload
-wait_for 5 sh -c "[ \$(ss -Hltn '( sport = :$port2 )' | wc -l) -eq 3 ]" ||
+wait_for 20 sh -c "[ \$(ss -Hltn '( sport = :$port2 )' | wc -l) -eq 3 ]" ||
 	fail "the new link is not listening in every thread"
 for _ in $(seq 12); do
 	assert_eq "$($PVXTOOL tag "127.0.0.1:$port2")" TWO "answer on the new link"

@@ -64,7 +64,7 @@ echo "leastconn: 10 short requests: $(echo $out)"
 assert_eq "$(count "$fewer" "$out")" 10 "short requests to $fewer (fewer sessions)"
 touch "$T/lc.stop"
 wait "$slow" || fail "leastconn's long-lived sessions: $(cat "$T/slow.log")"
-wait_for 10 fe_is lc .sessions_now 0
+wait_for 30 fe_is lc .sessions_now 0
 
 # --- first: app1 while healthy, app2 only while app1 fails
 out=$(hit 10 "http://127.0.0.1:$FIRST/")

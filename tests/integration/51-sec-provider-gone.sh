@@ -32,8 +32,8 @@ for s in $S_STAY $S_AGAIN; do
 	bg "decoy-$(basename $s)" "$PYTHON" "$TOOL" echo "$s" --tag HOST
 	on_cleanup "rm -f $s"
 done
-wait_for 5 test -S "$S_STAY"
-wait_for 5 test -S "$S_AGAIN"
+wait_for 20 test -S "$S_STAY"
+wait_for 20 test -S "$S_AGAIN"
 
 "$PYTHON" - "$T/state.json" "$TOOL" "$S_STAY" "$S_AGAIN" "$P_STAY" \
 	"$P_AGAIN" <<'PY'

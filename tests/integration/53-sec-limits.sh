@@ -17,13 +17,13 @@ need_cmd nc prlimit ss
 echo_port=$(free_port)
 pa=$(free_port) pb=$(free_port)
 bg echo $PVXTOOL echo "127.0.0.1:$echo_port" --tag OK
-wait_for 5 port_open "$echo_port"
+wait_for 20 port_open "$echo_port"
 graph "$(ingress a "127.0.0.1:$pa" "127.0.0.1:$echo_port")" \
 	"$(ingress b "127.0.0.1:$pb" "127.0.0.1:$echo_port")"
 start_pvx --maxconn 3
 grep -q "at most 3 sessions$" "$T/pvx.log" || fail "no cap line: $(head -3 "$T/pvx.log")"
-wait_for 5 listening a
-wait_for 5 listening b
+wait_for 20 listening a
+wait_for 20 listening b
 
 # Three sessions held until released: two on a, one on b.
 $PVXTOOL slow "127.0.0.1:$pa" --until "$T/slow.stop" --count 2 >"$T/slow-a.log" 2>&1 &
@@ -72,7 +72,7 @@ wait $PVX_PID 2>/dev/null || true
 prlimit --nofile=256:256 "$PVX" --graph "$T/graph.json" >"$T/pvx2.log" 2>&1 &
 pid2=$!
 on_cleanup "kill $pid2"
-wait_for 5 grep -q "at most" "$T/pvx2.log"
+wait_for 20 grep -q "at most" "$T/pvx2.log"
 grep -q "at most 96 sessions (from the fd limit" "$T/pvx2.log" ||
 	fail "default cap with 256 fds: $(grep "at most" "$T/pvx2.log")"
 echo "default cap with 256 fds: 96 sessions"

@@ -36,7 +36,7 @@ http {
 EOF
 nginx -c "$T/nginx.conf" -e "$T/nginx-error.log" >"$T/nginx.log" 2>&1 &
 on_cleanup "kill $!"
-wait_for 5 port_open "$np"
+wait_for 20 port_open "$np"
 # nginx really wants the header: without one it closes the connection.
 if curl -s --max-time 3 "http://127.0.0.1:$np/direct" >/dev/null; then
 	fail "nginx answered without a PROXY header"
@@ -48,9 +48,9 @@ graph "$(ingress v1 "127.0.0.1:$p1" "127.0.0.1:$np" _host_ 0 "\"proxy_protocol\"
 	"$(ingress v2 "127.0.0.1:$p2" "127.0.0.1:$np" _host_ 0 "\"proxy_protocol\":\"v2\",$allow")" \
 	"$(ingress v6 "[::1]:$p6" "127.0.0.1:$np" _host_ 0 "\"proxy_protocol\":\"v2\",$allow")"
 start_pvx
-wait_for 5 port_open "$p1"
-wait_for 5 port_open "$p2"
-wait_for 5 sh -c "nc -z -w 1 ::1 $p6"
+wait_for 20 port_open "$p1"
+wait_for 20 port_open "$p2"
+wait_for 20 sh -c "nc -z -w 1 ::1 $p6"
 
 # get URL [curl args]: prints "BODY|LOCAL_IP LOCAL_PORT" (the client's
 # own address, as curl saw it).
@@ -68,8 +68,8 @@ out=$(get -g "http://[::1]:$p6/v6")
 assert_eq "${out%%|*}" "${out#*|}" "v2 over IPv6: the client nginx saw"
 echo "v2, IPv6 client: nginx saw ${out%%|*}"
 # nginx writes its log line once the answer is out: waited for.
-wait_for 10 grep -q "^127.0.0.5 [0-9]* 127.0.0.1 /v1$" "$T/access.log"
-wait_for 10 grep -q "^::1 [0-9]* 127.0.0.1 /v6$" "$T/access.log"
+wait_for 30 grep -q "^127.0.0.5 [0-9]* 127.0.0.1 /v1$" "$T/access.log"
+wait_for 30 grep -q "^::1 [0-9]* 127.0.0.1 /v6$" "$T/access.log"
 
 # A client outside the allow list: closed, nginx never contacted.
 conns() { grep -c "" "$T/access.log"; }
@@ -84,7 +84,7 @@ done
 # nginx logged this request, it has logged whatever came before it.
 out=$(get --interface 127.0.0.5 "http://127.0.0.1:$p2/again")
 assert_eq "${out%%|*}" "${out#*|}" "allowed client after denials"
-wait_for 10 grep -q " /again$" "$T/access.log"
+wait_for 30 grep -q " /again$" "$T/access.log"
 assert_eq "$(conns)" "$((before + 1))" "requests nginx logged, denied clients' and the next one"
 grep -q "denied" "$T/access.log" && fail "a denied client reached nginx"
 # nginx logs a connection that closes without a request as nothing, but

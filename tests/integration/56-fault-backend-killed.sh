@@ -14,14 +14,14 @@ $PVXTOOL echo "127.0.0.1:$ea" >"$T/echo-a.log" 2>&1 &
 A=$!
 on_cleanup "kill $A"
 bg echo-b $PVXTOOL echo "127.0.0.1:$eb"
-wait_for 5 port_open "$ea"
-wait_for 5 port_open "$eb"
+wait_for 20 port_open "$ea"
+wait_for 20 port_open "$eb"
 graph "$(ingress a "127.0.0.1:$pa" "127.0.0.1:$ea")" \
 	"$(ingress b "127.0.0.1:$pb" "127.0.0.1:$eb")"
 start_pvx
 # From the log, not by connecting: no session yet when the fds are counted.
-wait_for 5 listening a
-wait_for 5 listening b
+wait_for 20 listening a
+wait_for 20 listening b
 base=$(fd_count "$PVX_PID")
 
 # Three sessions on a: two echoing lines, one streaming 1 GiB; two on b.
@@ -94,5 +94,5 @@ grep -q "link a: connect to 127.0.0.1:$ea failed: Connection refused" "$T/pvx.lo
 	fail "no connect failure logged"
 echo "a new client of the dead backend: closed after $took ms"
 pvx_alive
-wait_for 10 fds_are "$PVX_PID" "$base"
+wait_for 30 fds_are "$PVX_PID" "$base"
 echo "PASS"

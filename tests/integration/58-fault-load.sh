@@ -46,11 +46,11 @@ EOF
 chmod -R a+rX "$T"
 nginx -c "$T/nginx.conf" -e "$T/nginx-error.log" >"$T/nginx.log" 2>&1 &
 on_cleanup "kill $!"
-wait_for 5 port_open "$np"
+wait_for 20 port_open "$np"
 pw=$(free_port)
 graph "$(ingress web "127.0.0.1:$pw" "127.0.0.1:$np")"
 start_pvx
-wait_for 5 port_open "$pw"
+wait_for 20 port_open "$pw"
 
 # Dribbles until the file argv[3] exists, then checks its connections are
 # still up (a header line more goes through) and closes them.
@@ -98,7 +98,7 @@ wait "$PVX_PID" 2>/dev/null || true
 # --- 2. the graph changed under load
 ep=$(free_port)
 bg echo $PVXTOOL echo "127.0.0.1:$ep"
-wait_for 5 port_open "$ep"
+wait_for 20 port_open "$ep"
 # Two ports for the steady and the varied link, 30 for the added ones.
 set -- $(free_ports 32)
 ps=$1 pv=$2
@@ -107,7 +107,7 @@ steady=$(ingress steady "127.0.0.1:$ps" "127.0.0.1:$ep")
 varied() { ingress varied "127.0.0.1:$pv" "127.0.0.1:$ep" _host_ 0 "\"maxconn\":$1"; }
 graph "$steady" "$(varied 10)"
 start_pvx
-wait_for 5 listening steady
+wait_for 20 listening steady
 # The echo sessions last until the graph changes are over.
 for i in $(seq 10); do
 	$PVXTOOL hold "127.0.0.1:$ps" --until "$T/hold.stop" >"$T/hold$i.log" 2>&1 &

@@ -106,9 +106,9 @@ echo_port=$(free_port) pp_port=$(free_port)
 bg echo $PVXTOOL echo "127.0.0.1:$echo_port"
 bg uecho $PVXTOOL echo "$T/echo.sock"
 bg ppecho $PVXTOOL proxyecho "127.0.0.1:$pp_port"
-wait_for 5 port_open "$echo_port"
-wait_for 5 test -S "$T/echo.sock"
-wait_for 5 port_open "$pp_port"
+wait_for 20 port_open "$echo_port"
+wait_for 20 test -S "$T/echo.sock"
+wait_for 20 port_open "$pp_port"
 pt=$(free_port) pu=$(free_port) pr=$(free_port) pd=$(free_port) pp=$(free_port)
 sp=$(free_port) dead=$(free_port)
 graph "$(ingress tcp "127.0.0.1:$pt" "127.0.0.1:$echo_port")" \
