@@ -32,6 +32,7 @@ import argparse
 import hashlib
 import os
 import random
+import select
 import signal
 import socket
 import sys
@@ -245,7 +246,8 @@ def cmd_blackhole(args):
     srv = listen(args.addr, backlog=0)
     fam, a = parse_addr(args.addr)
     held = []
-    # Fill the accept queue: from now on SYNs are dropped.
+    # Fill the accept queue: from now on SYNs are dropped. Backlog 0 holds
+    # one connection: ready once one of these is established.
     for _ in range(4):
         c = socket.socket(fam, socket.SOCK_STREAM)
         c.setblocking(False)
@@ -254,7 +256,8 @@ def cmd_blackhole(args):
         except BlockingIOError:
             pass
         held.append(c)
-    time.sleep(0.2)
+    if not select.select([], held, [], 30)[1]:
+        sys.exit("blackhole: no connection got into the accept queue")
     print("ready", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     while True:
