@@ -15,6 +15,7 @@
 #   terminate PID...              SIGTERM, SIGKILL if still there 20 s later
 #   sessions_closed PID           PID holds no TCP socket but listeners
 
+need_cmd "$PYTHON" # pvxtool, free_port(s)
 PVXTOOL="$PYTHON $TOP/tests/helpers/pvxtool.py"
 
 ingress() {
