@@ -3,7 +3,7 @@
 # keep-alive and pipelining, and every kind of bad request (unknown path,
 # wrong method, malformed, oversized head and body, too slow) answered
 # with the right status and a JSON error body, while other clients are
-# still served at once. Also: socket mode 0600, a second pvd refused, a
+# still served meanwhile. Also: socket mode 0600, a second pvd refused, a
 # stale socket replaced, a non-socket file never replaced.
 # pv-test: serial
 set -eu
