@@ -57,6 +57,7 @@ _run_cleanup() {
 }
 trap _run_cleanup EXIT
 trap 'exit 130' INT TERM
+need_cmd "$PYTHON"
 
 # for_containers FILE: copies FILE where containers see it (the checkout
 # may be under /tmp, which they do not) and prints the copy's path.
@@ -89,10 +90,36 @@ ctrl() {
 	curl -sS --max-time 5 --unix-socket "$_sock" "http://localhost$_path" "$@"
 }
 
-# A free TCP port on loopback.
-free_port() {
-	"$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+# free_ports N: N ports free now, picked below the range the kernel hands
+# out to outgoing connections, so that none of them is taken by a client
+# before the test listens on it (where that range leaves room).
+free_ports() {
+	"$PYTHON" -c '
+import random, socket, sys
+n = int(sys.argv[1])
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+ports = list(range(10000, low)) if low - 10000 > 100 * n else []
+random.shuffle(ports)
+held = []
+for p in ports:
+    if len(held) == n:
+        break
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        s.close()
+        continue
+    held.append(s)
+while len(held) < n:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    held.append(s)
+print("\n".join(str(s.getsockname()[1]) for s in held))' "$1"
 }
+
+# free_port: one such port.
+free_port() { free_ports 1; }
 
 # Counts the open fds of a pid.
 fd_count() { ls /proc/"$1"/fd | wc -l; }

@@ -10,12 +10,10 @@
 #                                 events: what it was doing is done
 #   bg NAME CMD...                background helper, killed at cleanup
 #   port_open PORT [HOST]         true when something accepts on it
-#   free_ports N                  N distinct free loopback ports, one start
 #   gone PID                      true once PID has ended
 #   terminate PID...              SIGTERM, SIGKILL if still there 20 s later
 #   sessions_closed PID           PID holds no TCP socket but listeners
 
-need_cmd "$PYTHON" # pvxtool, free_port(s)
 PVXTOOL="$PYTHON $TOP/tests/helpers/pvxtool.py"
 
 ingress() {
@@ -81,34 +79,6 @@ bg() {
 
 port_open() {
 	nc -z -w 1 "${2:-127.0.0.1}" "$1" 2>/dev/null
-}
-
-# free_ports N: N ports free now, picked below the range the kernel hands
-# out to outgoing connections, so that none of them is taken by a client
-# before the test listens on it (where that range leaves room).
-free_ports() {
-	"$PYTHON" -c '
-import random, socket, sys
-n = int(sys.argv[1])
-low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-ports = list(range(10000, low)) if low - 10000 > 100 * n else []
-random.shuffle(ports)
-held = []
-for p in ports:
-    if len(held) == n:
-        break
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p))
-    except OSError:
-        s.close()
-        continue
-    held.append(s)
-while len(held) < n:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    held.append(s)
-print("\n".join(str(s.getsockname()[1]) for s in held))' "$1"
 }
 
 gone() { ! kill -0 "$1" 2>/dev/null; }
