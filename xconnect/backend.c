@@ -176,12 +176,14 @@ struct pvx_backend *pvx_backend_new(struct pvx_frontend *fe,
 	dl_list_init(&b->list);
 	pvx_health_init(b);
 	b->label = strdup(link->label);
-	if (!b->label || apply_link(b, link) ||
+	b->key = strdup(link->key);
+	if (!b->label || !b->key || apply_link(b, link) ||
 	    pvx_health_configure(b, &link->check)) {
 		pv_log(ERROR, "link %s: out of memory", link->label);
 		pvx_health_fini(b);
 		provider_close(b);
 		free(b->label);
+		free(b->key);
 		free(b->provider);
 		free(b->socket);
 		free(b);
@@ -236,6 +238,7 @@ void pvx_backend_unref(struct pvx_backend *b)
 	pvx_health_fini(b);
 	provider_close(b);
 	free(b->label);
+	free(b->key);
 	free(b->provider);
 	free(b->socket);
 	pvx_frontend_unref(b->fe);

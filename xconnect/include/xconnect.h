@@ -437,6 +437,7 @@ struct pvx_backend {
 	int refs;
 	struct pvx_frontend *fe; // reference held
 	char *label;		 // the link's label, for logs
+	char *key;		 // the link's key: the backend's identity
 	char *provider;
 	char *socket; // as written in the graph
 	int provider_pid;
