@@ -390,6 +390,11 @@ static int connect_unix(struct pvx_backend *b, int fd, const char **reason)
 			return -1;
 		}
 		pathfd = pvx_root_resolve(b->root_fd, b->socket);
+		// Not a full backlog (the EAGAIN of connect): this connect
+		// fails, as it would on a path that does not resolve.
+		if (pathfd == -1 && errno == EAGAIN)
+			*reason = "its path kept changing under the walk "
+				  "(openat2: EAGAIN)";
 	}
 	if (pathfd == -1)
 		return -1;
@@ -426,7 +431,7 @@ int pvx_backend_connect(struct pvx_backend *b, int *again, const char **reason)
 	close(fd);
 	// A Unix listener with a full backlog says EAGAIN: not a failure of
 	// the backend, only a moment to wait.
-	if (err == EAGAIN && family == AF_UNIX)
+	if (err == EAGAIN && family == AF_UNIX && !*reason)
 		*again = 1;
 	errno = err;
 	return -1;

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,26 +176,37 @@ int pvx_root_walk(int rootfd, const char *path)
 	return fd;
 }
 
+// openat2 answers EAGAIN when a rename or a mount anywhere raced a walk
+// through "..": it cannot tell whether ".." left the root. A provider
+// controls both (its own renames, a path of many ".."), so the retries are
+// bounded: past them the connect fails, rather than the loop spinning.
+#define RESOLVE_TRIES 8
+
 int pvx_root_resolve(int rootfd, const char *path)
 {
-	static int have_openat2 = 1;
+	// Cleared by whichever --threads worker finds openat2 missing first,
+	// read by all of them.
+	static atomic_int have_openat2 = 1;
 	struct open_how how = {
 		.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
 		// Absolute symlinks and ".." stay under rootfd, and
 		// /proc/PID/fd-style links cannot jump out of it.
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
+	int tries = 0;
 	long fd;
 
-	if (!have_openat2)
+	if (!atomic_load_explicit(&have_openat2, memory_order_relaxed))
 		return pvx_root_walk(rootfd, path);
 	do {
 		fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-	} while (fd == -1 && errno == EAGAIN);
+	} while (fd == -1 && errno == EAGAIN && ++tries < RESOLVE_TRIES);
 	if (fd == -1 && errno == ENOSYS) {
-		pv_log(WARN, "openat2 is not available (Linux < 5.6): Unix "
-			     "backend paths with a symlink are refused");
-		have_openat2 = 0;
+		// Said once, by the thread that cleared it.
+		if (atomic_exchange(&have_openat2, 0))
+			pv_log(WARN, "openat2 is not available (Linux < 5.6): "
+				     "Unix backend paths with a symlink are "
+				     "refused");
 		return pvx_root_walk(rootfd, path);
 	}
 	return (int)fd;

@@ -307,7 +307,9 @@ int pvx_listen(struct pvx *x, const struct sockaddr *addr, socklen_t len,
 int pvx_root_open(int pid);
 
 // Opens path (absolute) under the root fd without leaving it: symlinks
-// resolve inside it, magic links are refused. Returns an O_PATH fd or -1.
+// resolve inside it, magic links are refused. Returns an O_PATH fd, or -1
+// with errno set: EAGAIN when renames or mounts raced every one of a few
+// tries (the path may be fine a moment later).
 int pvx_root_resolve(int rootfd, const char *path);
 
 // ---- active health checks (health.c) ----
