@@ -1,5 +1,6 @@
 // Namespaces: listening sockets created inside a consumer's network
-// namespace, and Unix socket paths resolved inside a provider's root
+// namespace (by a short-lived thread, so that no loop's thread ever
+// leaves its own), and Unix socket paths resolved inside a provider's root
 // without ever leaving it.
 
 #define MODULE_NAME "netns"
@@ -9,7 +10,9 @@
 #include <linux/openat2.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,41 +68,77 @@ fail:
 	return -1;
 }
 
+// A listen inside another network namespace, run by a thread of its own.
+struct ns_listen {
+	const struct sockaddr *addr;
+	socklen_t len;
+	int reuseport;
+	int nsfd;	  // the namespace to enter
+	int fd;		  // the result, or -1
+	int err;	  // errno when fd is -1
+	const char *what; // the step that failed
+};
+
+// The thread: enters the namespace, listens, ends. setns moves only the
+// calling thread, so the thread that asked never leaves its namespace
+// and nothing has to go back: a thread that failed to return would
+// create every later socket of its loop inside the consumer's namespace.
+static void *listen_in_netns(void *arg)
+{
+	struct ns_listen *nl = arg;
+
+	if (setns(nl->nsfd, CLONE_NEWNET) == -1) {
+		nl->err = errno;
+		nl->what = "enter network namespace";
+		return NULL;
+	}
+	// The socket belongs to the namespace it was created in.
+	nl->fd = listen_here(nl->addr, nl->len, nl->reuseport, &nl->what);
+	nl->err = errno;
+	return NULL;
+}
+
 int pvx_listen(struct pvx *x, const struct sockaddr *addr, socklen_t len,
 	       int pid, const char **what)
 {
+	struct ns_listen nl = {
+		.addr = addr,
+		.len = len,
+		.reuseport = x->reuseport,
+		.fd = -1,
+	};
+	sigset_t all, old;
+	pthread_t t;
 	char path[64];
-	int nsfd, fd, err;
+	int rc;
 
 	if (pid <= 0)
 		return listen_here(addr, len, x->reuseport, what);
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
-	nsfd = open(path, O_RDONLY | O_CLOEXEC);
-	if (nsfd == -1) {
+	nl.nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (nl.nsfd == -1) {
 		*what = "open network namespace";
 		return -1;
 	}
-	if (setns(nsfd, CLONE_NEWNET) == -1) {
-		err = errno;
-		close(nsfd);
-		*what = "enter network namespace";
-		errno = err;
+	// Signals stay with the threads that handle them.
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&t, NULL, listen_in_netns, &nl);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		close(nl.nsfd);
+		*what = "start a thread to enter the network namespace";
+		errno = rc;
 		return -1;
 	}
-	close(nsfd);
-	// The socket belongs to the namespace it was created in, and stays
-	// there after we leave.
-	fd = listen_here(addr, len, x->reuseport, what);
-	err = errno;
-	if (setns(x->netns_fd, CLONE_NEWNET) == -1) {
-		// Every later socket would land in the container: no way on.
-		pv_log(FATAL, "cannot return to our network namespace: %s",
-		       strerror(errno));
-		exit(1);
+	pthread_join(t, NULL);
+	close(nl.nsfd);
+	if (nl.fd == -1) {
+		*what = nl.what;
+		errno = nl.err;
 	}
-	errno = err;
-	return fd;
+	return nl.fd;
 }
 
 int pvx_root_open(int pid)

@@ -258,7 +258,6 @@ void pvx_fetch_cancel(struct pvx_fetch *f);
 
 struct pvx {
 	struct event_base *base;
-	int netns_fd; // our own network namespace, to return to
 	int verbose;
 	int drain_ms;
 	int maxconn;	// sessions at most, all frontends together; 0: no cap
@@ -283,7 +282,7 @@ struct pvx {
 	struct pvx_workers *workers; // --threads: the others (main's only)
 };
 
-// Sets up x (event base, own netns, scratch buffer). Returns 0 or -1.
+// Sets up x (event base, scratch buffer). Returns 0 or -1.
 int pvx_init(struct pvx *x);
 
 // Frees what pvx_init and the links created. NULL-safe members.
@@ -298,7 +297,8 @@ extern const struct pvx_plugin *const pvx_plugins[];
 // ---- network namespaces and sockets (netns.c) ----
 
 // A listening TCP socket on addr (SO_REUSEADDR, non-blocking, CLOEXEC),
-// created inside the network namespace of pid when pid > 0, else in ours.
+// created inside the network namespace of pid when pid > 0 (by a thread
+// of its own: the caller's never changes namespace), else in ours.
 // Returns the fd, or -1 with errno set and *what naming the step.
 int pvx_listen(struct pvx *x, const struct sockaddr *addr, socklen_t len,
 	       int pid, const char **what);
