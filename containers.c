@@ -779,11 +779,16 @@ struct pv_containers *pv_containers_new(struct event_base *base,
 			       p->name);
 			goto out_free;
 		}
+		// One at a time: a failed asprintf leaves its pointer
+		// undefined, and the one before it is freed with the set.
 		if (asprintf(&ct->log_path, "%s/%s.log", run_dir, p->name) <
-			    0 ||
-		    asprintf(&ct->lxc_log_path, "%s/%s.lxc.log", run_dir,
+		    0) {
+			ct->log_path = NULL;
+			goto out_oom;
+		}
+		if (asprintf(&ct->lxc_log_path, "%s/%s.lxc.log", run_dir,
 			     p->name) < 0) {
-			ct->log_path = ct->lxc_log_path = NULL;
+			ct->lxc_log_path = NULL;
 			goto out_oom;
 		}
 		if (asprintf(&ct->result_path, "%s/%s/start-result",
