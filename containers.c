@@ -126,11 +126,19 @@ int pv_containers_check_host(void)
 	return 0;
 }
 
-// Replaces *field with a copy of text (NULL clears it).
-static void set_text(char **field, const char *text)
+// Replaces *field, one of ct's texts for /containers, with a copy of text
+// (NULL clears it). A copy that cannot be made is said: the text is then
+// in the log at least, not silently missing from /containers.
+static void set_text(const struct pv_container *ct, char **field,
+		     const char *text)
 {
 	free(*field);
 	*field = text ? strdup(text) : NULL;
+	if (text && !*field)
+		pv_log(ERROR,
+		       "container %s: out of memory, \"%s\" not kept for "
+		       "/containers",
+		       ct->p->name, text);
 }
 
 // Appends a configuration item. Returns 0 or -1 (out of memory).
@@ -617,7 +625,7 @@ static void container_running(struct pv_container *ct, int pidfd)
 	ct->pidfd = pidfd;
 	ct->p->pid = pidfd_pid(pidfd);
 	ct->p->status = PLAT_RUNNING;
-	set_text(&ct->p->error, NULL);
+	set_text(ct, &ct->p->error, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &ct->started);
 	pv_log(INFO, "container %s running, pid %d%s%s", ct->p->name,
 	       ct->p->pid, addr ? ", address " : "", addr ? addr : "");
@@ -692,7 +700,7 @@ static void container_fail(struct pv_container *ct, const char *reason)
 	pv_log(ERROR, "container %s: %s", ct->p->name, reason);
 	ct->p->status = PLAT_FAILED;
 	ct->p->pid = 0;
-	set_text(&ct->p->error, reason);
+	set_text(ct, &ct->p->error, reason);
 }
 
 // Forks the monitor of ct. Failures are recorded on the platform.
@@ -959,7 +967,7 @@ int pv_containers_child_exited(struct pv_containers *cs, pid_t pid, int status)
 	}
 	ct->monitor = 0;
 	ct->p->pid = 0;
-	set_text(&ct->last_exit, desc);
+	set_text(ct, &ct->last_exit, desc);
 	free(ct->last_log);
 	ct->last_log = log_last_line(ct->log_path, NULL);
 	if (!ct->last_log)
@@ -975,7 +983,7 @@ int pv_containers_child_exited(struct pv_containers *cs, pid_t pid, int status)
 	       ct->last_log ? ct->last_log : "");
 	restart = ct->p->restart_policy == RESTART_ALWAYS ||
 		  (ct->p->restart_policy == RESTART_ON_FAILURE && failed);
-	set_text(&ct->p->error, failed ? desc : NULL);
+	set_text(ct, &ct->p->error, failed ? desc : NULL);
 	if (!restart) {
 		ct->p->status = failed ? PLAT_FAILED : PLAT_STOPPED;
 		return 1;

@@ -1,8 +1,10 @@
-// Containers' set-up when memory runs out: whatever asprintf fails,
-// pv_containers_new gives back everything it took.
+// Containers when memory runs out: whatever asprintf fails,
+// pv_containers_new gives back everything it took; a status text that
+// cannot be copied is said in the log rather than dropped.
 //
 // containers.c is pvd's and not linked into the unit tests: it is compiled
-// into this one, with asprintf and free replaced by counting versions.
+// into this one, with asprintf, strdup and free replaced by counting
+// versions.
 
 #include <errno.h>
 #include <stdarg.h>
@@ -46,6 +48,18 @@ static int counting_asprintf(char **strp, const char *fmt, ...)
 	return n;
 }
 
+// strdup fails while strdup_fails is set.
+static int strdup_fails;
+
+static char *failing_strdup(const char *s)
+{
+	if (strdup_fails) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return strdup(s);
+}
+
 static void counting_free(void *p)
 {
 	int i;
@@ -59,10 +73,13 @@ static void counting_free(void *p)
 	free(p);
 }
 
-#define asprintf counting_asprintf
-#define free	 counting_free
+#undef strdup
+#define asprintf  counting_asprintf
+#define strdup(s) failing_strdup(s)
+#define free	  counting_free
 #include "containers.c"
 #undef free
+#undef strdup
 #undef asprintf
 
 // supervisor.c's, which containers.c calls only once containers run.
@@ -116,8 +133,58 @@ static void test_new_oom(void)
 		fprintf(stderr, "could not remove %s\n", dir);
 }
 
+// What fn(arg) writes to stderr, into buf (NUL-terminated).
+static void stderr_of(void (*fn)(void *), void *arg, char *buf, size_t n)
+{
+	FILE *f = tmpfile();
+	size_t got = 0;
+	int saved;
+
+	buf[0] = '\0';
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fileno(f), 2);
+	fn(arg);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(f);
+	got = fread(buf, 1, n - 1, f);
+	buf[got] = '\0';
+	fclose(f);
+}
+
+static void fail_boom(void *arg)
+{
+	container_fail(arg, "boom");
+}
+
+static void test_error_text_oom(void)
+{
+	struct pv_platform p = { .name = "app" };
+	struct pv_container ct = { .p = &p };
+	char out[1024];
+
+	strdup_fails = 1;
+	stderr_of(fail_boom, &ct, out, sizeof(out));
+	strdup_fails = 0;
+	CHECK(p.error == NULL);
+	CHECK(strstr(out, "container app: out of memory") != NULL);
+	if (!strstr(out, "out of memory"))
+		fprintf(stderr, "logged: %s", out);
+	// With memory, the text is kept and nothing more is said.
+	stderr_of(fail_boom, &ct, out, sizeof(out));
+	CHECK_STR(p.error, "boom");
+	CHECK(strstr(out, "out of memory") == NULL);
+	free(p.error);
+}
+
 int main(void)
 {
 	RUN(test_new_oom);
+	RUN(test_error_text_oom);
 	return kit_report("test_containers");
 }
