@@ -700,7 +700,10 @@ struct pvx_session {
 };
 
 // Takes an accepted client socket (owned from now on) and proxies it to
-// a backend of fe. Returns 0, or -1 when the client was closed at once.
+// a backend of fe. Returns 0 once a session holds the client, also when
+// that session has ended already (no usable backend: the client is closed
+// at once, counted and said); -1 when no session could be made (out of
+// memory), the client closed.
 int pvx_session_start(struct pvx_frontend *fe, int cfd,
 		      const struct sockaddr *peer, socklen_t peer_len);
 
