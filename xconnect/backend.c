@@ -334,6 +334,9 @@ const char *pvx_backend_down_reason(const struct pvx_backend *b)
 
 void pvx_backend_connected(struct pvx_backend *b, int ok)
 {
+	// Checks whose timer could not be armed try again with the traffic.
+	if (b->health.stalled)
+		pvx_health_kick(b);
 	b->connect_failed = !ok;
 	if (ok)
 		return;

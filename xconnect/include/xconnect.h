@@ -275,6 +275,7 @@ struct pvx {
 	struct event ev_epoll;		 // epfd has edges
 	struct dl_list again;		 // pvx_tunnel, yielded, to run again
 	struct event ev_again;		 // a zero timer: runs them next round
+	int again_failed;		 // ev_again could not be armed (said)
 	struct epoll_event *batch;	 // the edges being handled, or NULL
 	int batch_n, batch_i;		 // their count, the one being handled
 	struct pvx_statspage *statspage; // the HTML stats page, or NULL
@@ -331,6 +332,7 @@ struct pvx_health {
 	unsigned up : 1;	 // by the checks (1 until fall failures)
 	unsigned running : 1;	 // a check is in progress
 	unsigned sent : 1;	 // the HTTP request went out
+	unsigned stalled : 1;	 // ev_next could not be armed (said)
 	int streak;		 // results in a row against the state
 	int fd;			 // the check's connection, -1
 	struct event ev_io;	 // its progress, with the check's deadline
@@ -416,6 +418,7 @@ struct pvx_frontend {
 	unsigned closed : 1;	     // no links left; waits for its references
 	unsigned accept_failing : 1; // accept ran out of fds (said once)
 	unsigned warned_down : 1;    // "no usable backend" said
+	unsigned watch_failed : 1;   // ev_accept could not be added (said)
 	struct timeval backoff_last; // last pvx_frontend_backoff
 	enum pvx_balance balance;
 	int maxconn;		// 0: unlimited
