@@ -134,11 +134,19 @@ int pv_containers_check_host(void)
 	return 0;
 }
 
-// Replaces *field with a copy of text (NULL clears it).
-static void set_text(char **field, const char *text)
+// Replaces *field, one of ct's texts for /containers, with a copy of text
+// (NULL clears it). A copy that cannot be made is said: the text is then
+// in the log at least, not silently missing from /containers.
+static void set_text(const struct pv_container *ct, char **field,
+		     const char *text)
 {
 	free(*field);
 	*field = text ? strdup(text) : NULL;
+	if (text && !*field)
+		pv_log(ERROR,
+		       "container %s: out of memory, \"%s\" not kept for "
+		       "/containers",
+		       ct->p->name, text);
 }
 
 // Appends a configuration item. Returns 0 or -1 (out of memory).
@@ -625,7 +633,7 @@ static void container_running(struct pv_container *ct, int pidfd)
 	ct->pidfd = pidfd;
 	ct->p->pid = pidfd_pid(pidfd);
 	ct->p->status = PLAT_RUNNING;
-	set_text(&ct->p->error, NULL);
+	set_text(ct, &ct->p->error, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &ct->started);
 	pv_log(INFO, "container %s running, pid %d%s%s", ct->p->name,
 	       ct->p->pid, addr ? ", address " : "", addr ? addr : "");
@@ -700,7 +708,7 @@ static void container_fail(struct pv_container *ct, const char *reason)
 	pv_log(ERROR, "container %s: %s", ct->p->name, reason);
 	ct->p->status = PLAT_FAILED;
 	ct->p->pid = 0;
-	set_text(&ct->p->error, reason);
+	set_text(ct, &ct->p->error, reason);
 }
 
 // Forks the monitor of ct. Failures are recorded on the platform.
@@ -806,11 +814,16 @@ struct pv_containers *pv_containers_new(struct event_base *base,
 			       p->name);
 			goto out_free;
 		}
+		// One at a time: a failed asprintf leaves its pointer
+		// undefined, and the one before it is freed with the set.
 		if (asprintf(&ct->log_path, "%s/%s.log", run_dir, p->name) <
-			    0 ||
-		    asprintf(&ct->lxc_log_path, "%s/%s.lxc.log", run_dir,
+		    0) {
+			ct->log_path = NULL;
+			goto out_oom;
+		}
+		if (asprintf(&ct->lxc_log_path, "%s/%s.lxc.log", run_dir,
 			     p->name) < 0) {
-			ct->log_path = ct->lxc_log_path = NULL;
+			ct->lxc_log_path = NULL;
 			goto out_oom;
 		}
 		if (asprintf(&ct->result_path, "%s/%s/start-result",
@@ -1047,7 +1060,7 @@ int pv_containers_child_exited(struct pv_containers *cs, pid_t pid, int status)
 	}
 	ct->monitor = 0;
 	ct->p->pid = 0;
-	set_text(&ct->last_exit, desc);
+	set_text(ct, &ct->last_exit, desc);
 	free(ct->last_log);
 	ct->last_log = log_last_line(ct->log_path, NULL);
 	if (!ct->last_log)
@@ -1064,7 +1077,7 @@ int pv_containers_child_exited(struct pv_containers *cs, pid_t pid, int status)
 		evtimer_del(ct->stop_timer);
 		ct->stop_requested = 0;
 		ct->p->status = PLAT_STOPPED;
-		set_text(&ct->p->error, NULL);
+		set_text(ct, &ct->p->error, NULL);
 		pv_log(INFO, "container %s stopped (pv-ctrl): %s", ct->p->name,
 		       desc);
 		if (ct->restart_requested) {
@@ -1077,7 +1090,7 @@ int pv_containers_child_exited(struct pv_containers *cs, pid_t pid, int status)
 	pv_log(failed ? WARN : INFO, "container %s %s%s%s", ct->p->name, desc,
 	       ct->last_log ? "; last log line: " : "",
 	       ct->last_log ? ct->last_log : "");
-	set_text(&ct->p->error, failed ? desc : NULL);
+	set_text(ct, &ct->p->error, failed ? desc : NULL);
 	restart = ct->p->recovery.set
 			  ? plan_recovery(ct, failed, ran_ms, &delay_ms)
 			  : plan_backoff(ct, failed, ran_ms, &delay_ms);

@@ -97,7 +97,8 @@ static void nl_nest_end(struct nl_req *r, struct rtattr *nest)
 }
 
 // Sends r with NLM_F_ACK and waits for the kernel's answer. Returns 0, or
-// the negative errno the kernel (or the socket) reported.
+// the negative errno the kernel (or the socket) reported: -ENODATA when
+// the socket ended without an answer.
 static int nl_transact(int fd, struct nl_req *r)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
@@ -116,6 +117,10 @@ static int nl_transact(int fd, struct nl_req *r)
 				continue;
 			return -errno;
 		}
+		// No answer will follow: reading again would answer 0 again,
+		// at once, for ever.
+		if (n == 0)
+			return -ENODATA;
 		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
 		     h = NLMSG_NEXT(h, n)) {
 			if (h->nlmsg_seq != r->h.nlmsg_seq)

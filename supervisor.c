@@ -158,11 +158,18 @@ void pv_supervised_free(struct pv_supervised *p)
 	free(p);
 }
 
-// Replaces *field with a copy of text (NULL clears it).
-static void set_text(char **field, const char *text)
+// Replaces *field, one of p's texts for its status, with a copy of text
+// (NULL clears it). A copy that cannot be made is said: the text is then
+// in the log at least, not silently missing from the status.
+static void set_text(const struct pv_supervised *p, char **field,
+		     const char *text)
 {
 	free(*field);
 	*field = text ? strdup(text) : NULL;
+	if (text && !*field)
+		pv_log(ERROR,
+		       "%s: out of memory, \"%s\" not kept for its status",
+		       p->name, text);
 }
 
 // Starts the program again after the current back-off, then doubles it.
@@ -244,15 +251,15 @@ int pv_supervised_start(struct pv_supervised *p)
 		snprintf(msg, sizeof(msg), "cannot run %s: %s", p->argv[0],
 			 strerror(e));
 		pv_log(ERROR, "%s: %s", p->name, msg);
-		set_text(&p->error, msg);
+		set_text(p, &p->error, msg);
 		return -1;
 	}
-	set_text(&p->error, NULL);
+	set_text(p, &p->error, NULL);
 	pv_log(INFO, "%s started, pid %d", p->name, pid);
 	return 0;
 out_fail:
 	pv_log(ERROR, "%s: %s", p->name, msg);
-	set_text(&p->error, msg);
+	set_text(p, &p->error, msg);
 	schedule_restart(p);
 	return -1;
 }
@@ -293,7 +300,7 @@ int pv_supervised_child_exited(struct pv_supervised *p, pid_t pid, int status)
 	ran_ms = (now.tv_sec - p->started.tv_sec) * 1000 +
 		 (now.tv_nsec - p->started.tv_nsec) / 1000000;
 	pv_wait_status_str(status, desc, sizeof(desc));
-	set_text(&p->last_exit, desc);
+	set_text(p, &p->last_exit, desc);
 	p->pid = 0;
 	evtimer_del(p->kill_timer);
 	if (p->stopping) {

@@ -176,12 +176,14 @@ struct pvx_backend *pvx_backend_new(struct pvx_frontend *fe,
 	dl_list_init(&b->list);
 	pvx_health_init(b);
 	b->label = strdup(link->label);
-	if (!b->label || apply_link(b, link) ||
+	b->key = strdup(link->key);
+	if (!b->label || !b->key || apply_link(b, link) ||
 	    pvx_health_configure(b, &link->check)) {
 		pv_log(ERROR, "link %s: out of memory", link->label);
 		pvx_health_fini(b);
 		provider_close(b);
 		free(b->label);
+		free(b->key);
 		free(b->provider);
 		free(b->socket);
 		free(b);
@@ -236,6 +238,7 @@ void pvx_backend_unref(struct pvx_backend *b)
 	pvx_health_fini(b);
 	provider_close(b);
 	free(b->label);
+	free(b->key);
 	free(b->provider);
 	free(b->socket);
 	pvx_frontend_unref(b->fe);
@@ -331,6 +334,9 @@ const char *pvx_backend_down_reason(const struct pvx_backend *b)
 
 void pvx_backend_connected(struct pvx_backend *b, int ok)
 {
+	// Checks whose timer could not be armed try again with the traffic.
+	if (b->health.stalled)
+		pvx_health_kick(b);
 	b->connect_failed = !ok;
 	if (ok)
 		return;
@@ -387,6 +393,11 @@ static int connect_unix(struct pvx_backend *b, int fd, const char **reason)
 			return -1;
 		}
 		pathfd = pvx_root_resolve(b->root_fd, b->socket);
+		// Not a full backlog (the EAGAIN of connect): this connect
+		// fails, as it would on a path that does not resolve.
+		if (pathfd == -1 && errno == EAGAIN)
+			*reason = "its path kept changing under the walk "
+				  "(openat2: EAGAIN)";
 	}
 	if (pathfd == -1)
 		return -1;
@@ -423,7 +434,7 @@ int pvx_backend_connect(struct pvx_backend *b, int *again, const char **reason)
 	close(fd);
 	// A Unix listener with a full backlog says EAGAIN: not a failure of
 	// the backend, only a moment to wait.
-	if (err == EAGAIN && family == AF_UNIX)
+	if (err == EAGAIN && family == AF_UNIX && !*reason)
 		*again = 1;
 	errno = err;
 	return -1;

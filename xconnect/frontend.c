@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "utils/addr.h"
+#include "utils/timer.h"
 #include "xconnect.h"
 
 // Accepts per readiness event: enough to drain a burst, few enough that
@@ -21,12 +22,15 @@
 
 static void start_listening(struct pvx_frontend *fe);
 
-// Arms the frontend's timer (bind retry or accept pause) ms from now.
-static void timer_in(struct pvx_frontend *fe, int ms)
+// Arms the frontend's timer (bind retry or accept pause; what says which)
+// ms from now. Returns 0, or -1 after saying so.
+static int timer_in(struct pvx_frontend *fe, int ms, const char *what)
 {
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-
-	evtimer_add(&fe->ev_timer, &tv);
+	if (!pv_timer_arm(&fe->ev_timer, ms))
+		return 0;
+	pv_log(ERROR, "link %s: cannot arm the timer of its %s", fe->label,
+	       what);
+	return -1;
 }
 
 // Stops accepting for a while; the timer resumes.
@@ -45,8 +49,22 @@ void pvx_frontend_resume(struct pvx_frontend *fe)
 		return;
 	if (fe->x->maxconn && fe->x->nsessions >= fe->x->maxconn)
 		return;
-	fe->paused = 0;
-	event_add(&fe->ev_accept, NULL);
+	if (!event_add(&fe->ev_accept, NULL)) {
+		fe->paused = 0;
+		fe->watch_failed = 0;
+		return;
+	}
+	// Paused it stays: a listener taken for accepting that nothing
+	// watches would leave its clients in the backlog for good. Its timer
+	// tries again, as after an accept pause; failing that, the next
+	// session to end or the next graph does.
+	if (!fe->watch_failed)
+		pv_log(ERROR,
+		       "link %s: cannot watch its listener, trying again "
+		       "every %d ms",
+		       fe->label, PVX_ACCEPT_PAUSE_MS);
+	fe->watch_failed = 1;
+	timer_in(fe, PVX_ACCEPT_PAUSE_MS, "listener watch retry");
 }
 
 void pvx_frontend_backoff(struct pvx_frontend *fe, const char *what)
@@ -60,7 +78,9 @@ void pvx_frontend_backoff(struct pvx_frontend *fe, const char *what)
 	if (!fe->listening)
 		return;
 	pause_accept(fe);
-	timer_in(fe, PVX_ACCEPT_PAUSE_MS);
+	// A pause that nothing would end is worse than none.
+	if (timer_in(fe, PVX_ACCEPT_PAUSE_MS, "accept pause"))
+		pvx_frontend_resume(fe);
 }
 
 int pvx_cidr_match(const struct pvx_cidr *allow, int n,
@@ -234,7 +254,7 @@ static void start_listening(struct pvx_frontend *fe)
 			       fe->netns_pid, what, strerror(errno),
 			       PVX_BIND_RETRY_MS);
 		fe->bind_failed = 1;
-		timer_in(fe, PVX_BIND_RETRY_MS);
+		timer_in(fe, PVX_BIND_RETRY_MS, "bind retry");
 		return;
 	}
 	fe->fd = fd;

@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "utils/addr.h"
+#include "utils/timer.h"
 #include "xconnect.h"
 
 // How soon a connect refused for a full Unix backlog is tried again,
@@ -42,13 +43,6 @@ static int ms_since(const struct timespec *t)
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return ms_between(t, &now);
-}
-
-static struct timeval tv_ms(int ms)
-{
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-
-	return tv;
 }
 
 // The backend, for log lines: "app1:/run/app.sock".
@@ -83,12 +77,25 @@ static void abort_check(struct pvx_health *h)
 	h->running = 0;
 }
 
-// Schedules the next check ms from now.
+// Schedules the next check ms from now. A schedule that cannot be armed
+// would stop the checks, and freeze the backend's state, without a word:
+// it is said once, and the next session to the backend (or a change of
+// its link) schedules again (pvx_health_kick).
 static void next_in(struct pvx_backend *b, int ms)
 {
-	struct timeval tv = tv_ms(ms > 0 ? ms : 0);
+	struct pvx_health *h = &b->health;
+	char to[PV_ADDR_STRLEN + 256];
 
-	evtimer_add(&b->health.ev_next, &tv);
+	if (!pv_timer_arm(&h->ev_next, ms)) {
+		h->stalled = 0;
+		return;
+	}
+	if (!h->stalled)
+		pv_log(ERROR,
+		       "link %s: backend %s: cannot arm its next check; "
+		       "checks wait for its next session",
+		       b->label, who(b, to, sizeof(to)));
+	h->stalled = 1;
 }
 
 // Applies one result to the state: rise passes in a row bring the backend
@@ -157,8 +164,8 @@ static void result(struct pvx_backend *b, int ok, const char *fmt, ...)
 static void wait_io(struct pvx_backend *b, int fd, short what, int ms)
 {
 	struct pvx_health *h = &b->health;
+	char to[PV_ADDR_STRLEN + 256];
 	struct timespec now;
-	struct timeval tv;
 	long long left;
 
 	// In microseconds: the deadline must not come early by rounding.
@@ -170,10 +177,19 @@ static void wait_io(struct pvx_backend *b, int fd, short what, int ms)
 		left = ms * 1000LL;
 	if (left < 1000)
 		left = 1000;
-	tv.tv_sec = left / 1000000;
-	tv.tv_usec = left % 1000000;
 	event_assign(&h->ev_io, b->fe->x->base, fd, what, on_io, b);
-	event_add(&h->ev_io, &tv);
+	// Rounded up to the millisecond, for the same reason.
+	if (!pv_timer_arm(&h->ev_io, (left + 999) / 1000))
+		return;
+	// Unwatched, this check would stay in progress for ever and no other
+	// would start: it ends without a result (the backend did nothing
+	// wrong), and the next one is scheduled.
+	pv_log(ERROR,
+	       "link %s: backend %s: cannot wait for its check, next one in "
+	       "%d ms",
+	       b->label, who(b, to, sizeof(to)), h->conf.interval_ms);
+	abort_check(h);
+	next_in(b, h->conf.interval_ms);
 }
 
 // Starts (or, after a full backlog, restarts) the check's connect.

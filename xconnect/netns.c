@@ -1,5 +1,6 @@
 // Namespaces: listening sockets created inside a consumer's network
-// namespace, and Unix socket paths resolved inside a provider's root
+// namespace (by a short-lived thread, so that no loop's thread ever
+// leaves its own), and Unix socket paths resolved inside a provider's root
 // without ever leaving it.
 
 #define MODULE_NAME "netns"
@@ -9,7 +10,10 @@
 #include <linux/openat2.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,41 +68,77 @@ fail:
 	return -1;
 }
 
+// A listen inside another network namespace, run by a thread of its own.
+struct ns_listen {
+	const struct sockaddr *addr;
+	socklen_t len;
+	int reuseport;
+	int nsfd;	  // the namespace to enter
+	int fd;		  // the result, or -1
+	int err;	  // errno when fd is -1
+	const char *what; // the step that failed
+};
+
+// The thread: enters the namespace, listens, ends. setns moves only the
+// calling thread, so the thread that asked never leaves its namespace
+// and nothing has to go back: a thread that failed to return would
+// create every later socket of its loop inside the consumer's namespace.
+static void *listen_in_netns(void *arg)
+{
+	struct ns_listen *nl = arg;
+
+	if (setns(nl->nsfd, CLONE_NEWNET) == -1) {
+		nl->err = errno;
+		nl->what = "enter network namespace";
+		return NULL;
+	}
+	// The socket belongs to the namespace it was created in.
+	nl->fd = listen_here(nl->addr, nl->len, nl->reuseport, &nl->what);
+	nl->err = errno;
+	return NULL;
+}
+
 int pvx_listen(struct pvx *x, const struct sockaddr *addr, socklen_t len,
 	       int pid, const char **what)
 {
+	struct ns_listen nl = {
+		.addr = addr,
+		.len = len,
+		.reuseport = x->reuseport,
+		.fd = -1,
+	};
+	sigset_t all, old;
+	pthread_t t;
 	char path[64];
-	int nsfd, fd, err;
+	int rc;
 
 	if (pid <= 0)
 		return listen_here(addr, len, x->reuseport, what);
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
-	nsfd = open(path, O_RDONLY | O_CLOEXEC);
-	if (nsfd == -1) {
+	nl.nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (nl.nsfd == -1) {
 		*what = "open network namespace";
 		return -1;
 	}
-	if (setns(nsfd, CLONE_NEWNET) == -1) {
-		err = errno;
-		close(nsfd);
-		*what = "enter network namespace";
-		errno = err;
+	// Signals stay with the threads that handle them.
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&t, NULL, listen_in_netns, &nl);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		close(nl.nsfd);
+		*what = "start a thread to enter the network namespace";
+		errno = rc;
 		return -1;
 	}
-	close(nsfd);
-	// The socket belongs to the namespace it was created in, and stays
-	// there after we leave.
-	fd = listen_here(addr, len, x->reuseport, what);
-	err = errno;
-	if (setns(x->netns_fd, CLONE_NEWNET) == -1) {
-		// Every later socket would land in the container: no way on.
-		pv_log(FATAL, "cannot return to our network namespace: %s",
-		       strerror(errno));
-		exit(1);
+	pthread_join(t, NULL);
+	close(nl.nsfd);
+	if (nl.fd == -1) {
+		*what = nl.what;
+		errno = nl.err;
 	}
-	errno = err;
-	return fd;
+	return nl.fd;
 }
 
 int pvx_root_open(int pid)
@@ -175,26 +215,37 @@ int pvx_root_walk(int rootfd, const char *path)
 	return fd;
 }
 
+// openat2 answers EAGAIN when a rename or a mount anywhere raced a walk
+// through "..": it cannot tell whether ".." left the root. A provider
+// controls both (its own renames, a path of many ".."), so the retries are
+// bounded: past them the connect fails, rather than the loop spinning.
+#define RESOLVE_TRIES 8
+
 int pvx_root_resolve(int rootfd, const char *path)
 {
-	static int have_openat2 = 1;
+	// Cleared by whichever --threads worker finds openat2 missing first,
+	// read by all of them.
+	static atomic_int have_openat2 = 1;
 	struct open_how how = {
 		.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
 		// Absolute symlinks and ".." stay under rootfd, and
 		// /proc/PID/fd-style links cannot jump out of it.
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
+	int tries = 0;
 	long fd;
 
-	if (!have_openat2)
+	if (!atomic_load_explicit(&have_openat2, memory_order_relaxed))
 		return pvx_root_walk(rootfd, path);
 	do {
 		fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-	} while (fd == -1 && errno == EAGAIN);
+	} while (fd == -1 && errno == EAGAIN && ++tries < RESOLVE_TRIES);
 	if (fd == -1 && errno == ENOSYS) {
-		pv_log(WARN, "openat2 is not available (Linux < 5.6): Unix "
-			     "backend paths with a symlink are refused");
-		have_openat2 = 0;
+		// Said once, by the thread that cleared it.
+		if (atomic_exchange(&have_openat2, 0))
+			pv_log(WARN, "openat2 is not available (Linux < 5.6): "
+				     "Unix backend paths with a symlink are "
+				     "refused");
 		return pvx_root_walk(rootfd, path);
 	}
 	return (int)fd;

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "utils/timer.h"
 #include "xconnect.h"
 
 // Reads (or splices) per flow and readiness event: a busy flow yields to
@@ -471,14 +472,23 @@ static void on_epoll(evutil_socket_t fd, short what, void *arg)
 // Queues t to run again at the next round of the loop.
 static void run_again(struct pvx_tunnel *t)
 {
-	static const struct timeval zero = { 0, 0 };
+	struct pvx *x = t->x;
 
 	if (t->queued)
 		return;
 	t->queued = 1;
-	dl_list_add_tail(&t->x->again, &t->again);
-	if (!evtimer_pending(&t->x->ev_again, NULL))
-		evtimer_add(&t->x->ev_again, &zero);
+	dl_list_add_tail(&x->again, &t->again);
+	if (evtimer_pending(&x->ev_again, NULL) ||
+	    !pv_timer_arm(&x->ev_again, 0))
+		return;
+	// The tunnels that yielded have no edge left to wake them: rather
+	// than stall, they run again in this pass of the loop (less fair to
+	// the others, see on_again).
+	if (!x->again_failed)
+		pv_log(ERROR, "cannot arm the timer of yielded sessions; they "
+			      "run without yielding to the loop");
+	x->again_failed = 1;
+	event_active(&x->ev_again, EV_TIMEOUT, 1);
 }
 
 int pvx_plumbing_init(struct pvx *x)
@@ -516,7 +526,7 @@ void pvx_plumbing_fini(struct pvx *x)
 static void on_idle(evutil_socket_t fd, short what, void *arg)
 {
 	struct pvx_tunnel *t = arg;
-	struct timeval now, since, left;
+	struct timeval now, since;
 	long long ms;
 
 	(void)fd;
@@ -527,11 +537,11 @@ static void on_idle(evutil_socket_t fd, short what, void *arg)
 	if (ms < t->idle_ms) {
 		// Activity since the timer was set: wait for the rest only,
 		// rather than re-arming the timer at every read.
-		ms = t->idle_ms - ms;
-		left.tv_sec = ms / 1000;
-		left.tv_usec = (ms % 1000) * 1000;
-		evtimer_add(&t->ev_timer, &left);
-		return;
+		if (!pv_timer_arm(&t->ev_timer, t->idle_ms - ms))
+			return;
+		// Unarmed, an idle session would never be reaped.
+		pv_log(ERROR, "session: cannot arm its idle timer again, "
+			      "ending it");
 	}
 	t->idle_expired = 1;
 	t->up.done = t->down.done = 1;
@@ -613,8 +623,6 @@ void pvx_tunnel_drop_b(struct pvx_tunnel *t)
 
 int pvx_tunnel_join(struct pvx_tunnel *t, int a, int idle_ms)
 {
-	struct timeval tv = { idle_ms / 1000, (idle_ms % 1000) * 1000 };
-
 	t->idle_ms = idle_ms;
 	t->connecting = 0;
 	// b is connected; a's first bytes are likely there already (a client
@@ -628,7 +636,7 @@ int pvx_tunnel_join(struct pvx_tunnel *t, int a, int idle_ms)
 	evtimer_assign(&t->ev_timer, t->x->base, on_idle, t);
 	t->started = 1;
 	touch(t);
-	if (idle_ms && evtimer_add(&t->ev_timer, &tv)) {
+	if (idle_ms && pv_timer_arm(&t->ev_timer, idle_ms)) {
 		pv_log(ERROR, "session: cannot arm its idle timer");
 		return -1;
 	}

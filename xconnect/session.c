@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "utils/addr.h"
+#include "utils/timer.h"
 #include "xconnect.h"
 
 // How soon a connect to a Unix backend with a full backlog is tried again.
@@ -188,14 +189,20 @@ static int past_deadline(struct pvx_session *s)
 static void on_timer(evutil_socket_t fd, short what, void *arg);
 
 // Runs the session's timer in ms: the connect's deadline, or the end of a
-// pause before the connect is tried again.
+// pause before the connect is tried again. Without it a connect that
+// never completes, or the pause, would hold the client for ever: when it
+// cannot be armed the session ends (s is freed).
 static void arm(struct pvx_session *s, int ms)
 {
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-
 	evtimer_del(&s->tun.ev_timer);
 	evtimer_assign(&s->tun.ev_timer, s->fe->x->base, on_timer, s);
-	evtimer_add(&s->tun.ev_timer, &tv);
+	if (!pv_timer_arm(&s->tun.ev_timer, ms))
+		return;
+	pv_log(ERROR,
+	       "link %s: cannot arm a session's connect timer, closing "
+	       "the client",
+	       s->be->label);
+	pvx_session_close(s, "cannot arm its connect timer");
 }
 
 // Starts (or restarts, after EAGAIN) the connect to s->be.

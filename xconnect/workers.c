@@ -30,10 +30,12 @@
 // How often a worker publishes its figures for the main thread.
 #define PUBLISH_MS 500
 
-// One published figure: a frontend's (be_label NULL) or a backend's.
+// One published figure: a frontend's (be_key NULL) or a backend's. Both
+// are named by their identity (keys the graph gives every worker alike),
+// never by a label: the backends of one ingress rule share theirs.
 struct fig {
 	char *fe_key;
-	char *be_label;
+	char *be_key;
 	struct pvx_stats stats;
 };
 
@@ -74,7 +76,7 @@ static void figs_free(struct fig *figs, int n)
 
 	for (i = 0; i < n; i++) {
 		free(figs[i].fe_key);
-		free(figs[i].be_label);
+		free(figs[i].be_key);
 	}
 	free(figs);
 }
@@ -105,7 +107,7 @@ static void stats_sub(struct pvx_stats *dst, const struct pvx_stats *src)
 
 // Appends one figure; returns -1 when out of memory.
 static int fig_push(struct fig **figs, int *n, int *cap, const char *fe_key,
-		    const char *be_label, const struct pvx_stats *st)
+		    const char *be_key, const struct pvx_stats *st)
 {
 	struct fig *f;
 
@@ -120,11 +122,11 @@ static int fig_push(struct fig **figs, int *n, int *cap, const char *fe_key,
 	}
 	f = &(*figs)[*n];
 	f->fe_key = strdup(fe_key);
-	f->be_label = be_label ? strdup(be_label) : NULL;
+	f->be_key = be_key ? strdup(be_key) : NULL;
 	f->stats = *st;
-	if (!f->fe_key || (be_label && !f->be_label)) {
+	if (!f->fe_key || (be_key && !f->be_key)) {
 		free(f->fe_key);
-		free(f->be_label);
+		free(f->be_key);
 		return -1;
 	}
 	(*n)++;
@@ -154,7 +156,7 @@ static void on_publish(evutil_socket_t fd, short what, void *arg)
 		dl_list_for_each (b, &fe->backends, struct pvx_backend, list) {
 			st = b->stats;
 			pvx_backend_bytes(b, &st.bytes_in, &st.bytes_out);
-			if (fig_push(&figs, &n, &cap, fe->key, b->label, &st))
+			if (fig_push(&figs, &n, &cap, fe->key, b->key, &st))
 				goto nomem;
 		}
 	}
@@ -364,8 +366,8 @@ void pvx_workers_stop(struct pvx_workers *ws)
 	free(ws);
 }
 
-// The stats of x's frontend with that key, or of its backend with that
-// label; NULL when x has none (yet, or no more).
+// The stats of x's frontend with f's key, or of its backend with f's
+// link key; NULL when x has none (yet, or no more).
 static struct pvx_stats *find_stats(struct pvx *x, const struct fig *f)
 {
 	struct pvx_frontend *fe;
@@ -374,10 +376,10 @@ static struct pvx_stats *find_stats(struct pvx *x, const struct fig *f)
 	dl_list_for_each (fe, &x->frontends, struct pvx_frontend, list) {
 		if (fe->closed || strcmp(fe->key, f->fe_key))
 			continue;
-		if (!f->be_label)
+		if (!f->be_key)
 			return &fe->stats;
 		dl_list_for_each (b, &fe->backends, struct pvx_backend, list) {
-			if (!strcmp(b->label, f->be_label))
+			if (!strcmp(b->key, f->be_key))
 				return &b->stats;
 		}
 		return NULL;

@@ -79,7 +79,6 @@ static int pipes_budget(void)
 int pvx_init(struct pvx *x)
 {
 	memset(x, 0, sizeof(*x));
-	x->netns_fd = -1;
 	x->epfd = -1;
 	x->drain_ms = PVX_DRAIN_MS;
 	dl_list_init(&x->frontends);
@@ -88,12 +87,6 @@ int pvx_init(struct pvx *x)
 	x->scratch = malloc(PVX_FLOW_BUF);
 	if (!x->scratch) {
 		pv_log(ERROR, "scratch buffer: %s", strerror(errno));
-		return -1;
-	}
-	// Where we return after creating a listener in a consumer's netns.
-	x->netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (x->netns_fd == -1) {
-		pv_log(ERROR, "open /proc/self/ns/net: %s", strerror(errno));
 		return -1;
 	}
 	x->base = new_base();
@@ -130,9 +123,6 @@ void pvx_fini(struct pvx *x)
 	}
 	free(x->scratch);
 	x->scratch = NULL;
-	if (x->netns_fd != -1)
-		close(x->netns_fd);
-	x->netns_fd = -1;
 }
 
 // Applies a graph document here and in every worker thread.

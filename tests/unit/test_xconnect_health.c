@@ -129,6 +129,7 @@ static void setup(void)
 {
 	struct pvx_link l = { 0 };
 
+	l.key = "t<1>";
 	l.label = "t<1>";
 	l.provider = "_host_";
 	l.socket = path;

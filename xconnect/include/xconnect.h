@@ -258,7 +258,6 @@ void pvx_fetch_cancel(struct pvx_fetch *f);
 
 struct pvx {
 	struct event_base *base;
-	int netns_fd; // our own network namespace, to return to
 	int verbose;
 	int drain_ms;
 	int maxconn;	// sessions at most, all frontends together; 0: no cap
@@ -276,6 +275,7 @@ struct pvx {
 	struct event ev_epoll;		 // epfd has edges
 	struct dl_list again;		 // pvx_tunnel, yielded, to run again
 	struct event ev_again;		 // a zero timer: runs them next round
+	int again_failed;		 // ev_again could not be armed (said)
 	struct epoll_event *batch;	 // the edges being handled, or NULL
 	int batch_n, batch_i;		 // their count, the one being handled
 	struct pvx_statspage *statspage; // the HTML stats page, or NULL
@@ -283,7 +283,7 @@ struct pvx {
 	struct pvx_workers *workers; // --threads: the others (main's only)
 };
 
-// Sets up x (event base, own netns, scratch buffer). Returns 0 or -1.
+// Sets up x (event base, scratch buffer). Returns 0 or -1.
 int pvx_init(struct pvx *x);
 
 // Frees what pvx_init and the links created. NULL-safe members.
@@ -298,7 +298,8 @@ extern const struct pvx_plugin *const pvx_plugins[];
 // ---- network namespaces and sockets (netns.c) ----
 
 // A listening TCP socket on addr (SO_REUSEADDR, non-blocking, CLOEXEC),
-// created inside the network namespace of pid when pid > 0, else in ours.
+// created inside the network namespace of pid when pid > 0 (by a thread
+// of its own: the caller's never changes namespace), else in ours.
 // Returns the fd, or -1 with errno set and *what naming the step.
 int pvx_listen(struct pvx *x, const struct sockaddr *addr, socklen_t len,
 	       int pid, const char **what);
@@ -307,7 +308,9 @@ int pvx_listen(struct pvx *x, const struct sockaddr *addr, socklen_t len,
 int pvx_root_open(int pid);
 
 // Opens path (absolute) under the root fd without leaving it: symlinks
-// resolve inside it, magic links are refused. Returns an O_PATH fd or -1.
+// resolve inside it, magic links are refused. Returns an O_PATH fd, or -1
+// with errno set: EAGAIN when renames or mounts raced every one of a few
+// tries (the path may be fine a moment later).
 int pvx_root_resolve(int rootfd, const char *path);
 
 // ---- active health checks (health.c) ----
@@ -329,6 +332,7 @@ struct pvx_health {
 	unsigned up : 1;	 // by the checks (1 until fall failures)
 	unsigned running : 1;	 // a check is in progress
 	unsigned sent : 1;	 // the HTTP request went out
+	unsigned stalled : 1;	 // ev_next could not be armed (said)
 	int streak;		 // results in a row against the state
 	int fd;			 // the check's connection, -1
 	struct event ev_io;	 // its progress, with the check's deadline
@@ -414,6 +418,7 @@ struct pvx_frontend {
 	unsigned closed : 1;	     // no links left; waits for its references
 	unsigned accept_failing : 1; // accept ran out of fds (said once)
 	unsigned warned_down : 1;    // "no usable backend" said
+	unsigned watch_failed : 1;   // ev_accept could not be added (said)
 	struct timeval backoff_last; // last pvx_frontend_backoff
 	enum pvx_balance balance;
 	int maxconn;		// 0: unlimited
@@ -437,6 +442,7 @@ struct pvx_backend {
 	int refs;
 	struct pvx_frontend *fe; // reference held
 	char *label;		 // the link's label, for logs
+	char *key;		 // the link's key: the backend's identity
 	char *provider;
 	char *socket; // as written in the graph
 	int provider_pid;
@@ -697,7 +703,10 @@ struct pvx_session {
 };
 
 // Takes an accepted client socket (owned from now on) and proxies it to
-// a backend of fe. Returns 0, or -1 when the client was closed at once.
+// a backend of fe. Returns 0 once a session holds the client, also when
+// that session has ended already (no usable backend: the client is closed
+// at once, counted and said); -1 when no session could be made (out of
+// memory), the client closed.
 int pvx_session_start(struct pvx_frontend *fe, int cfd,
 		      const struct sockaddr *peer, socklen_t peer_len);
 

@@ -1,0 +1,368 @@
+// When libevent cannot add an event (no memory for its timer heap, an fd
+// the backend refuses), nothing may stop for good without a word: the
+// listener is not left deaf while taken for accepting, a session does not
+// lose its connect deadline, the health checks do not stop, yielded
+// tunnels do not stall, an idle session is still reaped.
+//
+// event_add is replaced here (the executable's definition comes first) by
+// one that fails on demand and otherwise calls libevent's.
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "tests/unit/kit.h"
+#include "xconnect.h"
+
+// The next fail_next calls fail; and every call for fail_ev while it is
+// set.
+static int fail_next;
+static const struct event *fail_ev;
+static int failed;
+
+int event_add(struct event *ev, const struct timeval *tv)
+{
+	static int (*real)(struct event *, const struct timeval *);
+
+	if (!real)
+		*(void **)&real = dlsym(RTLD_NEXT, "event_add");
+	if (fail_next > 0 || (fail_ev && ev == fail_ev)) {
+		if (fail_next > 0)
+			fail_next--;
+		failed++;
+		return -1;
+	}
+	return real(ev, tv);
+}
+
+static struct pvx x;
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+// Runs the loop until cond holds: at most 400 rounds of 5 ms (2 s; the
+// proxy's own timings are not what is tested).
+#define RUN_UNTIL(cond)                                                        \
+	do {                                                                   \
+		struct timeval tv_ = { 0, 5000 };                              \
+		int i_;                                                        \
+		for (i_ = 0; !(cond) && i_ < 400; i_++) {                      \
+			event_base_loopexit(x.base, &tv_);                     \
+			event_base_dispatch(x.base);                           \
+		}                                                              \
+	} while (0)
+
+// A loopback TCP listener that never accepts; its port in *port.
+static int listener(int *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int fd;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1 || bind(fd, (struct sockaddr *)&a, sizeof(a)) == -1 ||
+	    listen(fd, 16) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) == -1) {
+		CHECK(!"listener");
+		return -1;
+	}
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+// A backend of fe on 127.0.0.1:port, with a tcp check every 20 ms when
+// check is set.
+static struct pvx_backend *backend(struct pvx_frontend *fe, int port, int check)
+{
+	struct pvx_link l = { 0 };
+	char sock[32];
+
+	snprintf(sock, sizeof(sock), "127.0.0.1:%d", port);
+	l.key = "k";
+	l.label = "t";
+	l.provider = "_host_";
+	l.socket = sock;
+	l.connect_ms = 5000;
+	l.idle_ms = -1;
+	if (check) {
+		l.check.type = PVX_CHECK_TCP;
+		l.check.interval_ms = 20;
+		l.check.timeout_ms = 200;
+	}
+	return pvx_backend_new(fe, &l);
+}
+
+static int nonblock(int fd)
+{
+	return fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+// The listener's watch cannot be added: it stays paused, and its timer
+// tries again, so that the client waiting in the backlog is taken.
+static void test_listener_watch(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct pvx_frontend *fe;
+	char target[32];
+	int port, l, c;
+
+	// A free port: bound, then let go for the frontend to take.
+	l = listener(&port);
+	close(l);
+	snprintf(target, sizeof(target), "127.0.0.1:%d", port);
+	failed = 0;
+	fail_next = 1;
+	fe = pvx_frontend_get(&x, "fe", "t", NULL, target, 0);
+	fail_next = 0;
+	CHECK(fe != NULL);
+	if (!fe)
+		return;
+	CHECK(fe->listening);
+	CHECK(failed == 1);
+	// Not taken for accepting while nothing watches it.
+	CHECK(fe->paused);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons(port);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(c != -1 && connect(c, (struct sockaddr *)&a, sizeof(a)) == 0);
+	// No backend: the client is taken and closed at once, counted.
+	RUN_UNTIL(fe->stats.sessions_total == 1);
+	CHECK(fe->stats.sessions_total == 1);
+	CHECK(!fe->paused);
+	close(c);
+	pvx_frontend_check_empty(fe);
+	pvx_frontend_unref(fe);
+}
+
+// The connect's deadline cannot be armed: the session ends at once
+// rather than wait for a connect that may never complete.
+static void test_connect_deadline(void)
+{
+	struct sockaddr_storage peer = { .ss_family = AF_UNIX };
+	struct pvx_frontend *fe;
+	struct pvx_backend *b;
+	int port, l, sv[2];
+	char c;
+
+	l = listener(&port);
+	// netns pid -1: the frontend never listens (no port taken).
+	fe = pvx_frontend_get(&x, "fe2", "t", NULL, "127.0.0.1:1", -1);
+	b = fe ? backend(fe, port, 0) : NULL;
+	CHECK(b != NULL);
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	if (!b)
+		goto out;
+	nonblock(sv[1]);
+	failed = 0;
+	fail_next = 1;
+	pvx_session_start(fe, sv[0], (struct sockaddr *)&peer,
+			  sizeof(sa_family_t));
+	fail_next = 0;
+	CHECK(failed == 1);
+	// Closed now: the client reads EOF, no session is left.
+	CHECK(read(sv[1], &c, 1) == 0);
+	CHECK(x.nsessions == 0);
+	CHECK(b->stats.sessions_now == 0);
+	close(sv[1]);
+	pvx_backend_remove(b, 0);
+out:
+	close(l);
+	if (fe)
+		pvx_frontend_check_empty(fe);
+	pvx_frontend_unref(fe);
+}
+
+// The first check cannot be scheduled: the next session to the backend
+// schedules it again, and the checks run.
+static void test_check_schedule(void)
+{
+	struct pvx_frontend *fe;
+	struct pvx_backend *b;
+	int port, l;
+
+	l = listener(&port);
+	fe = pvx_frontend_get(&x, "fe3", "t", NULL, "127.0.0.1:1", -1);
+	failed = 0;
+	fail_next = 1; // the schedule of the first check
+	b = fe ? backend(fe, port, 1) : NULL;
+	fail_next = 0;
+	CHECK(b != NULL);
+	if (!b)
+		goto out;
+	CHECK(failed == 1);
+	RUN_UNTIL(b->health.checks > 0);
+	CHECK(b->health.checks == 0);
+	// A session got through to the backend.
+	pvx_backend_connected(b, 1);
+	RUN_UNTIL(b->health.checks >= 2);
+	CHECK(b->health.checks >= 2);
+	CHECK(b->health.last_ok == 1);
+	pvx_backend_remove(b, 0);
+out:
+	close(l);
+	if (fe)
+		pvx_frontend_check_empty(fe);
+	pvx_frontend_unref(fe);
+}
+
+// A check's wait for its socket cannot be added: that check ends without
+// a result and the next ones run, rather than one in progress for ever.
+static void test_check_wait(void)
+{
+	struct pvx_frontend *fe;
+	struct pvx_backend *b;
+	int port, l;
+
+	l = listener(&port);
+	fe = pvx_frontend_get(&x, "fe4", "t", NULL, "127.0.0.1:1", -1);
+	b = fe ? backend(fe, port, 1) : NULL;
+	CHECK(b != NULL);
+	if (!b)
+		goto out;
+	failed = 0;
+	fail_ev = &b->health.ev_io;
+	RUN_UNTIL(failed >= 2);
+	fail_ev = NULL;
+	CHECK(failed >= 2);
+	CHECK(b->health.checks == 0);
+	// Once it can wait again, the checks complete.
+	RUN_UNTIL(b->health.checks >= 2);
+	CHECK(b->health.checks >= 2);
+	CHECK(b->health.last_ok == 1);
+	pvx_backend_remove(b, 0);
+out:
+	close(l);
+	if (fe)
+		pvx_frontend_check_empty(fe);
+	pvx_frontend_unref(fe);
+}
+
+static int finished;
+
+static void on_done(struct pvx_tunnel *t, void *arg)
+{
+	(void)arg;
+	finished++;
+	pvx_tunnel_fini(t);
+}
+
+// A tunnel between two socket pairs: *client and *backend are the outer
+// ends, the test's.
+static int tunnel(struct pvx_tunnel *t, int idle_ms, int *client, int *backend)
+{
+	int c[2], b[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, c) ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, b))
+		return -1;
+	nonblock(c[0]);
+	nonblock(c[1]);
+	nonblock(b[0]);
+	nonblock(b[1]);
+	*client = c[0];
+	*backend = b[0];
+	finished = 0;
+	return pvx_tunnel_start(t, &x, c[1], b[1], idle_ms, on_done, NULL);
+}
+
+// The timer that runs yielded tunnels cannot be armed, ever: a flow that
+// always has bytes to read (32 MiB queued, room for all of it) still
+// moves them all. The buffers need SO_SNDBUFFORCE: root.
+static void test_yield(void)
+{
+	static char chunk[256 * 1024];
+	const int big = 64 << 20;
+	struct pvx_tunnel t;
+	size_t queued = 0;
+	int client, back;
+	ssize_t n;
+
+	CHECK(tunnel(&t, 0, &client, &back) == 0);
+	if (setsockopt(client, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big)) ||
+	    setsockopt(t.b.fd, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big))) {
+		const char *ci = getenv("CI");
+
+		fprintf(stderr,
+			"test_yield: SO_SNDBUFFORCE: %s (needs root)%s\n",
+			strerror(errno),
+			ci && !strcmp(ci, "true") ? "" : ", not run");
+		CHECK(!ci || strcmp(ci, "true"));
+		goto out;
+	}
+	memset(chunk, 'y', sizeof(chunk));
+	while (queued < 32u << 20 &&
+	       (n = write(client, chunk, sizeof(chunk))) > 0)
+		queued += n;
+	CHECK(queued >= 32u << 20);
+	t.up.nosplice = 1;
+	failed = 0;
+	fail_ev = &x.ev_again;
+	RUN_UNTIL(t.up.bytes == queued);
+	fail_ev = NULL;
+	CHECK(failed > 0);
+	CHECK(t.up.bytes == queued);
+out:
+	if (!finished)
+		pvx_tunnel_fini(&t);
+	close(client);
+	close(back);
+	pvx_pipe_trim(&x);
+}
+
+// The idle timer cannot be armed again after some activity: the tunnel
+// ends rather than live on unreaped.
+static void test_idle_rearm(void)
+{
+	struct pvx_tunnel t;
+	int client, back;
+	long long end;
+	char c;
+
+	CHECK(tunnel(&t, 100, &client, &back) == 0);
+	// Activity in the timer's first half: it has to be armed again.
+	end = now_ms() + 50;
+	RUN_UNTIL(now_ms() >= end);
+	CHECK(write(client, "x", 1) == 1);
+	RUN_UNTIL(read(back, &c, 1) == 1);
+	failed = 0;
+	fail_ev = &t.ev_timer;
+	RUN_UNTIL(finished);
+	fail_ev = NULL;
+	CHECK(failed >= 1);
+	CHECK(finished == 1);
+	if (!finished)
+		pvx_tunnel_fini(&t);
+	close(client);
+	close(back);
+}
+
+int main(void)
+{
+	pv_log_set_level(FATAL); // the failures are the point
+	if (pvx_init(&x)) {
+		fprintf(stderr, "pvx_init failed\n");
+		return 1;
+	}
+	RUN(test_listener_watch);
+	RUN(test_connect_deadline);
+	RUN(test_check_schedule);
+	RUN(test_check_wait);
+	RUN(test_yield);
+	RUN(test_idle_rearm);
+	pvx_fini(&x);
+	return kit_report("test_xconnect_timers");
+}
