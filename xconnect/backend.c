@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "utils/addr.h"
+#include "utils/timer.h"
 #include "xconnect.h"
 
 #define HOST_PROVIDER "_host_"
@@ -272,7 +273,6 @@ void pvx_backend_remove(struct pvx_backend *b, int drain)
 {
 	struct pvx_frontend *fe = b->fe;
 	unsigned int n = dl_list_len(&b->sessions);
-	struct timeval tv;
 
 	if (b->in_pool) {
 		dl_list_del(&b->list);
@@ -284,13 +284,21 @@ void pvx_backend_remove(struct pvx_backend *b, int drain)
 		// No grace period: the sessions end here and now.
 		on_drain(-1, 0, b);
 	} else if (n && drain) {
-		tv.tv_sec = fe->x->drain_ms / 1000;
-		tv.tv_usec = (fe->x->drain_ms % 1000) * 1000;
 		evtimer_assign(&b->ev_drain, fe->x->base, on_drain, b);
-		if (evtimer_add(&b->ev_drain, &tv) == 0)
+		if (pv_timer_arm(&b->ev_drain, fe->x->drain_ms) == 0) {
 			b->drain_armed = 1;
-		pv_log(INFO, "link %s: %u session(s) draining for %d ms",
-		       b->label, n, fe->x->drain_ms);
+			pv_log(INFO,
+			       "link %s: %u session(s) draining for %d ms",
+			       b->label, n, fe->x->drain_ms);
+		} else {
+			// No grace period to count: cut them as promised,
+			// only sooner.
+			pv_log(ERROR,
+			       "link %s: cannot arm the drain timer, "
+			       "cutting %u session(s) now",
+			       b->label, n);
+			on_drain(-1, 0, b);
+		}
 	}
 	pvx_frontend_check_empty(fe);
 	// Still alive: the caller's (the link's) reference is the one we

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "utils/timer.h"
 #include "xconnect.h"
 
 // The largest answer we take: the biggest JSON document plus headers.
@@ -227,7 +228,9 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
 		event_del(&f->ev_io);
 		event_assign(&f->ev_io, event_get_base(&f->ev_io), fd,
 			     EV_READ | EV_PERSIST, on_io, f);
-		event_add(&f->ev_io, NULL);
+		// Unwatched, the answer would only ever be a timeout.
+		if (event_add(&f->ev_io, NULL))
+			finish(f, "cannot wait for the answer");
 		return;
 	}
 	fetch_read(f);
@@ -248,7 +251,6 @@ static struct pvx_fetch *fetch_new(struct event_base *base, const char *sock,
 				   pvx_fetch_cb cb, void *arg)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 	struct pvx_fetch *f;
 	int err;
 
@@ -282,7 +284,8 @@ static struct pvx_fetch *fetch_new(struct event_base *base, const char *sock,
 		goto fail;
 	}
 	event_assign(&f->ev_io, base, f->fd, EV_WRITE | EV_PERSIST, on_io, f);
-	if (event_add(&f->ev_io, NULL) || evtimer_add(&f->ev_timeout, &tv))
+	if (event_add(&f->ev_io, NULL) ||
+	    pv_timer_arm(&f->ev_timeout, timeout_ms))
 		goto fail;
 	return f;
 fail:

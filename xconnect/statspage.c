@@ -19,6 +19,7 @@
 
 #include "log.h"
 #include "utils/addr.h"
+#include "utils/timer.h"
 #include "xconnect.h"
 
 // Clients served at once; more wait in the listen backlog.
@@ -42,6 +43,7 @@ struct pvx_statspage {
 	struct event ev_retry;
 	unsigned accepting : 1; // ev_accept added
 	unsigned bind_failed : 1;
+	unsigned watch_failed : 1; // ev_accept could not be added (said)
 	int nclients;
 	struct dl_list clients; // sp_client
 };
@@ -59,13 +61,6 @@ struct sp_client {
 };
 
 static void on_client(evutil_socket_t fd, short what, void *arg);
-
-static struct timeval tv_ms(int ms)
-{
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-
-	return tv;
-}
 
 // ---- the HTML page ----
 
@@ -265,6 +260,17 @@ char *pvx_status_html(struct pvx *x, int refresh_s, size_t *len)
 
 static void start_listening(struct pvx_statspage *sp);
 
+// Arms the retry timer (bind retry, accept pause, watch retry) ms from
+// now. Returns 0, or -1 after saying so.
+static int retry_in(struct pvx_statspage *sp, int ms)
+{
+	if (!pv_timer_arm(&sp->ev_retry, ms))
+		return 0;
+	pv_log(ERROR, "stats page on %s: cannot arm its retry timer",
+	       sp->addr_str);
+	return -1;
+}
+
 // Stops or resumes accepting, by how many clients are being served.
 static void accept_by_load(struct pvx_statspage *sp)
 {
@@ -274,8 +280,20 @@ static void accept_by_load(struct pvx_statspage *sp)
 		event_del(&sp->ev_accept);
 		sp->accepting = 0;
 	} else if (sp->nclients < MAX_CLIENTS && !sp->accepting) {
-		event_add(&sp->ev_accept, NULL);
-		sp->accepting = 1;
+		if (!event_add(&sp->ev_accept, NULL)) {
+			sp->accepting = 1;
+			sp->watch_failed = 0;
+			return;
+		}
+		// Not taken for accepting while nothing watches it: the
+		// timer tries again (or the next client to leave does).
+		if (!sp->watch_failed)
+			pv_log(ERROR,
+			       "stats page on %s: cannot watch its listener, "
+			       "trying again every %d ms",
+			       sp->addr_str, PVX_ACCEPT_PAUSE_MS);
+		sp->watch_failed = 1;
+		retry_in(sp, PVX_ACCEPT_PAUSE_MS);
 	}
 }
 
@@ -406,7 +424,6 @@ static void handle(struct sp_client *c)
 // Reads the request until its head is complete, then answers.
 static void client_read(struct sp_client *c)
 {
-	struct timeval tv = tv_ms(CLIENT_TIMEOUT_MS);
 	ssize_t n = recv(c->fd, c->req + c->rlen, REQ_MAX - c->rlen, 0);
 
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
@@ -431,7 +448,12 @@ static void client_read(struct sp_client *c)
 	event_del(&c->ev);
 	event_assign(&c->ev, c->sp->x->base, c->fd, EV_WRITE | EV_PERSIST,
 		     on_client, c);
-	event_add(&c->ev, &tv);
+	// Unwatched, the client would never be answered nor let go.
+	if (pv_timer_arm(&c->ev, CLIENT_TIMEOUT_MS)) {
+		pv_log(ERROR, "stats page on %s: cannot watch a client",
+		       c->sp->addr_str);
+		client_free(c);
+	}
 }
 
 // Writes what is left of the answer; closes when it is all out.
@@ -468,19 +490,18 @@ static void on_client(evutil_socket_t fd, short what, void *arg)
 // rests a moment, rather than the loop spinning on the same error.
 static void pause_accept(struct pvx_statspage *sp)
 {
-	struct timeval tv = tv_ms(PVX_ACCEPT_PAUSE_MS);
-
 	pv_log(DEBUG, "stats %s: accept: %s", sp->addr_str, strerror(errno));
+	// A pause that nothing would end is worse than none.
+	if (retry_in(sp, PVX_ACCEPT_PAUSE_MS))
+		return;
 	if (sp->accepting)
 		event_del(&sp->ev_accept);
 	sp->accepting = 0;
-	evtimer_add(&sp->ev_retry, &tv);
 }
 
 static void on_accept(evutil_socket_t fd, short what, void *arg)
 {
 	struct pvx_statspage *sp = arg;
-	struct timeval tv = tv_ms(CLIENT_TIMEOUT_MS);
 	struct sp_client *c;
 	int cfd;
 
@@ -505,7 +526,14 @@ static void on_accept(evutil_socket_t fd, short what, void *arg)
 		c->fd = cfd;
 		event_assign(&c->ev, sp->x->base, cfd, EV_READ | EV_PERSIST,
 			     on_client, c);
-		event_add(&c->ev, &tv);
+		if (pv_timer_arm(&c->ev, CLIENT_TIMEOUT_MS)) {
+			// Unwatched, it would be held and never answered.
+			pv_log(ERROR, "stats page on %s: cannot watch a client",
+			       sp->addr_str);
+			close(cfd);
+			free(c);
+			break;
+		}
 		dl_list_add_tail(&sp->clients, &c->list);
 		sp->nclients++;
 	}
@@ -529,7 +557,6 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 static void start_listening(struct pvx_statspage *sp)
 {
 	const char *what = "";
-	struct timeval tv;
 
 	sp->fd = pvx_listen(sp->x, (struct sockaddr *)&sp->addr, sp->addr_len,
 			    0, &what);
@@ -540,8 +567,7 @@ static void start_listening(struct pvx_statspage *sp)
 			       "ms",
 			       sp->addr_str, what, strerror(errno), RETRY_MS);
 		sp->bind_failed = 1;
-		tv = tv_ms(RETRY_MS);
-		evtimer_add(&sp->ev_retry, &tv);
+		retry_in(sp, RETRY_MS);
 		return;
 	}
 	sp->bind_failed = 0;

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "utils/timer.h"
 #include "xconnect.h"
 
 // How often a worker publishes its figures for the main thread.
@@ -218,8 +219,6 @@ static void *worker_main(void *arg)
 // the pipes is already its own).
 static int worker_init(struct worker *w, int id, const struct pvx *main)
 {
-	struct timeval tv = { PUBLISH_MS / 1000, (PUBLISH_MS % 1000) * 1000 };
-
 	w->id = id;
 	w->efd = -1;
 	pthread_mutex_init(&w->lock, NULL);
@@ -239,7 +238,8 @@ static int worker_init(struct worker *w, int id, const struct pvx *main)
 	event_assign(&w->ev_inbox, w->x.base, w->efd, EV_READ | EV_PERSIST,
 		     on_inbox, w);
 	event_assign(&w->ev_publish, w->x.base, -1, EV_PERSIST, on_publish, w);
-	if (event_add(&w->ev_inbox, NULL) || event_add(&w->ev_publish, &tv)) {
+	if (event_add(&w->ev_inbox, NULL) ||
+	    pv_timer_arm(&w->ev_publish, PUBLISH_MS)) {
 		pv_log(ERROR, "worker %d: cannot set up its loop", id);
 		return -1;
 	}

@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "utils/addr.h"
+#include "utils/timer.h"
 #include "xconnect.h"
 
 #define DEFAULT_CTRL	    "/run/pantavisor/pv/pv-ctrl"
@@ -433,7 +434,6 @@ int pvx_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct timeval tv;
 	struct app a;
 	int opt, rc = 1, maxconn = 0, threads = 1;
 
@@ -533,9 +533,7 @@ int pvx_main(int argc, char **argv)
 		pv_log(INFO, "graph from %s every %d ms", a.ctrl,
 		       a.interval_ms);
 		a.ev_poll = event_new(a.x.base, -1, EV_PERSIST, on_poll, &a);
-		tv.tv_sec = a.interval_ms / 1000;
-		tv.tv_usec = (a.interval_ms % 1000) * 1000;
-		if (!a.ev_poll || event_add(a.ev_poll, &tv)) {
+		if (!a.ev_poll || pv_timer_arm(a.ev_poll, a.interval_ms)) {
 			pv_log(ERROR, "cannot start polling");
 			goto out;
 		}

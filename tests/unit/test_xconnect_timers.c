@@ -2,7 +2,9 @@
 // the backend refuses), nothing may stop for good without a word: the
 // listener is not left deaf while taken for accepting, a session does not
 // lose its connect deadline, the health checks do not stop, yielded
-// tunnels do not stall, an idle session is still reaped.
+// tunnels do not stall, an idle session is still reaped, a removed link's
+// sessions are still cut; the stats page neither goes deaf nor holds its
+// clients unanswered; a fetch does not wait for an answer it cannot see.
 //
 // event_add is replaced here (the executable's definition comes first) by
 // one that fails on demand and otherwise calls libevent's.
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,9 +25,9 @@
 #include "tests/unit/kit.h"
 #include "xconnect.h"
 
-// The next fail_next calls fail; and every call for fail_ev while it is
-// set.
-static int fail_next;
+// After pass_first calls, the next fail_next calls fail; and every call
+// for fail_ev while it is set.
+static int pass_first, fail_next;
 static const struct event *fail_ev;
 static int failed;
 
@@ -34,7 +37,9 @@ int event_add(struct event *ev, const struct timeval *tv)
 
 	if (!real)
 		*(void **)&real = dlsym(RTLD_NEXT, "event_add");
-	if (fail_next > 0 || (fail_ev && ev == fail_ev)) {
+	if (fail_next > 0 && pass_first > 0) {
+		pass_first--;
+	} else if (fail_next > 0 || (fail_ev && ev == fail_ev)) {
 		if (fail_next > 0)
 			fail_next--;
 		failed++;
@@ -350,6 +355,179 @@ static void test_idle_rearm(void)
 	close(back);
 }
 
+// A removed link's drain timer cannot be armed: its sessions are cut
+// now rather than never.
+static void test_drain(void)
+{
+	struct sockaddr_storage peer = { .ss_family = AF_UNIX };
+	struct pvx_frontend *fe;
+	struct pvx_backend *b;
+	int port, l, sv[2];
+	ssize_t n = -1;
+	char c;
+
+	l = listener(&port);
+	fe = pvx_frontend_get(&x, "fe5", "t", NULL, "127.0.0.1:1", -1);
+	b = fe ? backend(fe, port, 0) : NULL;
+	CHECK(b != NULL);
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	if (!b)
+		goto out;
+	// Both non-blocking: the proxy's end as accept4 would give it.
+	nonblock(sv[0]);
+	nonblock(sv[1]);
+	pvx_session_start(fe, sv[0], (struct sockaddr *)&peer,
+			  sizeof(sa_family_t));
+	// Connected (in the listener's backlog): the tunnel is up.
+	RUN_UNTIL(
+		b->stats.sessions_total == 1 && b->connect_failed == 0 &&
+		!dl_list_empty(&b->sessions) &&
+		dl_list_first(&b->sessions, struct pvx_session, list)->state ==
+			PVX_SESSION_ESTABLISHED);
+	CHECK(x.nsessions == 1);
+	x.drain_ms = 60000;
+	failed = 0;
+	fail_next = 1;
+	pvx_backend_remove(b, 1);
+	fail_next = 0;
+	CHECK(failed == 1);
+	RUN_UNTIL((n = read(sv[1], &c, 1)) == 0);
+	CHECK(n == 0);
+	CHECK(x.nsessions == 0);
+	close(sv[1]);
+out:
+	close(l);
+	if (fe)
+		pvx_frontend_check_empty(fe);
+	pvx_frontend_unref(fe);
+}
+
+// Connects to the stats page on port and sends a request; the socket, or
+// -1.
+static int stats_client(int port)
+{
+	static const char req[] = "GET /status HTTP/1.0\r\n\r\n";
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int c;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons(port);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c == -1 || connect(c, (struct sockaddr *)&a, sizeof(a)) == -1 ||
+	    write(c, req, sizeof(req) - 1) != (ssize_t)sizeof(req) - 1) {
+		CHECK(!"stats client");
+		if (c != -1)
+			close(c);
+		return -1;
+	}
+	nonblock(c);
+	return c;
+}
+
+// Reads what c has into buf (NUL-terminated, appended at *got); returns
+// 1 at EOF.
+static int read_some(int c, char *buf, size_t n, size_t *got)
+{
+	ssize_t r = read(c, buf + *got, n - 1 - *got);
+
+	if (r > 0)
+		*got += r;
+	buf[*got] = '\0';
+	return r == 0;
+}
+
+// The stats page: its listener's watch, then a client's watch (reading,
+// then writing) cannot be added. The page is not left deaf, the clients
+// are let go rather than held unanswered.
+static void test_stats_page(void)
+{
+	struct pvx_statspage *sp;
+	char addr[32], buf[4096];
+	size_t got = 0;
+	int port, l, c, pass, eof = 0;
+
+	l = listener(&port);
+	close(l);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+	failed = 0;
+	fail_next = 1;
+	sp = pvx_statspage_new(&x, addr);
+	fail_next = 0;
+	CHECK(sp != NULL);
+	if (!sp)
+		return;
+	CHECK(failed == 1);
+	// Answered once the watch is added again.
+	c = stats_client(port);
+	RUN_UNTIL(c == -1 || (eof = read_some(c, buf, sizeof(buf), &got)));
+	CHECK(eof && !strncmp(buf, "HTTP/1.0 200", 12));
+	if (c != -1)
+		close(c);
+	// The client's watch for its request (pass none), then for writing
+	// the answer (pass the first): let go, EOF without an answer.
+	for (pass = 0; pass < 2; pass++) {
+		failed = 0;
+		pass_first = pass;
+		fail_next = 1;
+		c = stats_client(port);
+		got = eof = 0;
+		RUN_UNTIL(c == -1 ||
+			  (eof = read_some(c, buf, sizeof(buf), &got)));
+		fail_next = pass_first = 0;
+		CHECK(failed == 1);
+		CHECK(eof && got == 0);
+		if (c != -1)
+			close(c);
+	}
+	pvx_statspage_free(sp);
+}
+
+static int fetch_done;
+static char fetch_reason[128];
+
+static void on_fetched(const char *body, size_t len, const char *reason,
+		       void *arg)
+{
+	(void)body;
+	(void)len;
+	(void)arg;
+	fetch_done = 1;
+	snprintf(fetch_reason, sizeof(fetch_reason), "%s",
+		 reason ? reason : "");
+}
+
+// A fetch cannot watch for its answer: it ends now, saying why, rather
+// than at its timeout (a minute here).
+static void test_fetch(void)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct pvx_fetch *f;
+	int l;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "/tmp/pvx-timers-%d.sock",
+		 (int)getpid());
+	unlink(sun.sun_path);
+	l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(l != -1 && bind(l, (struct sockaddr *)&sun, sizeof(sun)) == 0 &&
+	      listen(l, 4) == 0);
+	fetch_done = 0;
+	f = pvx_fetch_start(x.base, sun.sun_path, "/x", 60000, on_fetched,
+			    NULL);
+	CHECK(f != NULL);
+	// The next add is the wait for the answer, once the request is out.
+	failed = 0;
+	fail_next = 1;
+	RUN_UNTIL(fetch_done);
+	fail_next = 0;
+	CHECK(failed == 1);
+	CHECK(fetch_done);
+	CHECK_STR(fetch_reason, "cannot wait for the answer");
+	if (!fetch_done)
+		pvx_fetch_cancel(f);
+	close(l);
+	unlink(sun.sun_path);
+}
+
 int main(void)
 {
 	pv_log_set_level(FATAL); // the failures are the point
@@ -363,6 +541,9 @@ int main(void)
 	RUN(test_check_wait);
 	RUN(test_yield);
 	RUN(test_idle_rearm);
+	RUN(test_drain);
+	RUN(test_stats_page);
+	RUN(test_fetch);
 	pvx_fini(&x);
 	return kit_report("test_xconnect_timers");
 }
