@@ -399,3 +399,24 @@ check-docker: $(PROGRAMS)
 	$(Q)bash tests/docker/test11.sh
 
 .PHONY: docker-image check-docker
+
+# ---- ThreadSanitizer --------------------------------------------------------
+# `make check-tsan`: the unit tests and the --threads scenarios with
+# pv-xconnect built under ThreadSanitizer (objects in build/tsan/). A data
+# race is a defect like a leak: any report (written by TSan to
+# build/tsan/reports/) fails the target.
+TSAN_BUILD := build/tsan
+TSAN_IT := xconnect-threads
+check-tsan:
+	$(Q)rm -rf $(TSAN_BUILD)/reports && mkdir -p $(TSAN_BUILD)/reports
+	$(Q)$(MAKE) --no-print-directory BUILD=$(TSAN_BUILD) SANITIZER=thread \
+		all unit
+	$(Q)TSAN_OPTIONS=log_path=$(abspath $(TSAN_BUILD))/reports/tsan \
+		BUILD=$(abspath $(TSAN_BUILD)) ONLY=$(TSAN_IT) \
+		tests/run-integration.sh
+	$(Q)if ls $(TSAN_BUILD)/reports/tsan.* >/dev/null 2>&1; then \
+		cat $(TSAN_BUILD)/reports/tsan.*; \
+		echo "check-tsan: data races reported"; exit 1; fi
+	@echo "check-tsan: no race reported"
+
+.PHONY: check-tsan

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -203,7 +204,12 @@ static void on_inbox(evutil_socket_t fd, short what, void *arg)
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
+	char name[16];
 
+	// Named so that ps, top and the tests tell workers from the main
+	// thread and from threads a runtime adds (TSan's, qemu-user's).
+	snprintf(name, sizeof(name), "pvx-worker-%d", w->id);
+	pthread_setname_np(pthread_self(), name);
 	if (event_base_dispatch(w->x.base) == -1)
 		pv_log(ERROR, "worker %d: event loop failed", w->id);
 	// Sessions end, listeners close, in this thread, as they would
