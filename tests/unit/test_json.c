@@ -170,7 +170,7 @@ static void test_depth_lexing(void)
 	n += snprintf(text + n, sizeof(text) - n, "[\"");
 	for (d = 0; d < 2 * PV_JSON_MAX_DEPTH; d++)
 		text[n++] = '[';
-	n += snprintf(text + n, sizeof(text) - n, "\\\"{\"]");
+	snprintf(text + n, sizeof(text) - n, "\\\"{\"]");
 	CHECK(parse(&doc, text, &reason) == 0);
 	pv_json_free(&doc);
 

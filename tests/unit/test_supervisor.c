@@ -27,7 +27,9 @@ static char *failing_strdup(const char *s)
 
 #undef strdup
 #define strdup(s) failing_strdup(s)
-#include "supervisor.c"
+// The file under test, compiled in so that its static functions are in
+// reach.
+#include "supervisor.c" // NOLINT(bugprone-suspicious-include)
 #undef strdup
 
 // What pv_supervised_child_exited writes to stderr for an exit of p's

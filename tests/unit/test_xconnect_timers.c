@@ -71,12 +71,24 @@ static long long now_ms(void)
 	} while (0)
 
 // A loopback TCP listener that never accepts; its port in *port.
+// 1 when b's first session is established.
+static int first_established(struct pvx_backend *b)
+{
+	struct pvx_session *se;
+
+	if (dl_list_empty(&b->sessions))
+		return 0;
+	se = dl_list_first(&b->sessions, struct pvx_session, list);
+	return se && se->state == PVX_SESSION_ESTABLISHED;
+}
+
 static int listener(int *port)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	socklen_t len = sizeof(a);
 	int fd;
 
+	*port = 0;
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1 || bind(fd, (struct sockaddr *)&a, sizeof(a)) == -1 ||
@@ -160,7 +172,7 @@ static void test_connect_deadline(void)
 	struct sockaddr_storage peer = { .ss_family = AF_UNIX };
 	struct pvx_frontend *fe;
 	struct pvx_backend *b;
-	int port, l, sv[2];
+	int port, l, sv[2] = { -1, -1 };
 	char c;
 
 	l = listener(&port);
@@ -269,7 +281,7 @@ static void on_done(struct pvx_tunnel *t, void *arg)
 // ends, the test's.
 static int tunnel(struct pvx_tunnel *t, int idle_ms, int *client, int *backend)
 {
-	int c[2], b[2];
+	int c[2] = { -1, -1 }, b[2] = { -1, -1 };
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, c) ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, b))
@@ -293,10 +305,13 @@ static void test_yield(void)
 	const int big = 64 << 20;
 	struct pvx_tunnel t;
 	size_t queued = 0;
-	int client, back;
+	int client = -1, back = -1;
 	ssize_t n;
 
-	CHECK(tunnel(&t, 0, &client, &back) == 0);
+	if (tunnel(&t, 0, &client, &back)) {
+		CHECK(!"tunnel");
+		return;
+	}
 	if (setsockopt(client, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big)) ||
 	    setsockopt(t.b.fd, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big))) {
 		const char *ci = getenv("CI");
@@ -333,7 +348,7 @@ out:
 static void test_idle_rearm(void)
 {
 	struct pvx_tunnel t;
-	int client, back;
+	int client = -1, back = -1;
 	long long end;
 	char c;
 
@@ -362,7 +377,7 @@ static void test_drain(void)
 	struct sockaddr_storage peer = { .ss_family = AF_UNIX };
 	struct pvx_frontend *fe;
 	struct pvx_backend *b;
-	int port, l, sv[2];
+	int port, l, sv[2] = { -1, -1 };
 	ssize_t n = -1;
 	char c;
 
@@ -379,11 +394,8 @@ static void test_drain(void)
 	pvx_session_start(fe, sv[0], (struct sockaddr *)&peer,
 			  sizeof(sa_family_t));
 	// Connected (in the listener's backlog): the tunnel is up.
-	RUN_UNTIL(
-		b->stats.sessions_total == 1 && b->connect_failed == 0 &&
-		!dl_list_empty(&b->sessions) &&
-		dl_list_first(&b->sessions, struct pvx_session, list)->state ==
-			PVX_SESSION_ESTABLISHED);
+	RUN_UNTIL(b->stats.sessions_total == 1 && b->connect_failed == 0 &&
+		  first_established(b));
 	CHECK(x.nsessions == 1);
 	x.drain_ms = 60000;
 	failed = 0;
