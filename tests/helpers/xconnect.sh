@@ -57,11 +57,18 @@ reload() {
 
 listening() { grep -q "link $1: listening on" "$T/pvx.log"; }
 
-# settled PID: every thread sleeps in epoll_wait (its wchan), or, where
-# the kernel does not tell, sleeps at all. The main thread first: it
-# wakes the workers (a new graph) before it waits again.
+# settled PID: pv-xconnect's own threads (the main one, then the workers,
+# named pvx-worker-N) sleep in epoll_wait (their wchan) or, where the
+# kernel does not tell, sleep at all. The main thread first: it wakes the
+# workers (a new graph) before it waits again. Threads of a runtime
+# (qemu-user's, a sanitizer's) are not pv-xconnect's and are not looked at.
 settled() {
 	for _t in /proc/"$1"/task/"$1" /proc/"$1"/task/*; do
+		[ "$_t" = /proc/"$1"/task/"$1" ] ||
+			case $(cat "$_t/comm" 2>/dev/null) in
+			pvx-worker-*) ;;
+			*) continue ;;
+			esac
 		case $(cat "$_t/wchan" 2>/dev/null) in
 		*epoll*) ;;
 		0 | "") [ "$(awk '{print $3}' "$_t/stat" 2>/dev/null)" = S ] || return 1 ;;
