@@ -138,7 +138,9 @@ const char *nft_ctx_get_error_buffer(struct nft_ctx *nft)
 }
 C
 cc -shared -fPIC -o "$T/nonft.so" "$T/nonft.c" || fail "cannot build the stand-in"
-LD_PRELOAD=$T/nonft.so "$PVD" --state "$T/state.json" --ctrl "$SOCK" \
+# A sanitizer build wants its runtime first among preloaded libraries.
+asan=$(ldd "$PVD" | awk '/libasan/ { print $3 }')
+LD_PRELOAD="${asan:+$asan }$T/nonft.so" "$PVD" --state "$T/state.json" --ctrl "$SOCK" \
 	--run-dir "$T/run4" --no-xconnect >"$T/pvd4.log" 2>&1 &
 PID=$!
 on_cleanup "terminate $PID"
