@@ -106,6 +106,8 @@ assert_eq "$(cat /proc/sys/net/ipv4/ip_forward)" "$fwd_before" "IPv4 forwarding 
 # A killed pvd leaves its table; the next pvd removes it.
 start_pvd "$T/pvd2.log"
 old=$PID
+# Killed once its table exists (the socket comes before the table).
+wait_for 30 grep -q "NAT: table inet pvd_$old" "$T/pvd2.log"
 kill -9 $old
 wait $old 2>/dev/null || true
 nft list tables | grep -q "pvd_$old" || fail "a killed pvd left no table (cannot test the clean-up)"
