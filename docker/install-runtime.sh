@@ -10,8 +10,8 @@
 #   install-runtime.sh --list    print the list, one a line (for debootstrap)
 set -eu
 
-PACKAGES="liblxc1 liblxc-common libevent-2.1-7 nginx-light netcat-openbsd
-busybox wget iproute2"
+PACKAGES="liblxc1 liblxc-common libevent-2.1-7 libnftables1 nginx-light
+netcat-openbsd busybox wget iproute2"
 
 case ${1:-} in
 --list)

@@ -21,9 +21,17 @@ die() {
 }
 
 command -v docker >/dev/null 2>&1 || die "no docker client on PATH"
+# Reused while it holds every runtime package; made again when the list
+# grew (pvd gained a library).
 if docker image inspect "$NAME" >/dev/null 2>&1; then
-	echo "make-base: $NAME exists; reusing it"
-	exit 0
+	# shellcheck disable=SC2046
+	if docker run --rm --network none --entrypoint dpkg-query "$NAME" \
+		-W $(docker/install-runtime.sh --list) >/dev/null 2>&1; then
+		echo "make-base: $NAME exists; reusing it"
+		exit 0
+	fi
+	echo "make-base: $NAME lacks runtime packages; making it again"
+	docker rmi "$NAME" >/dev/null
 fi
 [ "$(id -u)" -eq 0 ] || die "must run as root (debootstrap)"
 if ! command -v debootstrap >/dev/null 2>&1; then

@@ -139,8 +139,10 @@ fi
 # ---- the image ----------------------------------------------------------------
 have() { docker image inspect "$1" >/dev/null 2>&1; }
 base_made=""
-if [ -z "${BASE:-}" ] && ! have "$DEFAULT_BASE" && ! have "$LOCAL_BASE"; then
-	if ! docker pull -q "$DEFAULT_BASE" >/dev/null 2>&1; then
+# The local base is handed to make-base.sh also when it exists: it is
+# made again if it lacks a runtime package.
+if [ -z "${BASE:-}" ] && ! have "$DEFAULT_BASE"; then
+	if have "$LOCAL_BASE" || ! docker pull -q "$DEFAULT_BASE" >/dev/null 2>&1; then
 		if ! command -v debootstrap >/dev/null 2>&1 &&
 			! DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 				--no-install-recommends debootstrap >"$T/apt-debootstrap.out" 2>&1; then
