@@ -22,6 +22,7 @@
 
 #include "containers.h"
 #include "log.h"
+#include "utils/timer.h"
 #include "supervisor.h"
 
 #define START_TIMEOUT_MS 15000
@@ -1024,7 +1025,6 @@ int pv_containers_child_exited(struct pv_containers *cs, pid_t pid, int status)
 {
 	struct pv_container *ct = NULL;
 	struct timespec now;
-	struct timeval tv;
 	char desc[512];
 	int i, failed, restart, delay_ms = 0;
 	long ran_ms = 0;
@@ -1111,9 +1111,7 @@ int pv_containers_child_exited(struct pv_containers *cs, pid_t pid, int status)
 	pv_log(INFO, "container %s: restarting in %d ms%s (lease kept)",
 	       ct->p->name, delay_ms,
 	       ct->p->recovery.set ? " (auto_recovery)" : "");
-	tv.tv_sec = delay_ms / 1000;
-	tv.tv_usec = (delay_ms % 1000) * 1000;
-	evtimer_add(ct->restart_timer, &tv);
+	pv_timer_arm(ct->restart_timer, delay_ms);
 	ct->restart_pending = 1;
 	ct->restarts++;
 	ct->p->status = PLAT_STARTING;
@@ -1384,11 +1382,8 @@ struct pv_platform *pv_containers_platform(struct pv_containers *cs,
 // init is known, SIGKILL after STOP_GRACE_MS.
 static void request_stop(struct pv_container *ct)
 {
-	struct timeval tv = { .tv_sec = STOP_GRACE_MS / 1000,
-			      .tv_usec = (STOP_GRACE_MS % 1000) * 1000 };
-
 	ct->stop_requested = 1;
-	evtimer_add(ct->stop_timer, &tv);
+	pv_timer_arm(ct->stop_timer, STOP_GRACE_MS);
 	if (ct->pidfd >= 0 && pidfd_signal(ct->pidfd, SIGTERM) == -1 &&
 	    errno != ESRCH)
 		pv_log(WARN, "container %s: SIGTERM: %s", ct->p->name,

@@ -17,6 +17,7 @@
 #include "ctrl/ctrl.h"
 #include "daemon.h"
 #include "log.h"
+#include "utils/timer.h"
 #include "nat.h"
 #include "netdev.h"
 #include "supervisor.h"
@@ -199,10 +200,7 @@ static void check_shutdown_done(struct pv_daemon *d)
 // Arms the timer ev for ms milliseconds.
 static void arm_ms(struct event *ev, int ms)
 {
-	struct timeval tv = { .tv_sec = ms / 1000,
-			      .tv_usec = (ms % 1000) * 1000 };
-
-	evtimer_add(ev, &tv);
+	pv_timer_arm(ev, ms);
 }
 
 // Escalates a shutdown that takes too long: SIGKILL, then give up.

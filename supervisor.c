@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "utils/timer.h"
 #include "supervisor.h"
 
 #define BACKOFF_MIN_MS 200
@@ -175,11 +176,8 @@ static void set_text(const struct pv_supervised *p, char **field,
 // Starts the program again after the current back-off, then doubles it.
 static void schedule_restart(struct pv_supervised *p)
 {
-	struct timeval tv = { .tv_sec = p->backoff_ms / 1000,
-			      .tv_usec = (p->backoff_ms % 1000) * 1000 };
-
 	pv_log(INFO, "%s: restarting in %d ms", p->name, p->backoff_ms);
-	evtimer_add(p->restart_timer, &tv);
+	pv_timer_arm(p->restart_timer, p->backoff_ms);
 	p->backoff_ms *= 2;
 	if (p->backoff_ms > BACKOFF_MAX_MS)
 		p->backoff_ms = BACKOFF_MAX_MS;
@@ -266,9 +264,6 @@ out_fail:
 
 void pv_supervised_stop(struct pv_supervised *p, int grace_ms)
 {
-	struct timeval tv = { .tv_sec = grace_ms / 1000,
-			      .tv_usec = (grace_ms % 1000) * 1000 };
-
 	p->respawn = 0;
 	evtimer_del(p->restart_timer);
 	if (p->pid <= 0 || p->stopping)
@@ -277,7 +272,7 @@ void pv_supervised_stop(struct pv_supervised *p, int grace_ms)
 	p->stopping = 1;
 	if (kill(p->pid, SIGTERM) == -1)
 		pv_log(WARN, "%s: SIGTERM: %s", p->name, strerror(errno));
-	evtimer_add(p->kill_timer, &tv);
+	pv_timer_arm(p->kill_timer, grace_ms);
 }
 
 void pv_supervised_kill(struct pv_supervised *p)

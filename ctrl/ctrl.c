@@ -37,6 +37,7 @@
 #include "ctrl/ctrl.h"
 #include "ctrl/ctrl_http.h"
 #include "log.h"
+#include "utils/timer.h"
 #include "utils/json.h"
 #include "utils/list.h"
 
@@ -196,10 +197,7 @@ static void conn_free(struct ctrl_conn *c)
 // Arms the connection's single timer for ms milliseconds.
 static void conn_arm(struct ctrl_conn *c, int ms)
 {
-	struct timeval tv = { .tv_sec = ms / 1000,
-			      .tv_usec = (ms % 1000) * 1000 };
-
-	event_add(c->timer, &tv);
+	pv_timer_arm(c->timer, ms);
 }
 
 // Forgets the current request; the next one starts from scratch.
@@ -542,7 +540,6 @@ static void accept_retry_cb(evutil_socket_t fd, short what, void *arg)
 
 static void accept_error_cb(struct evconnlistener *l, void *arg)
 {
-	struct timeval tv = { .tv_usec = ACCEPT_RETRY_MS * 1000 };
 	struct pv_ctrl *ctrl = arg;
 	int err = EVUTIL_SOCKET_ERROR();
 
@@ -552,7 +549,7 @@ static void accept_error_cb(struct evconnlistener *l, void *arg)
 	pv_log(WARN, "accept on %s: %s; pausing %d ms", ctrl->path,
 	       strerror(err), ACCEPT_RETRY_MS);
 	evconnlistener_disable(l);
-	evtimer_add(ctrl->accept_retry, &tv);
+	pv_timer_arm(ctrl->accept_retry, ACCEPT_RETRY_MS);
 }
 
 // mkdir -p of path's parent directory. Returns 0 or -1.
