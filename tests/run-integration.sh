@@ -12,6 +12,10 @@
 #   ONLY=pattern     only the scripts whose names contain it
 #   JOBS=1           everything one at a time, in order
 #
+# Serial scripts hold the machine-wide lock $PV_SERIAL_LOCK (default
+# /tmp/pv-serial.lock) while they run, so that several checkouts on one
+# machine can run their suites at once without sharing pvbr0 or a port.
+#
 # Each script's output goes to $BUILD/test-logs/NAME.log (BUILD defaults to
 # build/); a failing script's log is printed whole.
 set -u
@@ -35,12 +39,17 @@ pass=0 fail=0 skip=0
 failed=""
 t_start=$(date +%s)
 
-# run_one SCRIPT: runs it with its output in its log; prints nothing.
+# run_one SCRIPT [LOCK]: runs it with its output in its log, holding LOCK
+# when given; prints nothing.
 run_one() {
 	local log
 	log=$logs/$(basename "$1" .sh).log
 	local start=$(date +%s)
-	bash "$1" >"$log" 2>&1
+	if [ -n "${2:-}" ]; then
+		flock "$2" bash "$1" >"$log" 2>&1
+	else
+		bash "$1" >"$log" 2>&1
+	fi
 	local rc=$?
 	echo "$rc $(($(date +%s) - start))" >"$log.rc"
 }
@@ -91,7 +100,7 @@ fi
 [ ${#serial[@]} -eq 0 ] || echo "=== ${#serial[@]} scripts, one at a time"
 for t in "${serial[@]}"; do
 	echo "=== $t"
-	run_one "$t"
+	run_one "$t" "${PV_SERIAL_LOCK:-/tmp/pv-serial.lock}"
 	report "$t"
 done
 
