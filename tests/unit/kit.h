@@ -4,6 +4,7 @@
 // A tiny assertion kit in the spirit of jsmn's test/test.h: each failed
 // check prints where and what, and the test's exit status counts failures.
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,5 +44,10 @@ extern int kit_checks;
 
 // Prints the summary; returns the exit status for main().
 int kit_report(const char *suite);
+
+// Runs fn(arg) with stderr going to a temporary file, and gives what it
+// wrote in buf (NUL-terminated, at most n - 1 bytes; "" if the file
+// could not be made, which counts as a failed check).
+void kit_stderr_of(void (*fn)(void *), void *arg, char *buf, size_t n);
 
 #endif

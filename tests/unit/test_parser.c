@@ -10,6 +10,7 @@
 #include "parser/parser.h"
 #include "state.h"
 #include "tests/unit/kit.h"
+#include "tests/unit/kit_parse.h"
 
 #define DEV_POOLS                                                              \
 	"'network':{'pools':{'internal':{'type':'bridge','bridge':'pvbr0',"    \
@@ -25,20 +26,6 @@
 #define SVC                                                                    \
 	"{'#spec':'service-manifest-xconnect@1','services':[{'name':"          \
 	"'nginx-http','type':'tcp','port':80}]}"
-
-// Turns ' into " and ` into ' (for the apostrophes of messages). Caller
-// frees.
-static char *unq(const char *s)
-{
-	char *d = strdup(s), *p;
-
-	for (p = d; p && *p; p++)
-		if (*p == '\'')
-			*p = '"';
-		else if (*p == '`')
-			*p = '\'';
-	return d;
-}
 
 // A state file of device.json, nginx's two files and extra members
 // (",'web/run.json':{...}"); a device starting with '[' is an ingress
@@ -64,7 +51,7 @@ static char *state_text(const char *dev, const char *run, const char *svc,
 			     svc ? svc : SVC, extra ? extra : "");
 	if (n < 0)
 		return NULL;
-	out = unq(raw);
+	out = kit_unq(raw);
 	free(raw);
 	return out;
 }
@@ -72,35 +59,6 @@ static char *state_text(const char *dev, const char *run, const char *svc,
 static struct pv_state *parse(const char *text, struct pv_errors *errs)
 {
 	return pv_parser_parse_text("state.json", text, strlen(text), errs);
-}
-
-static int has_line(const struct pv_errors *errs, const char *line)
-{
-	int i;
-
-	for (i = 0; i < errs->count; i++)
-		if (!strcmp(errs->lines[i], line))
-			return 1;
-	return 0;
-}
-
-// Checks that errs holds want (given with ' for "), printing all lines
-// when it does not.
-static void expect_line(const struct pv_errors *errs, const char *want_q,
-			const char *where)
-{
-	char *want = unq(want_q);
-	int i;
-
-	kit_checks++;
-	if (!has_line(errs, want)) {
-		kit_failures++;
-		fprintf(stderr, "%s: missing error line\n  want: %s\n", where,
-			want);
-		for (i = 0; i < errs->count; i++)
-			fprintf(stderr, "  got:  %s\n", errs->lines[i]);
-	}
-	free(want);
 }
 
 // Loads a state file of tests/data (PV_TEST_DATA overrides the place).
@@ -376,10 +334,10 @@ static void test_nul_escape(void)
 			  NULL);
 	s = parse(text, &errs);
 	CHECK(s == NULL);
-	expect_line(&errs,
-		    "nginx/services.json: [0].socket: contains a NUL "
-		    "character (\\u0000)",
-		    __func__);
+	kit_expect_line(&errs,
+			"nginx/services.json: [0].socket: contains a NUL "
+			"character (\\u0000)",
+			__func__);
 	pv_state_free(s);
 	pv_errors_clear(&errs);
 	free(text);
@@ -755,7 +713,7 @@ static void test_bad_inputs(void)
 			kit_failures++;
 			fprintf(stderr, "%s: state accepted\n", where);
 		}
-		expect_line(&errs, bc->want, where);
+		kit_expect_line(&errs, bc->want, where);
 		pv_state_free(s);
 		pv_errors_clear(&errs);
 		free(text);
@@ -781,22 +739,22 @@ static void test_all_errors(void)
 	s = parse(text, &errs);
 	CHECK(s == NULL);
 	CHECK(errs.count == 8);
-	expect_line(&errs,
-		    "nginx/run.json: exec: expected a non-empty array of "
-		    "strings or a command string, got 42",
-		    __func__);
-	expect_line(&errs,
-		    "nginx/services.json: [0].port: '80abc' is not a port "
-		    "(1..65535)",
-		    __func__);
-	expect_line(&errs,
-		    "device.json: ingress[0].provider: 'ghost' is not a "
-		    "container of this state",
-		    __func__);
-	expect_line(&errs,
-		    "nginx/run.json: network.ip: '10.9.9.9' is outside the "
-		    "subnet (pool internal, 10.0.4.0/24, gateway 10.0.4.1)",
-		    __func__);
+	kit_expect_line(&errs,
+			"nginx/run.json: exec: expected a non-empty array of "
+			"strings or a command string, got 42",
+			__func__);
+	kit_expect_line(&errs,
+			"nginx/services.json: [0].port: '80abc' is not a port "
+			"(1..65535)",
+			__func__);
+	kit_expect_line(&errs,
+			"device.json: ingress[0].provider: 'ghost' is not a "
+			"container of this state",
+			__func__);
+	kit_expect_line(&errs,
+			"nginx/run.json: network.ip: '10.9.9.9' is outside the "
+			"subnet (pool internal, 10.0.4.0/24, gateway 10.0.4.1)",
+			__func__);
 	pv_state_free(s);
 	pv_errors_clear(&errs);
 	free(text);
@@ -891,7 +849,7 @@ static void test_ignored_and_empty(void)
 
 static void write_file(const char *path, const char *text_q)
 {
-	char *text = unq(text_q);
+	char *text = kit_unq(text_q);
 	FILE *f = fopen(path, "w");
 
 	CHECK(f != NULL);
@@ -954,12 +912,13 @@ static void test_directory(void)
 	pv_errors_init(&errs);
 	s = pv_parser_load(dir, &errs);
 	CHECK(s == NULL);
-	expect_line(&errs,
-		    "nginx/services.json: services[0].port: '80abc' is not a "
-		    "port (1..65535)",
-		    __func__);
-	expect_line(&errs, "aaa/run.json: invalid JSON (truncated JSON)",
-		    __func__);
+	kit_expect_line(
+		&errs,
+		"nginx/services.json: services[0].port: '80abc' is not a "
+		"port (1..65535)",
+		__func__);
+	kit_expect_line(&errs, "aaa/run.json: invalid JSON (truncated JSON)",
+			__func__);
 	pv_state_free(s);
 	pv_errors_clear(&errs);
 
@@ -1008,10 +967,11 @@ static void test_limits(void)
 	s = text ? parse(text, &errs) : NULL;
 	CHECK(s == NULL);
 	CHECK(errs.count == 1);
-	expect_line(&errs,
-		    "device.json: ingress: 1100 entries, more than the 1024 "
-		    "allowed",
-		    __func__);
+	kit_expect_line(
+		&errs,
+		"device.json: ingress: 1100 entries, more than the 1024 "
+		"allowed",
+		__func__);
 	pv_errors_clear(&errs);
 	free(text);
 	free(rules);

@@ -11,28 +11,16 @@
 #include "parser/parser.h"
 #include "state.h"
 #include "tests/unit/kit.h"
+#include "tests/unit/kit_parse.h"
 
 #define POOLS                                                                  \
 	"'network':{'pools':{'internal':{'type':'bridge','bridge':'pvbr0',"    \
 	"'subnet':'10.0.4.0/24','gateway':'10.0.4.1','nat':false}}}"
 
-// Turns ' into " and ` into '. Caller frees.
-static char *unq(const char *s)
-{
-	char *d = strdup(s), *p;
-
-	for (p = d; p && *p; p++)
-		if (*p == '\'')
-			*p = '"';
-		else if (*p == '`')
-			*p = '\'';
-	return d;
-}
-
 // Parses text (with ' for ") and leases, as pvd does; NULL when refused.
 static struct pv_state *parse_q(const char *text_q, struct pv_errors *errs)
 {
-	char *text = unq(text_q);
+	char *text = kit_unq(text_q);
 	struct pv_state *s;
 
 	s = text ? pv_parser_parse_text("state.json", text, strlen(text), errs)
@@ -43,27 +31,6 @@ static struct pv_state *parse_q(const char *text_q, struct pv_errors *errs)
 	}
 	free(text);
 	return s;
-}
-
-// Checks that errs holds the line want_q (with ' for "), printing all
-// lines when it does not.
-static void expect_line(const struct pv_errors *errs, const char *want_q,
-			const char *where)
-{
-	char *want = unq(want_q);
-	int i, found = 0;
-
-	for (i = 0; want && i < errs->count; i++)
-		found |= !strcmp(errs->lines[i], want);
-	kit_checks++;
-	if (!found) {
-		kit_failures++;
-		fprintf(stderr, "%s: missing error line\n  want: %s\n", where,
-			want);
-		for (i = 0; i < errs->count; i++)
-			fprintf(stderr, "  got:  %s\n", errs->lines[i]);
-	}
-	free(want);
 }
 
 // Parses a state that must be refused with the line want_q.
@@ -80,7 +47,7 @@ static void expect_refused(const char *text_q, const char *want_q,
 		kit_failures++;
 		fprintf(stderr, "%s: state accepted\n", where);
 	}
-	expect_line(&errs, want_q, where);
+	kit_expect_line(&errs, want_q, where);
 	pv_state_free(s);
 	pv_errors_clear(&errs);
 }
@@ -314,13 +281,14 @@ static void test_exec_from_lxc_conf_dir(void)
 	pv_errors_init(&errs);
 	s = pv_parser_load(dir, &errs);
 	CHECK(s == NULL);
-	expect_line(&errs,
-		    "app/run.json: exec: missing, and app/lxc.container.conf "
-		    "cannot open: No such file or directory: pvd runs "
-		    "containers on the host`s root and needs 'exec' (an argv "
-		    "array, or a command string) or the text of that "
-		    "file with lxc.init.cmd",
-		    __func__);
+	kit_expect_line(
+		&errs,
+		"app/run.json: exec: missing, and app/lxc.container.conf "
+		"cannot open: No such file or directory: pvd runs "
+		"containers on the host`s root and needs 'exec' (an argv "
+		"array, or a command string) or the text of that "
+		"file with lxc.init.cmd",
+		__func__);
 	pv_errors_clear(&errs);
 
 	snprintf(path, sizeof(path), "%s/app/lxc.container.conf", dir);

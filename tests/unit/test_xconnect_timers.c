@@ -6,10 +6,8 @@
 // sessions are still cut; the stats page neither goes deaf nor holds its
 // clients unanswered; a fetch does not wait for an answer it cannot see.
 //
-// event_add is replaced here (the executable's definition comes first) by
-// one that fails on demand and otherwise calls libevent's.
+// event_add fails on demand (kit_fail.h).
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -23,30 +21,8 @@
 
 #include "log.h"
 #include "tests/unit/kit.h"
+#include "tests/unit/kit_fail.h"
 #include "xconnect.h"
-
-// After pass_first calls, the next fail_next calls fail; and every call
-// for fail_ev while it is set.
-static int pass_first, fail_next;
-static const struct event *fail_ev;
-static int failed;
-
-int event_add(struct event *ev, const struct timeval *tv)
-{
-	static int (*real)(struct event *, const struct timeval *);
-
-	if (!real)
-		*(void **)&real = dlsym(RTLD_NEXT, "event_add");
-	if (fail_next > 0 && pass_first > 0) {
-		pass_first--;
-	} else if (fail_next > 0 || (fail_ev && ev == fail_ev)) {
-		if (fail_next > 0)
-			fail_next--;
-		failed++;
-		return -1;
-	}
-	return real(ev, tv);
-}
 
 static struct pvx x;
 
@@ -70,7 +46,6 @@ static long long now_ms(void)
 		}                                                              \
 	} while (0)
 
-// A loopback TCP listener that never accepts; its port in *port.
 // 1 when b's first session is established.
 static int first_established(struct pvx_backend *b)
 {
@@ -82,6 +57,7 @@ static int first_established(struct pvx_backend *b)
 	return se && se->state == PVX_SESSION_ESTABLISHED;
 }
 
+// A loopback TCP listener that never accepts; its port in *port.
 static int listener(int *port)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
@@ -128,6 +104,41 @@ static int nonblock(int fd)
 	return fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
 
+// A frontend that never listens (netns pid -1: no port taken) with one
+// backend, a listener of the test's that never accepts.
+struct link_fixture {
+	int l, port;
+	struct pvx_frontend *fe;
+	struct pvx_backend *b;
+};
+
+// Sets f up for the frontend called name, its backend with a tcp check
+// when check is set; the first fail_adds event_add calls of the
+// backend's creation fail (kit_event_failed counts from 0). Returns 0,
+// or -1 (a failed check) without a backend; link_fini in both cases.
+static int link_init(struct link_fixture *f, const char *name, int check,
+		     int fail_adds)
+{
+	f->l = listener(&f->port);
+	f->fe = pvx_frontend_get(&x, name, "t", NULL, "127.0.0.1:1", -1);
+	kit_fail_reset();
+	kit_event_fail_next = fail_adds;
+	f->b = f->fe ? backend(f->fe, f->port, check) : NULL;
+	kit_event_fail_next = 0;
+	CHECK(f->b != NULL);
+	return f->b ? 0 : -1;
+}
+
+// Undoes link_init; the backend is the test's to remove.
+static void link_fini(struct link_fixture *f)
+{
+	if (f->l != -1)
+		close(f->l);
+	if (f->fe)
+		pvx_frontend_check_empty(f->fe);
+	pvx_frontend_unref(f->fe);
+}
+
 // The listener's watch cannot be added: it stays paused, and its timer
 // tries again, so that the client waiting in the backlog is taken.
 static void test_listener_watch(void)
@@ -141,15 +152,15 @@ static void test_listener_watch(void)
 	l = listener(&port);
 	close(l);
 	snprintf(target, sizeof(target), "127.0.0.1:%d", port);
-	failed = 0;
-	fail_next = 1;
+	kit_event_failed = 0;
+	kit_event_fail_next = 1;
 	fe = pvx_frontend_get(&x, "fe", "t", NULL, target, 0);
-	fail_next = 0;
+	kit_event_fail_next = 0;
 	CHECK(fe != NULL);
 	if (!fe)
 		return;
 	CHECK(fe->listening);
-	CHECK(failed == 1);
+	CHECK(kit_event_failed == 1);
 	// Not taken for accepting while nothing watches it.
 	CHECK(fe->paused);
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -170,57 +181,41 @@ static void test_listener_watch(void)
 static void test_connect_deadline(void)
 {
 	struct sockaddr_storage peer = { .ss_family = AF_UNIX };
-	struct pvx_frontend *fe;
-	struct pvx_backend *b;
-	int port, l, sv[2] = { -1, -1 };
+	struct link_fixture f;
+	int sv[2] = { -1, -1 };
 	char c;
 
-	l = listener(&port);
-	// netns pid -1: the frontend never listens (no port taken).
-	fe = pvx_frontend_get(&x, "fe2", "t", NULL, "127.0.0.1:1", -1);
-	b = fe ? backend(fe, port, 0) : NULL;
-	CHECK(b != NULL);
-	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
-	if (!b)
+	if (link_init(&f, "fe2", 0, 0))
 		goto out;
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
 	nonblock(sv[1]);
-	failed = 0;
-	fail_next = 1;
-	pvx_session_start(fe, sv[0], (struct sockaddr *)&peer,
+	kit_event_fail_next = 1;
+	pvx_session_start(f.fe, sv[0], (struct sockaddr *)&peer,
 			  sizeof(sa_family_t));
-	fail_next = 0;
-	CHECK(failed == 1);
+	kit_event_fail_next = 0;
+	CHECK(kit_event_failed == 1);
 	// Closed now: the client reads EOF, no session is left.
 	CHECK(read(sv[1], &c, 1) == 0);
 	CHECK(x.nsessions == 0);
-	CHECK(b->stats.sessions_now == 0);
+	CHECK(f.b->stats.sessions_now == 0);
 	close(sv[1]);
-	pvx_backend_remove(b, 0);
+	pvx_backend_remove(f.b, 0);
 out:
-	close(l);
-	if (fe)
-		pvx_frontend_check_empty(fe);
-	pvx_frontend_unref(fe);
+	link_fini(&f);
 }
 
 // The first check cannot be scheduled: the next session to the backend
 // schedules it again, and the checks run.
 static void test_check_schedule(void)
 {
-	struct pvx_frontend *fe;
+	struct link_fixture f;
 	struct pvx_backend *b;
-	int port, l;
 
-	l = listener(&port);
-	fe = pvx_frontend_get(&x, "fe3", "t", NULL, "127.0.0.1:1", -1);
-	failed = 0;
-	fail_next = 1; // the schedule of the first check
-	b = fe ? backend(fe, port, 1) : NULL;
-	fail_next = 0;
-	CHECK(b != NULL);
-	if (!b)
+	// The one add that fails: the schedule of the first check.
+	if (link_init(&f, "fe3", 1, 1))
 		goto out;
-	CHECK(failed == 1);
+	b = f.b;
+	CHECK(kit_event_failed == 1);
 	RUN_UNTIL(b->health.checks > 0);
 	CHECK(b->health.checks == 0);
 	// A session got through to the backend.
@@ -230,31 +225,23 @@ static void test_check_schedule(void)
 	CHECK(b->health.last_ok == 1);
 	pvx_backend_remove(b, 0);
 out:
-	close(l);
-	if (fe)
-		pvx_frontend_check_empty(fe);
-	pvx_frontend_unref(fe);
+	link_fini(&f);
 }
 
 // A check's wait for its socket cannot be added: that check ends without
 // a result and the next ones run, rather than one in progress for ever.
 static void test_check_wait(void)
 {
-	struct pvx_frontend *fe;
+	struct link_fixture f;
 	struct pvx_backend *b;
-	int port, l;
 
-	l = listener(&port);
-	fe = pvx_frontend_get(&x, "fe4", "t", NULL, "127.0.0.1:1", -1);
-	b = fe ? backend(fe, port, 1) : NULL;
-	CHECK(b != NULL);
-	if (!b)
+	if (link_init(&f, "fe4", 1, 0))
 		goto out;
-	failed = 0;
-	fail_ev = &b->health.ev_io;
-	RUN_UNTIL(failed >= 2);
-	fail_ev = NULL;
-	CHECK(failed >= 2);
+	b = f.b;
+	kit_event_fail_ev = &b->health.ev_io;
+	RUN_UNTIL(kit_event_failed >= 2);
+	kit_event_fail_ev = NULL;
+	CHECK(kit_event_failed >= 2);
 	CHECK(b->health.checks == 0);
 	// Once it can wait again, the checks complete.
 	RUN_UNTIL(b->health.checks >= 2);
@@ -262,10 +249,7 @@ static void test_check_wait(void)
 	CHECK(b->health.last_ok == 1);
 	pvx_backend_remove(b, 0);
 out:
-	close(l);
-	if (fe)
-		pvx_frontend_check_empty(fe);
-	pvx_frontend_unref(fe);
+	link_fini(&f);
 }
 
 static int finished;
@@ -329,11 +313,11 @@ static void test_yield(void)
 		queued += n;
 	CHECK(queued >= 32u << 20);
 	t.up.nosplice = 1;
-	failed = 0;
-	fail_ev = &x.ev_again;
+	kit_event_failed = 0;
+	kit_event_fail_ev = &x.ev_again;
 	RUN_UNTIL(t.up.bytes == queued);
-	fail_ev = NULL;
-	CHECK(failed > 0);
+	kit_event_fail_ev = NULL;
+	CHECK(kit_event_failed > 0);
 	CHECK(t.up.bytes == queued);
 out:
 	if (!finished)
@@ -358,11 +342,11 @@ static void test_idle_rearm(void)
 	RUN_UNTIL(now_ms() >= end);
 	CHECK(write(client, "x", 1) == 1);
 	RUN_UNTIL(read(back, &c, 1) == 1);
-	failed = 0;
-	fail_ev = &t.ev_timer;
+	kit_event_failed = 0;
+	kit_event_fail_ev = &t.ev_timer;
 	RUN_UNTIL(finished);
-	fail_ev = NULL;
-	CHECK(failed >= 1);
+	kit_event_fail_ev = NULL;
+	CHECK(kit_event_failed >= 1);
 	CHECK(finished == 1);
 	if (!finished)
 		pvx_tunnel_fini(&t);
@@ -375,43 +359,37 @@ static void test_idle_rearm(void)
 static void test_drain(void)
 {
 	struct sockaddr_storage peer = { .ss_family = AF_UNIX };
-	struct pvx_frontend *fe;
+	struct link_fixture f;
 	struct pvx_backend *b;
-	int port, l, sv[2] = { -1, -1 };
+	int sv[2] = { -1, -1 };
 	ssize_t n = -1;
 	char c;
 
-	l = listener(&port);
-	fe = pvx_frontend_get(&x, "fe5", "t", NULL, "127.0.0.1:1", -1);
-	b = fe ? backend(fe, port, 0) : NULL;
-	CHECK(b != NULL);
-	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
-	if (!b)
+	if (link_init(&f, "fe5", 0, 0))
 		goto out;
+	b = f.b;
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
 	// Both non-blocking: the proxy's end as accept4 would give it.
 	nonblock(sv[0]);
 	nonblock(sv[1]);
-	pvx_session_start(fe, sv[0], (struct sockaddr *)&peer,
+	pvx_session_start(f.fe, sv[0], (struct sockaddr *)&peer,
 			  sizeof(sa_family_t));
 	// Connected (in the listener's backlog): the tunnel is up.
 	RUN_UNTIL(b->stats.sessions_total == 1 && b->connect_failed == 0 &&
 		  first_established(b));
 	CHECK(x.nsessions == 1);
 	x.drain_ms = 60000;
-	failed = 0;
-	fail_next = 1;
+	kit_event_failed = 0;
+	kit_event_fail_next = 1;
 	pvx_backend_remove(b, 1);
-	fail_next = 0;
-	CHECK(failed == 1);
+	kit_event_fail_next = 0;
+	CHECK(kit_event_failed == 1);
 	RUN_UNTIL((n = read(sv[1], &c, 1)) == 0);
 	CHECK(n == 0);
 	CHECK(x.nsessions == 0);
 	close(sv[1]);
 out:
-	close(l);
-	if (fe)
-		pvx_frontend_check_empty(fe);
-	pvx_frontend_unref(fe);
+	link_fini(&f);
 }
 
 // Connects to the stats page on port and sends a request; the socket, or
@@ -461,14 +439,14 @@ static void test_stats_page(void)
 	l = listener(&port);
 	close(l);
 	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
-	failed = 0;
-	fail_next = 1;
+	kit_event_failed = 0;
+	kit_event_fail_next = 1;
 	sp = pvx_statspage_new(&x, addr);
-	fail_next = 0;
+	kit_event_fail_next = 0;
 	CHECK(sp != NULL);
 	if (!sp)
 		return;
-	CHECK(failed == 1);
+	CHECK(kit_event_failed == 1);
 	// Answered once the watch is added again.
 	c = stats_client(port);
 	RUN_UNTIL(c == -1 || (eof = read_some(c, buf, sizeof(buf), &got)));
@@ -478,15 +456,15 @@ static void test_stats_page(void)
 	// The client's watch for its request (pass none), then for writing
 	// the answer (pass the first): let go, EOF without an answer.
 	for (pass = 0; pass < 2; pass++) {
-		failed = 0;
-		pass_first = pass;
-		fail_next = 1;
+		kit_event_failed = 0;
+		kit_event_pass_first = pass;
+		kit_event_fail_next = 1;
 		c = stats_client(port);
 		got = eof = 0;
 		RUN_UNTIL(c == -1 ||
 			  (eof = read_some(c, buf, sizeof(buf), &got)));
-		fail_next = pass_first = 0;
-		CHECK(failed == 1);
+		kit_event_fail_next = kit_event_pass_first = 0;
+		CHECK(kit_event_failed == 1);
 		CHECK(eof && got == 0);
 		if (c != -1)
 			close(c);
@@ -527,11 +505,11 @@ static void test_fetch(void)
 			    NULL);
 	CHECK(f != NULL);
 	// The next add is the wait for the answer, once the request is out.
-	failed = 0;
-	fail_next = 1;
+	kit_event_failed = 0;
+	kit_event_fail_next = 1;
 	RUN_UNTIL(fetch_done);
-	fail_next = 0;
-	CHECK(failed == 1);
+	kit_event_fail_next = 0;
+	CHECK(kit_event_failed == 1);
 	CHECK(fetch_done);
 	CHECK_STR(fetch_reason, "cannot wait for the answer");
 	if (!fetch_done)
