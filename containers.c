@@ -22,6 +22,7 @@
 
 #include "containers.h"
 #include "log.h"
+#include "utils/text.h"
 #include "utils/timer.h"
 #include "supervisor.h"
 
@@ -136,18 +137,11 @@ int pv_containers_check_host(void)
 }
 
 // Replaces *field, one of ct's texts for /containers, with a copy of text
-// (NULL clears it). A copy that cannot be made is said: the text is then
-// in the log at least, not silently missing from /containers.
+// (pv_text_set: a copy that cannot be made is said in the log).
 static void set_text(const struct pv_container *ct, char **field,
 		     const char *text)
 {
-	free(*field);
-	*field = text ? strdup(text) : NULL;
-	if (text && !*field)
-		pv_log(ERROR,
-		       "container %s: out of memory, \"%s\" not kept for "
-		       "/containers",
-		       ct->p->name, text);
+	pv_text_set(field, text, ct->p->name, "/containers");
 }
 
 // Appends a configuration item. Returns 0 or -1 (out of memory).
@@ -668,7 +662,6 @@ static void waiter_cb(evutil_socket_t fd, short what, void *arg)
 // Forks the waiter of ct's start. Returns 0 or -1.
 static int start_waiter(struct pv_container *ct)
 {
-	struct timeval tv = { .tv_sec = START_TIMEOUT_MS / 1000 + 2 };
 	pid_t parent = getpid(), pid;
 	int sv[2];
 
@@ -690,7 +683,8 @@ static int start_waiter(struct pv_container *ct)
 	close(sv[1]);
 	ct->waiter = pid;
 	ct->waiter_ev = event_new(ct->set->base, sv[0], EV_READ, waiter_cb, ct);
-	if (!ct->waiter_ev || event_add(ct->waiter_ev, &tv) == -1) {
+	if (!ct->waiter_ev ||
+	    pv_timer_arm(ct->waiter_ev, START_TIMEOUT_MS + 2000) == -1) {
 		pv_log(ERROR, "container %s: cannot watch its start",
 		       ct->p->name);
 		if (ct->waiter_ev)
@@ -755,6 +749,18 @@ static void container_start(struct pv_container *ct)
 		start_timed_out(ct);
 }
 
+// SIGKILL to the container's init, or to its monitor while the init is
+// not known yet.
+static void kill_now(struct pv_container *ct)
+{
+	if (ct->monitor <= 0)
+		return;
+	if (ct->pidfd >= 0)
+		pidfd_signal(ct->pidfd, SIGKILL);
+	else
+		kill(ct->monitor, SIGKILL);
+}
+
 // A container stopped through pv-ctrl outlived its grace: SIGKILL.
 static void stop_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -768,10 +774,7 @@ static void stop_timer_cb(evutil_socket_t fd, short what, void *arg)
 	       "container %s: still running %d ms after SIGTERM; "
 	       "sending SIGKILL",
 	       ct->p->name, STOP_GRACE_MS);
-	if (ct->pidfd >= 0)
-		pidfd_signal(ct->pidfd, SIGKILL);
-	else
-		kill(ct->monitor, SIGKILL);
+	kill_now(ct);
 }
 
 struct pv_containers *pv_containers_new(struct event_base *base,
@@ -1111,10 +1114,18 @@ int pv_containers_child_exited(struct pv_containers *cs, pid_t pid, int status)
 	pv_log(INFO, "container %s: restarting in %d ms%s (lease kept)",
 	       ct->p->name, delay_ms,
 	       ct->p->recovery.set ? " (auto_recovery)" : "");
-	pv_timer_arm(ct->restart_timer, delay_ms);
-	ct->restart_pending = 1;
 	ct->restarts++;
 	ct->p->status = PLAT_STARTING;
+	if (pv_timer_arm(ct->restart_timer, delay_ms) == -1) {
+		// Started again at once rather than never.
+		pv_log(ERROR,
+		       "container %s: cannot arm the restart timer; restarting "
+		       "it now",
+		       ct->p->name);
+		container_start(ct);
+		return 1;
+	}
+	ct->restart_pending = 1;
 	return 1;
 }
 
@@ -1379,11 +1390,19 @@ struct pv_platform *pv_containers_platform(struct pv_containers *cs,
 }
 
 // Asks a running (or starting) container to end: SIGTERM now or once its
-// init is known, SIGKILL after STOP_GRACE_MS.
+// init is known, SIGKILL after STOP_GRACE_MS. Without that timer nothing
+// would ever send the SIGKILL: then it is sent now.
 static void request_stop(struct pv_container *ct)
 {
 	ct->stop_requested = 1;
-	pv_timer_arm(ct->stop_timer, STOP_GRACE_MS);
+	if (pv_timer_arm(ct->stop_timer, STOP_GRACE_MS) == -1) {
+		pv_log(ERROR,
+		       "container %s: cannot arm the stop timer; sending "
+		       "SIGKILL now",
+		       ct->p->name);
+		kill_now(ct);
+		return;
+	}
 	if (ct->pidfd >= 0 && pidfd_signal(ct->pidfd, SIGTERM) == -1 &&
 	    errno != ESRCH)
 		pv_log(WARN, "container %s: SIGTERM: %s", ct->p->name,

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "utils/text.h"
 #include "utils/timer.h"
 #include "supervisor.h"
 
@@ -160,27 +161,40 @@ void pv_supervised_free(struct pv_supervised *p)
 }
 
 // Replaces *field, one of p's texts for its status, with a copy of text
-// (NULL clears it). A copy that cannot be made is said: the text is then
-// in the log at least, not silently missing from the status.
+// (pv_text_set: a copy that cannot be made is said in the log).
 static void set_text(const struct pv_supervised *p, char **field,
 		     const char *text)
 {
-	free(*field);
-	*field = text ? strdup(text) : NULL;
-	if (text && !*field)
-		pv_log(ERROR,
-		       "%s: out of memory, \"%s\" not kept for its status",
-		       p->name, text);
+	pv_text_set(field, text, p->name, "its status");
 }
 
 // Starts the program again after the current back-off, then doubles it.
-static void schedule_restart(struct pv_supervised *p)
+// A back-off that cannot be timed is skipped: the program that ended is
+// started again at once rather than never. A start that failed is not
+// retried at once (it would fail again, and again): the program is then
+// left stopped, its error saying why.
+static void schedule_restart(struct pv_supervised *p, int after_start)
 {
 	pv_log(INFO, "%s: restarting in %d ms", p->name, p->backoff_ms);
-	pv_timer_arm(p->restart_timer, p->backoff_ms);
-	p->backoff_ms *= 2;
-	if (p->backoff_ms > BACKOFF_MAX_MS)
-		p->backoff_ms = BACKOFF_MAX_MS;
+	if (pv_timer_arm(p->restart_timer, p->backoff_ms) == 0) {
+		p->backoff_ms *= 2;
+		if (p->backoff_ms > BACKOFF_MAX_MS)
+			p->backoff_ms = BACKOFF_MAX_MS;
+		return;
+	}
+	if (after_start) {
+		pv_log(ERROR,
+		       "%s: cannot arm the restart timer; not restarting it "
+		       "(start it through pv-ctrl)",
+		       p->name);
+		p->respawn = 0;
+		set_text(p, &p->error,
+			 "not restarted: the restart timer could not be armed");
+		return;
+	}
+	pv_log(ERROR, "%s: cannot arm the restart timer; restarting it now",
+	       p->name);
+	pv_supervised_start(p);
 }
 
 // Child side of the start: never returns. Reports an exec failure's errno
@@ -258,7 +272,7 @@ int pv_supervised_start(struct pv_supervised *p)
 out_fail:
 	pv_log(ERROR, "%s: %s", p->name, msg);
 	set_text(p, &p->error, msg);
-	schedule_restart(p);
+	schedule_restart(p, 1);
 	return -1;
 }
 
@@ -272,7 +286,12 @@ void pv_supervised_stop(struct pv_supervised *p, int grace_ms)
 	p->stopping = 1;
 	if (kill(p->pid, SIGTERM) == -1)
 		pv_log(WARN, "%s: SIGTERM: %s", p->name, strerror(errno));
-	pv_timer_arm(p->kill_timer, grace_ms);
+	if (pv_timer_arm(p->kill_timer, grace_ms) == 0)
+		return;
+	// Without the timer nothing would ever send the SIGKILL.
+	pv_log(ERROR, "%s: cannot arm the kill timer; sending SIGKILL now",
+	       p->name);
+	kill(p->pid, SIGKILL);
 }
 
 void pv_supervised_kill(struct pv_supervised *p)
@@ -310,7 +329,7 @@ int pv_supervised_child_exited(struct pv_supervised *p, pid_t pid, int status)
 	if (ran_ms >= STABLE_MS)
 		p->backoff_ms = BACKOFF_MIN_MS;
 	p->restarts++;
-	schedule_restart(p);
+	schedule_restart(p, 0);
 	return 1;
 }
 

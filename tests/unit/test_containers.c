@@ -1,17 +1,21 @@
-// Containers when memory runs out: whatever asprintf fails,
-// pv_containers_new gives back everything it took; a status text that
-// cannot be copied is said in the log rather than dropped.
+// Containers when memory or libevent lets them down: whatever asprintf
+// fails, pv_containers_new gives back everything it took; a status text
+// that cannot be copied is said in the log rather than dropped; a restart
+// or stop timer that cannot be armed neither leaves a container down for
+// good nor lets a stop wait for ever.
 //
 // containers.c is pvd's and not linked into the unit tests: it is compiled
-// into this one, with asprintf, strdup and free replaced by counting
-// versions.
+// into this one, with asprintf and free replaced by counting versions;
+// strdup and event_add fail on demand (kit_fail.h).
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <lxc/lxccontainer.h>
@@ -20,6 +24,7 @@
 #include "state.h"
 #include "supervisor.h"
 #include "tests/unit/kit.h"
+#include "tests/unit/kit_fail.h"
 
 // asprintf number fail_at (from 1) fails; the strings of the others are
 // live until freed.
@@ -48,18 +53,6 @@ static int counting_asprintf(char **strp, const char *fmt, ...)
 	return n;
 }
 
-// strdup fails while strdup_fails is set.
-static int strdup_fails;
-
-static char *failing_strdup(const char *s)
-{
-	if (strdup_fails) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	return strdup(s);
-}
-
 static void counting_free(void *p)
 {
 	int i;
@@ -73,15 +66,12 @@ static void counting_free(void *p)
 	free(p);
 }
 
-#undef strdup
-#define asprintf  counting_asprintf
-#define strdup(s) failing_strdup(s)
-#define free	  counting_free
+#define asprintf counting_asprintf
+#define free	 counting_free
 // The file under test, compiled in so that its static functions are in
 // reach.
 #include "containers.c" // NOLINT(bugprone-suspicious-include)
 #undef free
-#undef strdup
 #undef asprintf
 
 // supervisor.c's, which containers.c calls only once containers run.
@@ -135,30 +125,6 @@ static void test_new_oom(void)
 		fprintf(stderr, "could not remove %s\n", dir);
 }
 
-// What fn(arg) writes to stderr, into buf (NUL-terminated).
-static void stderr_of(void (*fn)(void *), void *arg, char *buf, size_t n)
-{
-	FILE *f = tmpfile();
-	size_t got = 0;
-	int saved;
-
-	buf[0] = '\0';
-	CHECK(f != NULL);
-	if (!f)
-		return;
-	fflush(stderr);
-	saved = dup(2);
-	dup2(fileno(f), 2);
-	fn(arg);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	rewind(f);
-	got = fread(buf, 1, n - 1, f);
-	buf[got] = '\0';
-	fclose(f);
-}
-
 static void fail_boom(void *arg)
 {
 	container_fail(arg, "boom");
@@ -170,23 +136,151 @@ static void test_error_text_oom(void)
 	struct pv_container ct = { .p = &p };
 	char out[1024];
 
-	strdup_fails = 1;
-	stderr_of(fail_boom, &ct, out, sizeof(out));
-	strdup_fails = 0;
+	kit_strdup_fails = 1;
+	kit_stderr_of(fail_boom, &ct, out, sizeof(out));
+	kit_strdup_fails = 0;
 	CHECK(p.error == NULL);
-	CHECK(strstr(out, "container app: out of memory") != NULL);
+	CHECK(strstr(out, "app: out of memory, \"boom\" not kept for "
+			  "/containers") != NULL);
 	if (!strstr(out, "out of memory"))
 		fprintf(stderr, "logged: %s", out);
 	// With memory, the text is kept and nothing more is said.
-	stderr_of(fail_boom, &ct, out, sizeof(out));
+	kit_stderr_of(fail_boom, &ct, out, sizeof(out));
 	CHECK_STR(p.error, "boom");
 	CHECK(strstr(out, "out of memory") == NULL);
 	free(p.error);
+}
+
+// One container, "app", on its own set, with the events pvd gives it; its
+// start fails at once (a configuration error), before any fork.
+struct fixture {
+	struct event_base *base;
+	struct pv_platform p;
+	struct pv_container ct;
+	struct pv_containers cs;
+};
+
+static int fixture_init(struct fixture *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->base = event_base_new();
+	f->p.name = (char *)"app";
+	f->p.restart_policy = RESTART_ALWAYS;
+	f->cs.base = f->base;
+	f->cs.n = 1;
+	f->cs.cts = &f->ct;
+	f->ct.set = &f->cs;
+	f->ct.p = &f->p;
+	f->ct.pidfd = -1;
+	f->ct.backoff_ms = BACKOFF_MIN_MS;
+	f->ct.log_path = (char *)"/nonexistent/app.log";
+	f->ct.lxc_log_path = (char *)"/nonexistent/app.lxc.log";
+	f->ct.result_path = (char *)"/nonexistent/app.result";
+	f->ct.cfg_error = (char *)"no such container (unit test)";
+	if (f->base) {
+		f->ct.restart_timer = evtimer_new(f->base, restart_cb, &f->ct);
+		f->ct.stop_timer = evtimer_new(f->base, stop_timer_cb, &f->ct);
+	}
+	CHECK(f->ct.restart_timer && f->ct.stop_timer);
+	return f->ct.restart_timer && f->ct.stop_timer ? 0 : -1;
+}
+
+static void fixture_fini(struct fixture *f)
+{
+	if (f->ct.restart_timer)
+		event_free(f->ct.restart_timer);
+	if (f->ct.stop_timer)
+		event_free(f->ct.stop_timer);
+	free(f->ct.last_exit);
+	free(f->ct.last_log);
+	free(f->p.error);
+	if (f->base)
+		event_base_free(f->base);
+}
+
+// Hands the exit (status 0) of arg's pretend monitor to it, a fixture.
+static void monitor_exit(void *arg)
+{
+	struct fixture *f = arg;
+
+	f->ct.monitor = 999999;
+	CHECK(pv_containers_child_exited(&f->cs, 999999, 0) == 1);
+}
+
+// The container ended and its back-off cannot be timed: it is started
+// again at once rather than never (here that start fails, as its
+// configuration does).
+static void test_restart_timer(void)
+{
+	struct fixture f;
+	char out[2048];
+
+	if (fixture_init(&f))
+		goto out;
+	kit_fail_reset();
+	kit_event_fail_cb = restart_cb;
+	kit_stderr_of(monitor_exit, &f, out, sizeof(out));
+	CHECK(kit_event_failed == 1);
+	kit_fail_reset();
+	CHECK(strstr(out, "container app: cannot arm the restart timer; "
+			  "restarting it now") != NULL);
+	// Started: its start failed.
+	CHECK(strstr(out, "container app: no such container") != NULL);
+	CHECK(!f.ct.restart_pending);
+	CHECK(f.ct.restarts == 1);
+	CHECK(f.p.status == PLAT_FAILED);
+	CHECK_STR(f.p.error, f.ct.cfg_error);
+	if (!strstr(out, "restarting it now"))
+		fprintf(stderr, "logged: %s", out);
+out:
+	fixture_fini(&f);
+}
+
+// A pv-ctrl stop whose kill timer cannot be armed: SIGKILL at once to a
+// container (here its pretend monitor) that ignores SIGTERM, rather than
+// never.
+static void test_stop_timer(void)
+{
+	int status = 0, sync[2] = { -1, -1 };
+	struct fixture f;
+	char c = 0;
+	pid_t pid;
+
+	if (fixture_init(&f) || pipe(sync) == -1)
+		goto out;
+	pid = fork();
+	CHECK(pid != -1);
+	if (pid == 0) {
+		signal(SIGTERM, SIG_IGN);
+		alarm(20);
+		if (write(sync[1], "r", 1) != 1)
+			_exit(2);
+		for (;;)
+			pause();
+	}
+	CHECK(read(sync[0], &c, 1) == 1);
+	f.ct.monitor = pid;
+	kit_fail_reset();
+	kit_event_fail_cb = stop_timer_cb;
+	CHECK(pv_containers_control(&f.cs, "app", "stop") == 0);
+	CHECK(kit_event_failed == 1);
+	kit_fail_reset();
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	f.ct.monitor = 0;
+out:
+	if (sync[0] != -1) {
+		close(sync[0]);
+		close(sync[1]);
+	}
+	fixture_fini(&f);
 }
 
 int main(void)
 {
 	RUN(test_new_oom);
 	RUN(test_error_text_oom);
+	RUN(test_restart_timer);
+	RUN(test_stop_timer);
 	return kit_report("test_containers");
 }

@@ -1,10 +1,14 @@
-// The supervisor when memory runs out: an exit description that cannot
-// be copied for the status is said in the log rather than dropped.
+// The supervisor when memory or libevent lets it down: an exit
+// description that cannot be copied for the status is said in the log
+// rather than dropped; a restart or kill timer that cannot be armed
+// neither leaves the program dead for good nor lets a stop wait for ever.
 //
 // supervisor.c is pvd's and not linked into the unit tests: it is
-// compiled into this one, with strdup replaced by one that can fail.
+// compiled into this one; strdup and event_add fail on demand
+// (kit_fail.h).
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,77 +16,168 @@
 #include <unistd.h>
 
 #include "tests/unit/kit.h"
-
-// strdup fails while strdup_fails is set.
-static int strdup_fails;
-
-static char *failing_strdup(const char *s)
-{
-	if (strdup_fails) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	return strdup(s);
-}
-
-#undef strdup
-#define strdup(s) failing_strdup(s)
+#include "tests/unit/kit_fail.h"
 // The file under test, compiled in so that its static functions are in
 // reach.
 #include "supervisor.c" // NOLINT(bugprone-suspicious-include)
-#undef strdup
 
-// What pv_supervised_child_exited writes to stderr for an exit of p's
-// (pretend) process with status 1, into buf.
-static void exit_logged(struct pv_supervised *p, char *buf, size_t n)
+// A supervisor of /bin/true on base, logging to log_path; NULL (a failed
+// check) if it cannot be made.
+static struct pv_supervised *supervised(struct event_base *base,
+					const char *log_path)
 {
-	FILE *f = tmpfile();
-	size_t got;
-	int saved;
+	const char *argv[] = { "/bin/true", NULL };
+	struct pv_supervised *p;
 
-	buf[0] = '\0';
-	CHECK(f != NULL);
-	if (!f)
-		return;
+	p = base ? pv_supervised_new(base, "prog", argv, log_path) : NULL;
+	CHECK(p != NULL);
+	return p;
+}
+
+// Reaps p's process, if it has one, as pvd's SIGCHLD handler would.
+static void reap(struct pv_supervised *p)
+{
+	int status;
+
+	if (p->pid > 0 && waitpid(p->pid, &status, 0) == p->pid)
+		p->pid = 0;
+}
+
+// Hands an exit with status 1 of a pretend process to arg, a
+// pv_supervised.
+static void pretend_exit(void *arg)
+{
+	struct pv_supervised *p = arg;
+
 	p->pid = 999999;
-	fflush(stderr);
-	saved = dup(2);
-	dup2(fileno(f), 2);
 	CHECK(pv_supervised_child_exited(p, 999999, 1 << 8) == 1);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	rewind(f);
-	got = fread(buf, 1, n - 1, f);
-	buf[got] = '\0';
-	fclose(f);
+}
+
+// Starts arg, a pv_supervised.
+static void start(void *arg)
+{
+	pv_supervised_start(arg);
 }
 
 static void test_last_exit_oom(void)
 {
-	const char *argv[] = { "/bin/true", NULL };
 	struct event_base *base = event_base_new();
-	struct pv_supervised *p;
+	struct pv_supervised *p = supervised(base, "/dev/null");
 	char out[1024];
 
-	CHECK(base != NULL);
-	p = base ? pv_supervised_new(base, "prog", argv, "/dev/null") : NULL;
-	CHECK(p != NULL);
 	if (!p)
 		goto out;
-	strdup_fails = 1;
-	exit_logged(p, out, sizeof(out));
-	strdup_fails = 0;
+	kit_strdup_fails = 1;
+	kit_stderr_of(pretend_exit, p, out, sizeof(out));
+	kit_strdup_fails = 0;
 	CHECK(p->last_exit == NULL);
 	CHECK(strstr(out, "prog: out of memory") != NULL);
 	if (!strstr(out, "out of memory"))
 		fprintf(stderr, "logged: %s", out);
 	// With memory, the text is kept and nothing more is said.
-	exit_logged(p, out, sizeof(out));
+	kit_stderr_of(pretend_exit, p, out, sizeof(out));
 	CHECK_STR(p->last_exit, "exited with status 1");
 	CHECK(strstr(out, "out of memory") == NULL);
+	// The restart it scheduled is not run.
+	pv_supervised_stop(p, 0);
 	pv_supervised_free(p);
 out:
+	if (base)
+		event_base_free(base);
+}
+
+// The program ended and its back-off cannot be timed: it is started
+// again at once rather than never.
+static void test_restart_timer(void)
+{
+	struct event_base *base = event_base_new();
+	struct pv_supervised *p = supervised(base, "/dev/null");
+	char out[1024];
+
+	if (!p)
+		goto out;
+	p->respawn = 1;
+	kit_fail_reset();
+	kit_event_fail_cb = restart_cb;
+	kit_stderr_of(pretend_exit, p, out, sizeof(out));
+	kit_fail_reset();
+	CHECK(strstr(out, "prog: cannot arm the restart timer; restarting it "
+			  "now") != NULL);
+	CHECK(p->pid > 0);
+	CHECK(p->respawn == 1);
+	CHECK(p->restarts == 1);
+	reap(p);
+	pv_supervised_free(p);
+out:
+	if (base)
+		event_base_free(base);
+}
+
+// A start failed and its retry cannot be timed: not retried at once (it
+// would fail again at once, for ever), but left stopped, saying why.
+static void test_restart_timer_after_start(void)
+{
+	struct event_base *base = event_base_new();
+	struct pv_supervised *p = supervised(base, "/nonexistent/prog.log");
+	char out[1024];
+
+	if (!p)
+		goto out;
+	kit_fail_reset();
+	kit_event_fail_cb = restart_cb;
+	kit_stderr_of(start, p, out, sizeof(out));
+	CHECK(kit_event_failed == 1);
+	kit_fail_reset();
+	CHECK(strstr(out, "prog: cannot arm the restart timer; not "
+			  "restarting it") != NULL);
+	CHECK(p->pid == 0);
+	CHECK(p->respawn == 0);
+	CHECK(p->error && strstr(p->error, "restart timer"));
+	pv_supervised_free(p);
+out:
+	if (base)
+		event_base_free(base);
+}
+
+// A stop whose kill timer cannot be armed: SIGKILL at once to a program
+// that ignores SIGTERM, rather than never.
+static void test_kill_timer(void)
+{
+	struct event_base *base = event_base_new();
+	struct pv_supervised *p = supervised(base, "/dev/null");
+	int status = 0, sync[2] = { -1, -1 };
+	char c = 0;
+	pid_t pid;
+
+	if (!p || pipe(sync) == -1)
+		goto out;
+	pid = fork();
+	CHECK(pid != -1);
+	if (pid == 0) {
+		signal(SIGTERM, SIG_IGN);
+		alarm(20);
+		if (write(sync[1], "r", 1) != 1)
+			_exit(2);
+		for (;;)
+			pause();
+	}
+	// SIGTERM is ignored once the child says so.
+	CHECK(read(sync[0], &c, 1) == 1);
+	p->pid = pid;
+	kit_fail_reset();
+	kit_event_fail_cb = kill_cb;
+	pv_supervised_stop(p, 60000);
+	CHECK(kit_event_failed == 1);
+	kit_fail_reset();
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	p->pid = 0;
+out:
+	if (sync[0] != -1) {
+		close(sync[0]);
+		close(sync[1]);
+	}
+	pv_supervised_free(p);
 	if (base)
 		event_base_free(base);
 }
@@ -90,5 +185,8 @@ out:
 int main(void)
 {
 	RUN(test_last_exit_oom);
+	RUN(test_restart_timer);
+	RUN(test_restart_timer_after_start);
+	RUN(test_kill_timer);
 	return kit_report("test_supervisor");
 }
