@@ -197,10 +197,32 @@ static void check_shutdown_done(struct pv_daemon *d)
 		event_base_loopbreak(d->base);
 }
 
-// Arms the timer ev for ms milliseconds.
-static void arm_ms(struct event *ev, int ms)
+static void shutdown_timer_cb(evutil_socket_t fd, short what, void *arg);
+
+// Arms the shutdown's next stage for SHUTDOWN_GRACE_MS from now. Without
+// the timer the shutdown could wait for ever: that stage then comes now,
+// SIGKILL at once, and then leaving without waiting for what is left.
+static void arm_shutdown_timer(struct pv_daemon *d)
 {
-	pv_timer_arm(ev, ms);
+	int alive;
+
+	if (pv_timer_arm(d->shutdown_timer, SHUTDOWN_GRACE_MS) == 0)
+		return;
+	if (d->shutdown_stage == 0) {
+		pv_log(ERROR, "shutdown: cannot arm its timer; sending SIGKILL "
+			      "now");
+		shutdown_timer_cb(-1, 0, d);
+		return;
+	}
+	alive = children_alive(d);
+	if (!alive)
+		return;
+	pv_log(ERROR,
+	       "shutdown: cannot arm its timer; leaving now, %d processes "
+	       "not seen to exit after SIGKILL",
+	       alive);
+	d->exit_code = 1;
+	event_base_loopbreak(d->base);
 }
 
 // Escalates a shutdown that takes too long: SIGKILL, then give up.
@@ -216,7 +238,7 @@ static void shutdown_timer_cb(evutil_socket_t fd, short what, void *arg)
 			pv_containers_kill_all(d->containers);
 		if (d->xconnect)
 			pv_supervised_kill(d->xconnect);
-		arm_ms(d->shutdown_timer, SHUTDOWN_GRACE_MS);
+		arm_shutdown_timer(d);
 		return;
 	}
 	pv_log(ERROR, "%d processes did not exit after SIGKILL; leaving",
@@ -246,7 +268,7 @@ static void shutdown_begin(struct pv_daemon *d, int sig)
 		pv_containers_stop_all(d->containers);
 	if (d->xconnect)
 		pv_supervised_stop(d->xconnect, XCONNECT_GRACE_MS);
-	arm_ms(d->shutdown_timer, SHUTDOWN_GRACE_MS);
+	arm_shutdown_timer(d);
 	check_shutdown_done(d);
 }
 
