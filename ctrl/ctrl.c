@@ -194,10 +194,19 @@ static void conn_free(struct ctrl_conn *c)
 	free(c);
 }
 
-// Arms the connection's single timer for ms milliseconds.
-static void conn_arm(struct ctrl_conn *c, int ms)
+// Arms the connection's single timer for ms milliseconds. A connection
+// without its deadline could hold its buffers for ever: it is closed
+// (freed) instead, and -1 returned; 0 otherwise.
+static int conn_arm(struct ctrl_conn *c, int ms)
 {
-	pv_timer_arm(c->timer, ms);
+	if (pv_timer_arm(c->timer, ms) == 0)
+		return 0;
+	pv_log(ERROR,
+	       "pv-ctrl %s: a client connection's deadline cannot be armed; "
+	       "closing it",
+	       c->ctrl->path);
+	conn_free(c);
+	return -1;
 }
 
 // Forgets the current request; the next one starts from scratch.
@@ -366,7 +375,8 @@ static void conn_process(struct ctrl_conn *c)
 				return;
 			if (!c->started) {
 				c->started = 1;
-				conn_arm(c, PV_CTRL_REQUEST_MS);
+				if (conn_arm(c, PV_CTRL_REQUEST_MS))
+					return;
 			}
 			r = read_head(c, in);
 			if (r == 0)
@@ -391,7 +401,8 @@ static void conn_process(struct ctrl_conn *c)
 			if (c->state == CONN_LINGER)
 				break;
 			conn_reset_request(c);
-			conn_arm(c, PV_CTRL_IDLE_MS);
+			if (conn_arm(c, PV_CTRL_IDLE_MS))
+				return;
 			if (evbuffer_get_length(bufferevent_get_output(
 				    c->bev)) > OUTPUT_HIGH) {
 				c->state = CONN_PAUSED;
@@ -425,7 +436,7 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
 		// connection under our answer.
 		shutdown(bufferevent_getfd(bev), SHUT_WR);
 		c->shut = 1;
-		conn_arm(c, LINGER_MS);
+		(void)conn_arm(c, LINGER_MS); // freed when it fails
 	}
 }
 
@@ -525,7 +536,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	bufferevent_setwatermark(c->bev, EV_READ, 0,
 				 PV_CTRL_MAX_HEAD + PV_CTRL_MAX_BODY);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	conn_arm(c, PV_CTRL_REQUEST_MS);
+	(void)conn_arm(c, PV_CTRL_REQUEST_MS); // freed when it fails
 }
 
 // Accepts again after an fd shortage.
@@ -549,7 +560,15 @@ static void accept_error_cb(struct evconnlistener *l, void *arg)
 	pv_log(WARN, "accept on %s: %s; pausing %d ms", ctrl->path,
 	       strerror(err), ACCEPT_RETRY_MS);
 	evconnlistener_disable(l);
-	pv_timer_arm(ctrl->accept_retry, ACCEPT_RETRY_MS);
+	if (pv_timer_arm(ctrl->accept_retry, ACCEPT_RETRY_MS) == 0)
+		return;
+	// Paused with nothing to resume it, pv-ctrl would be deaf for good:
+	// a busy accept loop is the lesser harm.
+	pv_log(ERROR,
+	       "accept on %s: cannot arm the retry timer; accepting "
+	       "again now",
+	       ctrl->path);
+	evconnlistener_enable(l);
 }
 
 // mkdir -p of path's parent directory. Returns 0 or -1.
