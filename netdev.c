@@ -157,8 +157,13 @@ static int nl_dump(int fd, struct nl_req *r,
 			pv_log(ERROR, "netlink dump: %s", strerror(errno));
 			return -1;
 		}
-		if (n == 0)
-			return 0;
+		// The socket ended before NLMSG_DONE: the dump is cut short,
+		// and what it would have said (a subnet in use) unknown.
+		if (n == 0) {
+			pv_log(ERROR, "netlink dump: the socket ended before "
+				      "the dump did");
+			return -1;
+		}
 		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
 		     h = NLMSG_NEXT(h, n)) {
 			if (h->nlmsg_seq != r->h.nlmsg_seq)

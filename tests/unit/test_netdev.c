@@ -1,5 +1,6 @@
-// rtnetlink requests: a socket that ends (recv answers 0) before the
-// kernel's answer is an error, not a reason to read again for ever.
+// rtnetlink requests and dumps: a socket that ends (recv answers 0)
+// before the kernel's answer is an error, not a reason to read again for
+// ever, nor (for a dump) a complete answer.
 //
 // netdev.c is pvd's and not linked into the unit tests: it is compiled
 // into this one, which reaches its static functions.
@@ -60,8 +61,43 @@ static void test_transact_eof(void)
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+static int dump_msgs;
+
+static int count_msg(struct nlmsghdr *h, void *arg)
+{
+	(void)h;
+	(void)arg;
+	dump_msgs++;
+	return 0;
+}
+
+// A dump cut short by the socket's end is a failure, not an empty list
+// (no address in use): in a child, as above.
+static void test_dump_eof(void)
+{
+	struct nl_req r;
+	int status = 0, fd, peer = -1, ret;
+	pid_t pid;
+
+	pid = fork();
+	CHECK(pid != -1);
+	if (pid == 0) {
+		alarm(20);
+		pv_log_set_level(FATAL); // the failure is the point
+		fd = ended_socket(&peer);
+		if (fd == -1)
+			_exit(2);
+		nl_init(&r, RTM_GETADDR, 0, sizeof(struct ifaddrmsg));
+		ret = nl_dump(fd, &r, count_msg, NULL);
+		_exit(ret == -1 && dump_msgs == 0 ? 0 : 1);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 int main(void)
 {
 	RUN(test_transact_eof);
+	RUN(test_dump_eof);
 	return kit_report("test_netdev");
 }
