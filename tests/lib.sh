@@ -123,3 +123,17 @@ free_port() { free_ports 1; }
 
 # Counts the open fds of a pid.
 fd_count() { ls /proc/"$1"/fd | wc -l; }
+
+# start_pvd LOG STATE RUN_DIR [pvd args...]: runs pvd in the background on
+# the state file STATE with pv-ctrl on $SOCK, its output in LOG; its pid
+# in PID, terminated at cleanup (terminate, tests/helpers/xconnect.sh).
+# What must go after pvd is gone (a bridge to delete) is registered with
+# on_cleanup before this call.
+start_pvd() {
+	_log=$1 _state=$2 _run=$3
+	shift 3
+	"$PVD" --state "$_state" --ctrl "$SOCK" --run-dir "$_run" "$@" \
+		>"$_log" 2>&1 &
+	PID=$!
+	on_cleanup "terminate $PID"
+}

@@ -65,10 +65,8 @@ state = {
 json.dump(state, open(path, "w"), indent=1)
 PY
 
-"$PVD" --state "$T/state.json" --ctrl "$SOCK" --run-dir "$T/run" \
-	--no-xconnect >"$T/pvd.log" 2>&1 &
-PID=$!
-on_cleanup "terminate $PID; ip link del $BR"
+on_cleanup "ip link del $BR"
+start_pvd "$T/pvd.log" "$T/state.json" "$T/run" --no-xconnect
 VETH=$(printf 'pvv%05x_' $((PID & 0xfffff)))
 
 containers() { ctrl "$SOCK" /containers; }

@@ -15,20 +15,11 @@ need_cmd curl jq nc
 SOCK=$T/a/b/pv-ctrl
 echo '{"#spec":"pantavisor-service-system@1","device.json":{}}' >"$T/state.json"
 
-start_pvd() { # LOG [extra args]
-	_log=$1
-	shift
-	"$PVD" --state "$T/state.json" --ctrl "$SOCK" --run-dir "$T/run" \
-		--no-xconnect "$@" >"$_log" 2>&1 &
-}
-
 # A stale socket (bound, nobody listening) is replaced.
 mkdir -p "$(dirname "$SOCK")"
 "$PYTHON" -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$SOCK"
 [ -S "$SOCK" ] || fail "could not create the stale socket"
-start_pvd "$T/pvd.log"
-PID=$!
-on_cleanup "kill -9 $PID"
+start_pvd "$T/pvd.log" "$T/state.json" "$T/run" --no-xconnect
 wait_for 20 sh -c "curl -sf --max-time 1 --unix-socket $SOCK http://localhost/containers"
 grep -q "removing stale pv-ctrl socket" "$T/pvd.log" || fail "stale socket not reported"
 assert_eq "$(stat -c %a "$SOCK")" 600 "socket mode"

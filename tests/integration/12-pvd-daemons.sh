@@ -24,10 +24,8 @@ exec sleep 1000
 EOF
 chmod 755 "$T/fake-xconnect"
 
-"$PVD" --state "$T/state.json" --ctrl "$SOCK" --run-dir "$T/run" \
-	--xconnect "$T/fake-xconnect" >"$T/pvd.log" 2>&1 &
-PID=$!
-on_cleanup "terminate $PID; pkill -f '$T/fake-xconnect'"
+on_cleanup "pkill -f '$T/fake-xconnect'"
+start_pvd "$T/pvd.log" "$T/state.json" "$T/run" --xconnect "$T/fake-xconnect"
 
 d() { ctrl "$SOCK" /daemons | jq -r ".[] | select(.name==\"pv-xconnect\") | .$1"; }
 put() { curl -sS --max-time 5 --unix-socket "$SOCK" -X PUT -d "{\"action\":\"$1\"}" http://localhost/daemons/pv-xconnect; }
@@ -103,10 +101,7 @@ assert_eq "$rc" 0 "pvd exit status"
 kill -0 "$p5" 2>/dev/null && fail "pv-xconnect $p5 left running"
 
 # A missing binary: reported, retried with back-off, pvd unharmed.
-"$PVD" --state "$T/state.json" --ctrl "$SOCK" --run-dir "$T/run" \
-	--xconnect "$T/no-such-xconnect" >"$T/pvd2.log" 2>&1 &
-PID=$!
-on_cleanup "terminate $PID"
+start_pvd "$T/pvd2.log" "$T/state.json" "$T/run" --xconnect "$T/no-such-xconnect"
 wait_for 20 test -S "$SOCK"
 wait_for 20 sh -c "curl -s --unix-socket $SOCK http://localhost/daemons | jq -e '.[0].error' | grep -q 'No such file'"
 # Retried with a back-off that doubles: 200, 400, 800 ms.
@@ -142,10 +137,7 @@ json.dump({
     "web/services.json": {"services": [{"name": "web", "type": "tcp", "port": back}]},
 }, open(path, "w"))
 PY
-"$PVD" --state "$T/state2.json" --ctrl "$SOCK" --run-dir "$T/run3" \
-	--xconnect "$PVX" >"$T/pvd3.log" 2>&1 &
-PID=$!
-on_cleanup "terminate $PID"
+start_pvd "$T/pvd3.log" "$T/state2.json" "$T/run3" --xconnect "$PVX"
 wait_for 30 pid_alive
 wait_for 30 curl -sf --max-time 1 "http://127.0.0.1:$FRONT/id"
 assert_eq "$(curl -sf --max-time 10 "http://127.0.0.1:$FRONT/id")" via-xconnect "ingress through pv-xconnect"

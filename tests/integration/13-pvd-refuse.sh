@@ -118,10 +118,7 @@ nothing_created "second pool taken"
 ip link del pvtdum13b
 
 # Crash recovery: a pvd killed with SIGKILL takes its container along...
-"$PVD" --state "$T/good.json" --ctrl "$SOCK" --run-dir "$T/run" --no-xconnect \
-	>"$T/pvd1.log" 2>&1 &
-PID=$!
-on_cleanup "terminate $PID"
+start_pvd "$T/pvd1.log" "$T/good.json" "$T/run" --no-xconnect
 c_running() { [ "$(ctrl "$SOCK" /containers | jq -r '.[0].status')" = running ]; }
 wait_for 30 c_running
 cpid=$(ctrl "$SOCK" /containers | jq -r '.[0].pid')
@@ -130,10 +127,7 @@ wait $PID 2>/dev/null || true # bash reports "Killed": expected
 wait_for 20 gone "$cpid"
 # ... and the next pvd replaces its leftover bridge and socket.
 ip link show $BR >/dev/null || fail "expected the killed pvd's bridge to remain"
-"$PVD" --state "$T/good.json" --ctrl "$SOCK" --run-dir "$T/run" --no-xconnect \
-	>"$T/pvd2.log" 2>&1 &
-PID=$!
-on_cleanup "terminate $PID"
+start_pvd "$T/pvd2.log" "$T/good.json" "$T/run" --no-xconnect
 wait_for 30 c_running
 grep -q "removing bridge $BR (.*) left by pvd" "$T/pvd2.log" || fail "stale bridge not reported"
 grep -q "removing stale pv-ctrl socket" "$T/pvd2.log" || fail "stale socket not reported"

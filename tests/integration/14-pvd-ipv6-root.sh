@@ -59,10 +59,8 @@ json.dump({
 }, open(path, "w"))
 PY
 
-"$PVD" --state "$T/state.json" --ctrl "$SOCK" --run-dir "$T/run" --no-xconnect \
-	>"$T/pvd.log" 2>&1 &
-PID=$!
-on_cleanup "terminate $PID; ip link del $BR"
+on_cleanup "ip link del $BR"
+start_pvd "$T/pvd.log" "$T/state.json" "$T/run" --no-xconnect
 field() { ctrl "$SOCK" /containers | jq -r ".[] | select(.name==\"$1\") | .$2"; }
 running() { [ "$(field "$1" status)" = running ]; }
 wait_for 30 test -S "$SOCK"

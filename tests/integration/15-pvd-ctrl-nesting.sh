@@ -14,10 +14,7 @@ need_cmd curl jq
 
 SOCK=$T/pv-ctrl
 echo '{"#spec":"pantavisor-service-system@1","device.json":{}}' >"$T/state.json"
-"$PVD" --state "$T/state.json" --ctrl "$SOCK" --run-dir "$T/run" \
-	--no-xconnect >"$T/pvd.log" 2>&1 &
-PID=$!
-on_cleanup "terminate $PID"
+start_pvd "$T/pvd.log" "$T/state.json" "$T/run" --no-xconnect
 wait_for 30 curl -sf --max-time 1 --unix-socket "$SOCK" http://localhost/containers
 
 # 512 Ki '[' then 512 Ki ']': 1 MiB, pv-ctrl's largest body.

@@ -40,10 +40,7 @@ assert_eq "$(jq -c '.["device.json"].ingress[0].check' "$T/state.json")" \
 	"{\"type\":\"http\",\"path\":\"/health\",\"expect\":200,\"interval_ms\":$INTER,\"timeout_ms\":1000,\"rise\":$RISE,\"fall\":$FALL}" \
 	"the example's check"
 
-"$PVD" --state "$T/state.json" --ctrl "$SOCK" --run-dir "$T/run" \
-	>"$T/pvd.log" 2>&1 &
-PID=$!
-on_cleanup "terminate $PID"
+start_pvd "$T/pvd.log" "$T/state.json" "$T/run"
 cpid() { ctrl "$SOCK" /containers | jq -r ".[] | select(.name==\"$1\") | .pid"; }
 running() { [ "$(cpid "$1")" -gt 0 ] 2>/dev/null; }
 wait_for 60 test -S "$SOCK"

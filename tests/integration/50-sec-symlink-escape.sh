@@ -59,10 +59,7 @@ json.dump({
 }, open(path, "w"))
 PY
 
-"$PVD" --state "$T/state.json" --ctrl "$SOCK" --run-dir "$T/run" --verbose \
-	--xconnect "$PVX" >"$T/pvd.log" 2>&1 &
-PID=$!
-on_cleanup "terminate $PID"
+start_pvd "$T/pvd.log" "$T/state.json" "$T/run" --verbose --xconnect "$PVX"
 cpid() { ctrl "$SOCK" /containers | jq -r ".[] | select(.name==\"$1\") | .pid"; }
 running() { [ "$(cpid "$1")" -gt 0 ] 2>/dev/null; }
 wait_for 60 test -S "$SOCK"

@@ -56,10 +56,7 @@ state.update(c("stay", s_stay, "STAY", "no"))
 state.update(c("again", s_again, "AGAIN", "always"))
 json.dump(state, open(path, "w"))
 PY
-"$PVD" --state "$T/state.json" --ctrl "$SOCK" --run-dir "$T/run" \
-	--xconnect "$PVX" >"$T/pvd.log" 2>&1 &
-PID=$!
-on_cleanup "terminate $PID"
+start_pvd "$T/pvd.log" "$T/state.json" "$T/run" --xconnect "$PVX"
 cpid() { ctrl "$SOCK" /containers | jq -r ".[] | select(.name==\"$1\") | .pid"; }
 running() { [ "$(cpid "$1")" -gt 0 ] 2>/dev/null; }
 tag() { "$PYTHON" "$TOOL" tag "127.0.0.1:$1" 2>/dev/null || true; }

@@ -57,10 +57,7 @@ json.dump({
 json.dump(args, open(t + "/args.json", "w"))
 PY
 mkdir -p "$CDIR"
-"$PVD" --state "$T/state.json" --ctrl "$SOCK" --run-dir "$T/run" \
-	--xconnect "$PVX" >"$T/pvd.log" 2>&1 &
-PID=$!
-on_cleanup "terminate $PID"
+start_pvd "$T/pvd.log" "$T/state.json" "$T/run" --xconnect "$PVX"
 wait_for 60 test -S "$SOCK"
 status() { curl -s --max-time 2 --unix-socket "$SOCK" http://l/containers | jq -r ".[] | select(.name==\"$1\") | .status"; }
 done_ok() { [ "$(status "$1")" != running ] && [ "$(status "$1")" != starting ] && [ -s "$T/run/$1.log" ]; }

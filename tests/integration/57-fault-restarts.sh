@@ -50,10 +50,8 @@ json.dump({
     "web/services.json": {"services": [{"name": "web", "type": "tcp", "port": 8000}]},
 }, open(path, "w"))
 PY
-"$PVD" --state "$T/state.json" --ctrl "$SOCK" --run-dir "$T/run" \
-	--xconnect "$PVX" >"$T/pvd.log" 2>&1 &
-PID=$!
-on_cleanup "terminate $PID; ip link del $BR"
+on_cleanup "ip link del $BR"
+start_pvd "$T/pvd.log" "$T/state.json" "$T/run" --xconnect "$PVX"
 field() { ctrl "$SOCK" /containers | jq -r ".[] | select(.name==\"$1\") | .$2"; }
 pvx_pid() { ctrl "$SOCK" /daemons | jq -r '.[] | select(.name=="pv-xconnect") | .pid'; }
 get() { curl -sf --max-time 10 "http://127.0.0.1:$P/"; }

@@ -43,10 +43,7 @@ json.dump({
 }, open(sys.argv[1], "w"))
 PY
 
-"$PVD" --state "$T/state.json" --ctrl "$SOCK" --run-dir "$T/run" \
-	--no-xconnect >"$T/pvd.log" 2>&1 &
-PID=$!
-on_cleanup "terminate $PID"
+start_pvd "$T/pvd.log" "$T/state.json" "$T/run" --no-xconnect
 field() { ctrl "$SOCK" /containers | jq -r ".[] | select(.name==\"$1\") | .$2"; }
 status_is() { [ "$(field "$1" status)" = "$2" ]; }
 wait_for 30 test -S "$SOCK"
@@ -108,10 +105,7 @@ json.dump({
         "network": "host", "exec": ["/bin/sleep", "1000"]},
 }, open(sys.argv[1], "w"))
 PY
-"$PVD" --state "$T/state2.json" --ctrl "$SOCK" --run-dir "$T/run2" \
-	--no-xconnect >"$T/pvd2.log" 2>&1 &
-PID=$!
-on_cleanup "terminate $PID"
+start_pvd "$T/pvd2.log" "$T/state2.json" "$T/run2" --no-xconnect
 wait_for 30 test -S "$SOCK"
 wait_for 30 status_is longrun running
 wait_for 30 status_is sys running
@@ -129,10 +123,7 @@ grep -q "container longrun stopped" "$T/pvd2.log" || fail "longrun not stopped"
 # A system container that cannot even start is as fatal.
 echo '{"nostart/run.json": {"name": "nostart", "type": "lxc", "network": "host",
   "restart_policy": "system", "exec": ["/nonexistent/pvd-test-program"]}}' >"$T/state3.json"
-"$PVD" --state "$T/state3.json" --ctrl "$SOCK" --run-dir "$T/run3" \
-	--no-xconnect >"$T/pvd3.log" 2>&1 &
-PID=$!
-on_cleanup "terminate $PID"
+start_pvd "$T/pvd3.log" "$T/state3.json" "$T/run3" --no-xconnect
 wait_for 30 gone $PID
 rc=0
 wait $PID || rc=$?

@@ -79,14 +79,15 @@ json.dump({
 }, open(sys.argv[1], "w"))
 PY
 
-start_pvd() { # LOG
-	"$PVD" --state "$T/state.json" --ctrl "$SOCK" --run-dir "$T/run" \
-		--no-xconnect >"$1" 2>&1 &
-	PID=$!
-	on_cleanup "terminate $PID; ip link del $BRN; ip link del $BRP; nft delete table inet pvd_$PID"
+# The bridges go once every pvd is gone; so does the table of a pvd that
+# was killed.
+on_cleanup "ip link del $BRN; ip link del $BRP"
+start_nat_pvd() { # LOG
+	start_pvd "$1" "$T/state.json" "$T/run" --no-xconnect
+	on_cleanup "nft delete table inet pvd_$PID"
 	wait_for 30 test -S "$SOCK"
 }
-start_pvd "$T/pvd.log"
+start_nat_pvd "$T/pvd.log"
 wait_for 30 grep -q '^seen' "$T/run/n.log"
 wait_for 30 grep -q '^seen' "$T/run/p.log"
 assert_eq "$(grep '^seen' "$T/run/n.log")" "seen 10.201.63.1" "the NAT pool's container, as the test host sees it"
@@ -104,14 +105,14 @@ nft list ruleset | grep -q "pvd_" && fail "pvd's table left after exit: $(nft li
 assert_eq "$(cat /proc/sys/net/ipv4/ip_forward)" "$fwd_before" "IPv4 forwarding after pvd exits"
 
 # A killed pvd leaves its table; the next pvd removes it.
-start_pvd "$T/pvd2.log"
+start_nat_pvd "$T/pvd2.log"
 old=$PID
 # Killed once its table exists (the socket comes before the table).
 wait_for 30 grep -q "NAT: table inet pvd_$old" "$T/pvd2.log"
 kill -9 $old
 wait $old 2>/dev/null || true
 nft list tables | grep -q "pvd_$old" || fail "a killed pvd left no table (cannot test the clean-up)"
-start_pvd "$T/pvd3.log"
+start_nat_pvd "$T/pvd3.log"
 # The socket comes first; the tables once the bridges are up.
 wait_for 30 grep -q "pvd running" "$T/pvd3.log"
 grep -q "removing nftables table inet pvd_$old left by pvd $old, which is gone" "$T/pvd3.log" ||
@@ -142,10 +143,7 @@ C
 cc -shared -fPIC -o "$T/nonft.so" "$T/nonft.c" || fail "cannot build the stand-in"
 # A sanitizer build wants its runtime first among preloaded libraries.
 asan=$(ldd "$PVD" | awk '/libasan/ { print $3 }')
-LD_PRELOAD="${asan:+$asan }$T/nonft.so" "$PVD" --state "$T/state.json" --ctrl "$SOCK" \
-	--run-dir "$T/run4" --no-xconnect >"$T/pvd4.log" 2>&1 &
-PID=$!
-on_cleanup "terminate $PID"
+LD_PRELOAD="${asan:+$asan }$T/nonft.so" start_pvd "$T/pvd4.log" "$T/state.json" "$T/run4" --no-xconnect
 wait_for 30 grep -q "pvd running" "$T/pvd4.log"
 assert_eq "$(grep -c "NAT unavailable" "$T/pvd4.log")" 1 "lines saying NAT is unavailable"
 grep -q "NAT unavailable (nf_tables: Error: Could not process rule: Operation not supported); 1 NAT pool works without NAT" "$T/pvd4.log" ||

@@ -43,10 +43,7 @@ json.dump({
         "exec": ["/bin/sleep", "1000"]},
 }, open(path, "w"))
 PY
-"$PVD" --state "$T/state.json" --ctrl "$SOCK" --run-dir "$T/run" \
-	--no-xconnect >"$T/pvd.log" 2>&1 &
-PID=$!
-on_cleanup "terminate $PID"
+start_pvd "$T/pvd.log" "$T/state.json" "$T/run" --no-xconnect
 c() { ctrl "$SOCK" /containers | jq -c ".[] | select(.name==\"$1\")"; }
 field() { ctrl "$SOCK" /containers | jq -r ".[] | select(.name==\"$1\") | .$2"; }
 status_is() { [ "$(field "$1" status)" = "$2" ]; }

@@ -81,10 +81,7 @@ echo '{"#spec": "service-manifest-xconnect@1", "services": [
  {"name": "echo", "type": "tcp", "port": 2222},
  {"name": "api", "type": "http", "port": 8081}]}' >"$D10/echo-direct/services.json"
 
-"$PVD" --state "$D10" --ctrl "$SOCK" --run-dir "$T/run10" --xconnect "$PVX" \
-	>"$T/pvd10.log" 2>&1 &
-PID=$!
-on_cleanup "terminate $PID"
+start_pvd "$T/pvd10.log" "$D10" "$T/run10" --xconnect "$PVX"
 wait_for 30 test -S "$SOCK"
 wait_for 60 status_is echo-direct running
 assert_eq "$(field echo-direct network)" host "network of a container without one"
@@ -129,10 +126,8 @@ container "$D11" example-nginx-ingress app "/bin/sh $V/nginx-start.sh" \
 echo '{"#spec": "service-manifest-xconnect@1", "services": [
  {"name": "nginx-http", "type": "tcp", "port": 80}]}' >"$D11/example-nginx-ingress/services.json"
 
-"$PVD" --state "$D11" --ctrl "$SOCK" --run-dir "$T/run11" --xconnect "$PVX" \
-	>"$T/pvd11.log" 2>&1 &
-PID=$!
-on_cleanup "terminate $PID; ip link del pvbr0"
+on_cleanup "ip link del pvbr0"
+start_pvd "$T/pvd11.log" "$D11" "$T/run11" --xconnect "$PVX"
 wait_for 30 test -S "$SOCK"
 wait_for 60 status_is example-nginx-ingress running
 nsock() { printf 'GET /xconnect-graph HTTP/1.0\r\n\r\n' | nc -U "$SOCK" | tail -1 |
