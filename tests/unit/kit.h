@@ -45,6 +45,16 @@ extern int kit_checks;
 // Prints the summary; returns the exit status for main().
 int kit_report(const char *suite);
 
+// Forks a child that ignores SIGTERM (as a program that will not stop),
+// and returns once it does: its pid, or -1 (a failed check). It ends by
+// itself after 20 s at the latest (SIGALRM); the caller reaps it.
+int kit_fork_stubborn(void);
+
+// Runs fn in a child cut by SIGALRM after 20 s, for code that may loop
+// for ever: 1 when the child exited with status 0, otherwise 0 (a failed
+// check).
+int kit_in_child(int (*fn)(void));
+
 // Runs fn(arg) with stderr going to a temporary file, and gives what it
 // wrote in buf (NUL-terminated, at most n - 1 bytes; "" if the file
 // could not be made, which counts as a failed check).

@@ -241,24 +241,15 @@ out:
 // never.
 static void test_stop_timer(void)
 {
-	int status = 0, sync[2] = { -1, -1 };
 	struct fixture f;
-	char c = 0;
+	int status = 0;
 	pid_t pid;
 
-	if (fixture_init(&f) || pipe(sync) == -1)
+	if (fixture_init(&f))
 		goto out;
-	pid = fork();
-	CHECK(pid != -1);
-	if (pid == 0) {
-		signal(SIGTERM, SIG_IGN);
-		alarm(20);
-		if (write(sync[1], "r", 1) != 1)
-			_exit(2);
-		for (;;)
-			pause();
-	}
-	CHECK(read(sync[0], &c, 1) == 1);
+	pid = kit_fork_stubborn();
+	if (pid == -1)
+		goto out;
 	f.ct.monitor = pid;
 	kit_fail_reset();
 	kit_event_fail_cb = stop_timer_cb;
@@ -269,10 +260,6 @@ static void test_stop_timer(void)
 	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 	f.ct.monitor = 0;
 out:
-	if (sync[0] != -1) {
-		close(sync[0]);
-		close(sync[1]);
-	}
 	fixture_fini(&f);
 }
 

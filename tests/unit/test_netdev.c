@@ -6,8 +6,6 @@
 // into this one, which reaches its static functions.
 
 #include <netinet/in.h>
-#include <signal.h>
-#include <sys/wait.h>
 
 // The file under test, compiled in so that its static functions are in
 // reach.
@@ -39,26 +37,23 @@ static int ended_socket(int *peer)
 	return fd;
 }
 
-// In a child, so that a loop that never ends is cut by its alarm.
-static void test_transact_eof(void)
+// The request on a socket that has ended: -ENODATA, at once. Returns 0
+// when so (in a child: kit_in_child cuts a loop that never ends).
+static int transact_eof(void)
 {
 	struct nl_req r;
-	int status = 0, fd, peer = -1, err;
-	pid_t pid;
+	int fd, peer = -1;
 
-	pid = fork();
-	CHECK(pid != -1);
-	if (pid == 0) {
-		alarm(20);
-		fd = ended_socket(&peer);
-		if (fd == -1)
-			_exit(2);
-		nl_init(&r, RTM_NEWLINK, 0, sizeof(struct ifinfomsg));
-		err = nl_transact(fd, &r);
-		_exit(err == -ENODATA ? 0 : 1);
-	}
-	CHECK(waitpid(pid, &status, 0) == pid);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	fd = ended_socket(&peer);
+	if (fd == -1)
+		return 2;
+	nl_init(&r, RTM_NEWLINK, 0, sizeof(struct ifinfomsg));
+	return nl_transact(fd, &r) == -ENODATA ? 0 : 1;
+}
+
+static void test_transact_eof(void)
+{
+	kit_in_child(transact_eof);
 }
 
 static int dump_msgs;
@@ -72,27 +67,23 @@ static int count_msg(struct nlmsghdr *h, void *arg)
 }
 
 // A dump cut short by the socket's end is a failure, not an empty list
-// (no address in use): in a child, as above.
-static void test_dump_eof(void)
+// (no address in use). Returns 0 when so (in a child, as above).
+static int dump_eof(void)
 {
 	struct nl_req r;
-	int status = 0, fd, peer = -1, ret;
-	pid_t pid;
+	int fd, peer = -1;
 
-	pid = fork();
-	CHECK(pid != -1);
-	if (pid == 0) {
-		alarm(20);
-		pv_log_set_level(FATAL); // the failure is the point
-		fd = ended_socket(&peer);
-		if (fd == -1)
-			_exit(2);
-		nl_init(&r, RTM_GETADDR, 0, sizeof(struct ifaddrmsg));
-		ret = nl_dump(fd, &r, count_msg, NULL);
-		_exit(ret == -1 && dump_msgs == 0 ? 0 : 1);
-	}
-	CHECK(waitpid(pid, &status, 0) == pid);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	pv_log_set_level(FATAL); // the failure is the point
+	fd = ended_socket(&peer);
+	if (fd == -1)
+		return 2;
+	nl_init(&r, RTM_GETADDR, 0, sizeof(struct ifaddrmsg));
+	return nl_dump(fd, &r, count_msg, NULL) == -1 && dump_msgs == 0 ? 0 : 1;
+}
+
+static void test_dump_eof(void)
+{
+	kit_in_child(dump_eof);
 }
 
 int main(void)

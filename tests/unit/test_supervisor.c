@@ -21,26 +21,18 @@
 // reach.
 #include "supervisor.c" // NOLINT(bugprone-suspicious-include)
 
-// A supervisor of /bin/true on base, logging to log_path; NULL (a failed
-// check) if it cannot be made.
-static struct pv_supervised *supervised(struct event_base *base,
-					const char *log_path)
+static struct event_base *base;
+
+// A supervisor of /bin/true, logging to log_path; NULL (a failed check)
+// if it cannot be made.
+static struct pv_supervised *supervised(const char *log_path)
 {
 	const char *argv[] = { "/bin/true", NULL };
 	struct pv_supervised *p;
 
-	p = base ? pv_supervised_new(base, "prog", argv, log_path) : NULL;
+	p = pv_supervised_new(base, "prog", argv, log_path);
 	CHECK(p != NULL);
 	return p;
-}
-
-// Reaps p's process, if it has one, as pvd's SIGCHLD handler would.
-static void reap(struct pv_supervised *p)
-{
-	int status;
-
-	if (p->pid > 0 && waitpid(p->pid, &status, 0) == p->pid)
-		p->pid = 0;
 }
 
 // Hands an exit with status 1 of a pretend process to arg, a
@@ -61,12 +53,11 @@ static void start(void *arg)
 
 static void test_last_exit_oom(void)
 {
-	struct event_base *base = event_base_new();
-	struct pv_supervised *p = supervised(base, "/dev/null");
+	struct pv_supervised *p = supervised("/dev/null");
 	char out[1024];
 
 	if (!p)
-		goto out;
+		return;
 	kit_strdup_fails = 1;
 	kit_stderr_of(pretend_exit, p, out, sizeof(out));
 	kit_strdup_fails = 0;
@@ -81,48 +72,44 @@ static void test_last_exit_oom(void)
 	// The restart it scheduled is not run.
 	pv_supervised_stop(p, 0);
 	pv_supervised_free(p);
-out:
-	if (base)
-		event_base_free(base);
 }
 
 // The program ended and its back-off cannot be timed: it is started
 // again at once rather than never.
 static void test_restart_timer(void)
 {
-	struct event_base *base = event_base_new();
-	struct pv_supervised *p = supervised(base, "/dev/null");
+	struct pv_supervised *p = supervised("/dev/null");
 	char out[1024];
+	int status;
 
 	if (!p)
-		goto out;
+		return;
 	p->respawn = 1;
 	kit_fail_reset();
 	kit_event_fail_cb = restart_cb;
 	kit_stderr_of(pretend_exit, p, out, sizeof(out));
+	CHECK(kit_event_failed == 1);
 	kit_fail_reset();
 	CHECK(strstr(out, "prog: cannot arm the restart timer; restarting it "
 			  "now") != NULL);
 	CHECK(p->pid > 0);
 	CHECK(p->respawn == 1);
 	CHECK(p->restarts == 1);
-	reap(p);
+	// Reaped, as pvd's SIGCHLD handler would.
+	if (p->pid > 0 && waitpid(p->pid, &status, 0) == p->pid)
+		p->pid = 0;
 	pv_supervised_free(p);
-out:
-	if (base)
-		event_base_free(base);
 }
 
 // A start failed and its retry cannot be timed: not retried at once (it
 // would fail again at once, for ever), but left stopped, saying why.
 static void test_restart_timer_after_start(void)
 {
-	struct event_base *base = event_base_new();
-	struct pv_supervised *p = supervised(base, "/nonexistent/prog.log");
+	struct pv_supervised *p = supervised("/nonexistent/prog.log");
 	char out[1024];
 
 	if (!p)
-		goto out;
+		return;
 	kit_fail_reset();
 	kit_event_fail_cb = restart_cb;
 	kit_stderr_of(start, p, out, sizeof(out));
@@ -134,35 +121,21 @@ static void test_restart_timer_after_start(void)
 	CHECK(p->respawn == 0);
 	CHECK(p->error && strstr(p->error, "restart timer"));
 	pv_supervised_free(p);
-out:
-	if (base)
-		event_base_free(base);
 }
 
 // A stop whose kill timer cannot be armed: SIGKILL at once to a program
 // that ignores SIGTERM, rather than never.
 static void test_kill_timer(void)
 {
-	struct event_base *base = event_base_new();
-	struct pv_supervised *p = supervised(base, "/dev/null");
-	int status = 0, sync[2] = { -1, -1 };
-	char c = 0;
+	struct pv_supervised *p = supervised("/dev/null");
+	int status = 0;
 	pid_t pid;
 
-	if (!p || pipe(sync) == -1)
+	if (!p)
+		return;
+	pid = kit_fork_stubborn();
+	if (pid == -1)
 		goto out;
-	pid = fork();
-	CHECK(pid != -1);
-	if (pid == 0) {
-		signal(SIGTERM, SIG_IGN);
-		alarm(20);
-		if (write(sync[1], "r", 1) != 1)
-			_exit(2);
-		for (;;)
-			pause();
-	}
-	// SIGTERM is ignored once the child says so.
-	CHECK(read(sync[0], &c, 1) == 1);
 	p->pid = pid;
 	kit_fail_reset();
 	kit_event_fail_cb = kill_cb;
@@ -173,20 +146,20 @@ static void test_kill_timer(void)
 	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 	p->pid = 0;
 out:
-	if (sync[0] != -1) {
-		close(sync[0]);
-		close(sync[1]);
-	}
 	pv_supervised_free(p);
-	if (base)
-		event_base_free(base);
 }
 
 int main(void)
 {
+	base = event_base_new();
+	if (!base) {
+		fprintf(stderr, "event_base_new failed\n");
+		return 1;
+	}
 	RUN(test_last_exit_oom);
 	RUN(test_restart_timer);
 	RUN(test_restart_timer_after_start);
 	RUN(test_kill_timer);
+	event_base_free(base);
 	return kit_report("test_supervisor");
 }
