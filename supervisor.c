@@ -175,6 +175,8 @@ static void set_text(const struct pv_supervised *p, char **field,
 // left stopped, its error saying why.
 static void schedule_restart(struct pv_supervised *p, int after_start)
 {
+	char why[600];
+
 	pv_log(INFO, "%s: restarting in %d ms", p->name, p->backoff_ms);
 	if (pv_timer_arm(p->restart_timer, p->backoff_ms) == 0) {
 		p->backoff_ms *= 2;
@@ -188,8 +190,11 @@ static void schedule_restart(struct pv_supervised *p, int after_start)
 		       "(start it through pv-ctrl)",
 		       p->name);
 		p->respawn = 0;
-		set_text(p, &p->error,
-			 "not restarted: the restart timer could not be armed");
+		snprintf(why, sizeof(why),
+			 "%s; not restarted: the restart timer could not be "
+			 "armed",
+			 p->error ? p->error : "start failed");
+		set_text(p, &p->error, why);
 		return;
 	}
 	pv_log(ERROR, "%s: cannot arm the restart timer; restarting it now",

@@ -119,6 +119,8 @@ static void test_restart_timer_after_start(void)
 			  "restarting it") != NULL);
 	CHECK(p->pid == 0);
 	CHECK(p->respawn == 0);
+	// Why the start failed, and why it is not retried.
+	CHECK(p->error && strstr(p->error, "cannot open log"));
 	CHECK(p->error && strstr(p->error, "restart timer"));
 	pv_supervised_free(p);
 }
