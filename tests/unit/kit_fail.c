@@ -48,6 +48,8 @@ static int event_add_fails(const struct event *ev)
 	return 1;
 }
 
+// libevent's event_add, unless this call is to fail: then -1, ev left
+// as it was.
 int event_add(struct event *ev, const struct timeval *tv)
 {
 	if (event_add_fails(ev))
@@ -55,6 +57,8 @@ int event_add(struct event *ev, const struct timeval *tv)
 	return real_event_add(ev, tv);
 }
 
+// libc's strdup, unless kit_strdup_fails: then NULL, errno ENOMEM.
+// Caller frees.
 char *strdup(const char *s)
 {
 	size_t n;
