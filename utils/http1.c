@@ -76,10 +76,10 @@ static int same(const char *s, size_t n, const char *name)
 static void set_limits(struct pv_http1_limits *out,
 		       const struct pv_http1_limits *lim)
 {
-	out->max_head = lim && lim->max_head ? lim->max_head
-					     : PV_HTTP1_MAX_HEAD;
-	out->max_line = lim && lim->max_line ? lim->max_line
-					     : PV_HTTP1_MAX_LINE;
+	out->max_head =
+		lim && lim->max_head ? lim->max_head : PV_HTTP1_MAX_HEAD;
+	out->max_line =
+		lim && lim->max_line ? lim->max_line : PV_HTTP1_MAX_LINE;
 	out->max_headers = lim && lim->max_headers > 0 ? lim->max_headers
 						       : PV_HTTP1_MAX_HEADERS;
 }
@@ -107,7 +107,8 @@ static int version(struct pv_http1_head *h, const char *v, size_t n)
 	    v[6] != '.' || v[7] < '0' || v[7] > '9')
 		return refuse(h, 400, "malformed HTTP version");
 	if (v[5] != '1' || v[7] > '1')
-		return refuse(h, 505, "only HTTP/1.0 and HTTP/1.1 are supported");
+		return refuse(h, 505,
+			      "only HTTP/1.0 and HTTP/1.1 are supported");
 	h->minor = v[7] - '0';
 	return 0;
 }
@@ -117,7 +118,8 @@ static int is_absolute(const char *t, size_t n)
 {
 	size_t i;
 
-	if (!n || !((t[0] >= 'a' && t[0] <= 'z') || (t[0] >= 'A' && t[0] <= 'Z')))
+	if (!n ||
+	    !((t[0] >= 'a' && t[0] <= 'z') || (t[0] >= 'A' && t[0] <= 'Z')))
 		return 0;
 	for (i = 1; i < n; i++) {
 		unsigned char c = t[i];
@@ -141,8 +143,6 @@ static int request_line(struct pv_http1_head *h, const char *p, size_t len,
 	size_t tlen, i;
 	int r;
 
-	if (len > h->lim.max_line)
-		return refuse(h, 414, "request line too long");
 	sp1 = memchr(p, ' ', len);
 	sp2 = sp1 ? memchr(sp1 + 1, ' ', end - sp1 - 1) : NULL;
 	if (!sp2 || memchr(sp2 + 1, ' ', end - sp2 - 1) || sp2 == sp1 + 1)
@@ -184,8 +184,6 @@ static int status_line(struct pv_http1_head *h, const char *p, size_t len,
 	size_t i;
 	int r;
 
-	if (len > h->lim.max_line)
-		return refuse(h, 502, "status line too long");
 	if (len < 12 || p[8] != ' ' || (len > 12 && p[12] != ' '))
 		return refuse(h, 502, "malformed status line");
 	r = version(h, p, 8);
@@ -208,8 +206,8 @@ static int status_line(struct pv_http1_head *h, const char *p, size_t len,
 // The comma-separated elements of v (len bytes), without whitespace
 // around them, one per call: *pos 0 first. Returns 1 with *e, *elen
 // (elen may be 0: an empty element), 0 at the end.
-static int next_element(const char *v, size_t len, size_t *pos,
-			const char **e, size_t *elen)
+static int next_element(const char *v, size_t len, size_t *pos, const char **e,
+			size_t *elen)
 {
 	size_t p = *pos, s, t;
 
@@ -274,8 +272,7 @@ static int content_length(struct pv_http1_head *h, const char *v, size_t len)
 }
 
 // Transfer-Encoding: notes whether "chunked" is listed, once, and last.
-static int transfer_encoding(struct pv_http1_head *h, const char *v,
-			     size_t len)
+static int transfer_encoding(struct pv_http1_head *h, const char *v, size_t len)
 {
 	size_t pos = 0, elen;
 	const char *e;
@@ -357,11 +354,13 @@ static int head_done(struct pv_http1_head *h)
 	if (h->has_te && h->has_length)
 		return refuse(h, 400,
 			      "both Content-Length and Transfer-Encoding");
-	h->keep_alive = minor1 ? !h->conn_close : h->conn_keep && !h->conn_close;
+	h->keep_alive =
+		minor1 ? !h->conn_close : h->conn_keep && !h->conn_close;
 	if (!h->response) {
 		if (h->has_te && !minor1)
-			return refuse(h, 400,
-				      "Transfer-Encoding in an HTTP/1.0 request");
+			return refuse(
+				h, 400,
+				"Transfer-Encoding in an HTTP/1.0 request");
 		if (h->has_te && !h->te_chunked_last)
 			return refuse(h, 400,
 				      "Transfer-Encoding does not end with "
@@ -370,7 +369,7 @@ static int head_done(struct pv_http1_head *h)
 			return refuse(h, 501,
 				      "transfer codings other than chunked are "
 				      "not supported");
-		h->framing = h->has_te		   ? PV_HTTP1_BODY_CHUNKED
+		h->framing = h->has_te		 ? PV_HTTP1_BODY_CHUNKED
 			     : h->content_length ? PV_HTTP1_BODY_LENGTH
 						 : PV_HTTP1_BODY_NONE;
 		h->upgrade = minor1 && h->has_upgrade_hdr && h->conn_upgrade;
@@ -431,35 +430,52 @@ static int one_line(struct pv_http1_head *h, const char *p, size_t len,
 	return r ? r : PV_HTTP1_MORE;
 }
 
+// The start line is longer than the limit.
+static int too_long(struct pv_http1_head *h)
+{
+	return refuse(h, 414,
+		      h->response ? "status line too long"
+				  : "request line too long");
+}
+
 int pv_http1_parse(struct pv_http1_head *h, const char *buf, size_t len,
 		   size_t *used)
 {
 	size_t off = 0, from, n, eol;
 	const char *nl;
-	int r;
+	int r, by_line;
 
 	*used = 0;
 	for (;;) {
+		// Which limit a long line meets first, whether seen whole or
+		// in part: the start line's (if shorter than what is left of
+		// the head, its CR allowed) or the head's.
+		by_line =
+			!h->started &&
+			h->lim.max_line + 2 < h->lim.max_head - h->head_len + 1;
 		// The part of a partial line searched before has no LF.
 		from = off == 0 && h->scanned <= len ? h->scanned : 0;
 		nl = memchr(buf + off + from, '\n', len - off - from);
 		if (!nl) {
 			h->scanned = len - off;
-			if (h->head_len + (len - off) > h->lim.max_head)
+			// The CR of a CRLF may be here already.
+			if (by_line && len - off > h->lim.max_line + 1)
+				return too_long(h);
+			if (!by_line &&
+			    h->head_len + (len - off) > h->lim.max_head)
 				return refuse(h, 431, "head too large");
-			if (!h->started && len - off > h->lim.max_line)
-				return refuse(h, 414, h->response
-							      ? "status line too long"
-							      : "request line too long");
 			return PV_HTTP1_MORE;
 		}
 		h->scanned = 0;
 		eol = nl - (buf + off);
 		n = eol + 1;
-		if (h->head_len + n > h->lim.max_head)
-			return refuse(h, 431, "head too large");
 		if (eol && buf[off + eol - 1] == '\r')
 			eol--;
+		// Before anything else, as when the line is seen partially.
+		if (by_line && eol > h->lim.max_line)
+			return too_long(h);
+		if (!by_line && h->head_len + n > h->lim.max_head)
+			return refuse(h, 431, "head too large");
 		r = one_line(h, buf + off, eol, h->head_len, h->head_len + n);
 		h->head_len += n;
 		off += n;
@@ -501,8 +517,8 @@ int pv_http1_field_next(const struct pv_http1_head *h, const char *head,
 	return 1;
 }
 
-const char *pv_http1_field_get(const struct pv_http1_head *h,
-			       const char *head, const char *name, size_t *len)
+const char *pv_http1_field_get(const struct pv_http1_head *h, const char *head,
+			       const char *name, size_t *len)
 {
 	struct pv_http1_field f;
 	size_t pos = 0;
@@ -542,8 +558,8 @@ void pv_http1_body_init(struct pv_http1_body *b, const struct pv_http1_head *h)
 	memset(b, 0, sizeof(*b));
 	b->framing = h->framing;
 	b->response = h->response;
-	b->remaining = h->framing == PV_HTTP1_BODY_LENGTH ? h->content_length
-							  : 0;
+	b->remaining =
+		h->framing == PV_HTTP1_BODY_LENGTH ? h->content_length : 0;
 	b->state = CH_SIZE0;
 	b->lim = h->lim;
 }
@@ -611,7 +627,8 @@ static int chunk_byte(struct pv_http1_body *b, unsigned char c)
 		if (c == '\r')
 			b->state = CH_LF;
 		else if (!is_vchar(c))
-			return body_refuse(b, "bad character in chunk extension");
+			return body_refuse(b,
+					   "bad character in chunk extension");
 		return PV_HTTP1_MORE;
 	case CH_LF:
 		if (c != '\n')
@@ -627,12 +644,14 @@ static int chunk_byte(struct pv_http1_body *b, unsigned char c)
 		return PV_HTTP1_MORE;
 	case CH_DATA_CR:
 		if (c != '\r')
-			return body_refuse(b, "chunk data not followed by CRLF");
+			return body_refuse(b,
+					   "chunk data not followed by CRLF");
 		b->state = CH_DATA_LF;
 		return PV_HTTP1_MORE;
 	case CH_DATA_LF:
 		if (c != '\n')
-			return body_refuse(b, "chunk data not followed by CRLF");
+			return body_refuse(b,
+					   "chunk data not followed by CRLF");
 		b->state = CH_SIZE0;
 		return PV_HTTP1_MORE;
 	case CH_TRAILER:

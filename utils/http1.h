@@ -69,8 +69,8 @@ enum pv_http1_target_form {
 // the head (leading empty lines before a request line included).
 struct pv_http1_head {
 	struct pv_http1_limits lim;
-	int response; // parsing a response head
-	int to_head;  // a response to HEAD: never a body
+	int response;	 // parsing a response head
+	int to_head;	 // a response to HEAD: never a body
 	size_t head_len; // bytes consumed so far; the whole head once done
 	size_t scanned;	 // bytes of the current partial line without LF
 	int started;	 // the start line has been parsed
@@ -78,7 +78,7 @@ struct pv_http1_head {
 	char error[96]; // why the last error status was returned
 
 	// The start line.
-	size_t start_off;	    // where the start line begins
+	size_t start_off;	       // where the start line begins
 	size_t method_off, method_len; // requests
 	size_t target_off, target_len;
 	enum pv_http1_target_form target_form;
@@ -92,14 +92,14 @@ struct pv_http1_head {
 	uint64_t content_length; // PV_HTTP1_BODY_LENGTH
 	int keep_alive;		 // the connection may carry another message
 	int expect_continue;	 // a 1.1 request with Expect: 100-continue
-	int upgrade;	 // request: Upgrade offered; response: 101 given
-	int interim;	 // a 1xx response other than 101: a final follows
-	int has_host;	 // the request has a Host header
-	int conn_close;	 // Connection lists "close"
-	int conn_keep;	 // Connection lists "keep-alive"
-	int conn_upgrade; // Connection lists "upgrade"
-	int has_length;	  // a Content-Length header was seen
-	int has_te;	  // a Transfer-Encoding header was seen
+	int upgrade;	     // request: Upgrade offered; response: 101 given
+	int interim;	     // a 1xx response other than 101: a final follows
+	int has_host;	     // the request has a Host header
+	int conn_close;	     // Connection lists "close"
+	int conn_keep;	     // Connection lists "keep-alive"
+	int conn_upgrade;    // Connection lists "upgrade"
+	int has_length;	     // a Content-Length header was seen
+	int has_te;	     // a Transfer-Encoding header was seen
 	int te_chunked;	     // it lists "chunked"
 	int te_chunked_last; // its codings end with "chunked"
 	int te_other;	     // it lists codings other than chunked
@@ -144,9 +144,8 @@ int pv_http1_field_next(const struct pv_http1_head *h, const char *head,
 
 // The value of the first header called name (any case) in a complete
 // head, or NULL; *len its length.
-const char *pv_http1_field_get(const struct pv_http1_head *h,
-			       const char *head, const char *name,
-			       size_t *len);
+const char *pv_http1_field_get(const struct pv_http1_head *h, const char *head,
+			       const char *name, size_t *len);
 
 // 1 if name (len bytes) is a hop-by-hop header a proxy must not forward
 // (RFC 9110 7.6.1): Connection, Proxy-Connection, Keep-Alive, TE,

@@ -266,8 +266,7 @@ static void test_responses(void)
 	resp("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", 1, &o);
 	CHECK(o.framing == PV_HTTP1_BODY_NONE && o.body_r == PV_HTTP1_DONE);
 	CHECK(o.keep_alive && o.end == o.head_len);
-	resp("HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n", 0,
-	     &o);
+	resp("HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n", 0, &o);
 	CHECK(o.framing == PV_HTTP1_BODY_NONE && o.keep_alive);
 	resp("HTTP/1.1 204 No Content\r\n\r\nNEXT", 0, &o);
 	CHECK(o.framing == PV_HTTP1_BODY_NONE && o.end == o.head_len);
@@ -334,8 +333,7 @@ static void test_smuggling(void)
 	    400);
 	// Transfer-Encoding other than exactly one chunked, last.
 	REQ("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 400);
-	REQ("POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
-	    400);
+	REQ("POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 400);
 	REQ("POST / HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
 	    400);
 	REQ("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
@@ -346,8 +344,7 @@ static void test_smuggling(void)
 	REQ("POST / HTTP/1.1\r\nTransfer-Encoding: identity\r\n\r\n", 400);
 	REQ("POST / HTTP/1.1\r\nTransfer-Encoding:\r\n\r\n", 400);
 	REQ("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400);
-	REQ("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
-	    501);
+	REQ("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501);
 	// Folding, whitespace before the colon, bad names.
 	REQ("GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n", 400);
 	REQ("GET / HTTP/1.1\r\nA: b\r\n\tc\r\n\r\n", 400);
@@ -439,14 +436,15 @@ static void test_limits(void)
 	sprintf(p, "X: y\r\n\r\n");
 	expect_req(big, strlen(big), 431);
 	// A head over 16 KiB, with and without its end of line in sight;
-	// a request line over 8 KiB.
+	// a request line over 8 KiB, the same.
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	memcpy(big, "GET /", 5);
-	expect_req(big, strlen(big), 431);
 	memcpy(big, "GET / HTTP/1.1\r\nA: ", 19);
+	expect_req(big, strlen(big), 431);
 	memcpy(big + sizeof(big) - 5, "\r\n\r\n", 4);
 	expect_req(big, strlen(big), 431);
+	memcpy(big, "GET /aaaaaaaaaaaaaaaaaa", 19);
+	expect_req(big, strlen(big), 414);
 	memset(big, 'a', PV_HTTP1_MAX_LINE + 10);
 	memcpy(big, "GET /", 5);
 	strcpy(big + PV_HTTP1_MAX_LINE + 10, " HTTP/1.1\r\n\r\n");
@@ -480,10 +478,11 @@ static void head_of(struct pv_http1_head *h, const char *s)
 
 static void test_fields(void)
 {
-	static const char s[] = "GET / HTTP/1.1\r\nHost: h\r\n"
-				"Connection: close, X-Foo\r\nX-Foo: 1\r\n"
-				"Keep-Alive: 5\r\nTE: trailers\r\nX-Bar:  2 \r\n"
-				"connection: x-baz\r\n\r\n";
+	static const char s[] =
+		"GET / HTTP/1.1\r\nHost: h\r\n"
+		"Connection: close, X-Foo\r\nX-Foo: 1\r\n"
+		"Keep-Alive: 5\r\nTE: trailers\r\nX-Bar:  2 \r\n"
+		"connection: x-baz\r\n\r\n";
 	struct pv_http1_head h;
 	const char *v;
 	size_t len;
@@ -535,8 +534,8 @@ static int body(const char *head, int response, const char *s, size_t len)
 	return r;
 }
 
-#define CHUNKED_REQ "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
-#define CHUNKED_RESP "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+#define CHUNKED_REQ	"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+#define CHUNKED_RESP	"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 #define CHUNKS(s, want) CHECK(body(CHUNKED_REQ, 0, s, sizeof(s) - 1) == want)
 
 static void test_chunks(void)
@@ -615,8 +614,8 @@ static void test_splits(void)
 		  "A\r\n0123456789\r\n0\r\n\r\n",
 		  1, 0 },
 		{ "HTTP/1.0 200 OK\r\nServer: s\r\n\r\nuntil close", 1, 0 },
-		{ "HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n",
-		  1, 0 },
+		{ "HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n", 1,
+		  0 },
 		{ "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", 1, 1 },
 		{ "HTTP/1.1 101 Switching Protocols\r\nUpgrade: ws\r\n\r\n"
 		  "tunnel",
@@ -642,8 +641,8 @@ static void test_splits(void)
 		      &piece);
 		CHECK(same_result(&whole, &piece));
 		for (bad = 0, cut = 1; cut < len; cut++) {
-			drive(msgs[i].s, len, msgs[i].response,
-			      msgs[i].to_head, cut, &piece);
+			drive(msgs[i].s, len, msgs[i].response, msgs[i].to_head,
+			      cut, &piece);
 			bad += !same_result(&whole, &piece);
 		}
 		CHECK(bad == 0);
