@@ -377,13 +377,14 @@ $(FUZZ_DIR)/fuzz-$$n.log)"; exit 1; fi; \
 # A small HTTP app for the load-balancing example (examples/balance/) and
 # tests: build/app. Not installed; it is no part of pvd or pv-xconnect.
 # Never built with SANITIZER: it runs inside containers as a plain program.
-APP_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror
+# It parses requests with the project's HTTP/1.x parser (utils/http1.c).
+APP_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I.
 all: $(BUILD)/app
-$(BUILD)/app: examples/app/app.c
+$(BUILD)/app: examples/app/app.c utils/http1.c utils/http1.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(APP_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) \
-		-o $@ $< $(LDLIBS)
+		-o $@ $(filter %.c,$^) $(LDLIBS)
 
 # ---- Docker: the appengine image (docs/docker.md) ---------------------------
 # `make docker-image`: pvd-appengine:latest, holding what `make install
