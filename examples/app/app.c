@@ -53,7 +53,7 @@ struct client {
 	size_t rlen;
 	char req[REQ_MAX];
 	struct pv_http1_head head; // the request in req
-	size_t woff, wlen; // the answer, once there is one
+	size_t woff, wlen;	   // the answer, once there is one
 	char resp[RESP_MAX];
 };
 
@@ -250,7 +250,8 @@ static void handle(struct client *c)
 	int head;
 
 	if (h->target_form != PV_HTTP1_ORIGIN ||
-	    h->method_len >= sizeof(method) || h->target_len >= sizeof(target)) {
+	    h->method_len >= sizeof(method) ||
+	    h->target_len >= sizeof(target)) {
 		respond(c, 400, "Bad Request", "bad request\n", 0);
 		return;
 	}

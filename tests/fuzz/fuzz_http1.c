@@ -43,8 +43,7 @@ static void mix_int(struct outcome *o, long long v)
 
 // How the input is revealed: mode 0 whole, 1 cut in two at cut, 2 in
 // pieces of piece bytes. Returns the bytes available after avail.
-static size_t grow(size_t avail, size_t len, int mode, size_t cut,
-		   size_t piece)
+static size_t grow(size_t avail, size_t len, int mode, size_t cut, size_t piece)
 {
 	if (mode == 0)
 		return len;
@@ -146,7 +145,8 @@ static void run(const char *in, size_t len, int flags, int mode, size_t cut,
 		start = off;
 		for (;;) {
 			r = pv_http1_parse(&h, in + off, avail - off, &used);
-			if (used > avail - off || h.head_len != off + used - start)
+			if (used > avail - off ||
+			    h.head_len != off + used - start)
 				abort();
 			off += used;
 			if (r != PV_HTTP1_MORE || avail == len)

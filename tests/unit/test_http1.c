@@ -452,7 +452,16 @@ static void test_limits(void)
 	big[PV_HTTP1_MAX_LINE + 10] = '\0';
 	expect_req(big, strlen(big), 414);
 
-	// Limits of our own.
+	// Limits of our own; a start line at the limit with or without
+	// its CR, and one byte over it.
+	CHECK(parse_with(&lim, "GET /0123456789 HTTP/1.1\r\n\r\n") ==
+	      PV_HTTP1_DONE);
+	CHECK(parse_with(&lim, "GET /0123456789 HTTP/1.1\n\n") ==
+	      PV_HTTP1_DONE);
+	CHECK(parse_with(&lim, "GET /01234567890 HTTP/1.1\r\n\r\n") == 414);
+	CHECK(parse_with(&lim, "GET /01234567890 HTTP/1.1\n\n") == 414);
+	CHECK(parse_with(&lim, "GET /01234567890 HTTP/1.1\r") == 414);
+	CHECK(parse_with(&lim, "GET /0123456789 HTTP/1.1\r") == PV_HTTP1_MORE);
 	CHECK(parse_with(&lim, "GET /0123456789012345 HTTP/1.1\r\n\r\n") ==
 	      414);
 	CHECK(parse_with(&lim, "GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\n\r\n") ==
@@ -536,7 +545,7 @@ static int body(const char *head, int response, const char *s, size_t len)
 
 #define CHUNKED_REQ	"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
 #define CHUNKED_RESP	"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-#define CHUNKS(s, want) CHECK(body(CHUNKED_REQ, 0, s, sizeof(s) - 1) == want)
+#define CHUNKS(s, want) CHECK(body(CHUNKED_REQ, 0, s, sizeof(s) - 1) == (want))
 
 static void test_chunks(void)
 {
@@ -574,7 +583,8 @@ static void test_chunks(void)
 	CHECK(body(CHUNKED_RESP, 1, "z\r\n", 3) == 502);
 
 	memset(ext, 'e', sizeof(ext));
-	memcpy(ext, "1;", 2);
+	ext[0] = '1';
+	ext[1] = ';';
 	CHECK(body(CHUNKED_REQ, 0, ext, sizeof(ext)) == 400);
 
 	// The end of the input before the end of the body.
