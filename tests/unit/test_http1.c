@@ -423,17 +423,17 @@ static void test_limits(void)
 				       .max_line = 24,
 				       .max_headers = 2 };
 	struct pv_http1_head h;
-	size_t used;
-	char *p;
+	size_t used, off;
 	int i;
 
 	// Defaults: 100 header lines pass, 101 do not.
-	p = big + sprintf(big, "GET / HTTP/1.1\r\n");
+	off = (size_t)snprintf(big, sizeof(big), "GET / HTTP/1.1\r\n");
 	for (i = 0; i < PV_HTTP1_MAX_HEADERS; i++)
-		p += sprintf(p, "H%d: v\r\n", i);
-	sprintf(p, "\r\n");
+		off += (size_t)snprintf(big + off, sizeof(big) - off,
+					"H%d: v\r\n", i);
+	snprintf(big + off, sizeof(big) - off, "\r\n");
 	expect_req(big, strlen(big), PV_HTTP1_DONE);
-	sprintf(p, "X: y\r\n\r\n");
+	snprintf(big + off, sizeof(big) - off, "X: y\r\n\r\n");
 	expect_req(big, strlen(big), 431);
 	// A head over 16 KiB, with and without its end of line in sight;
 	// a request line over 8 KiB, the same.
