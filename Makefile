@@ -316,13 +316,15 @@ tidy:
 #   fuzz-state  the state parser, IPAM leases and the graph pvd makes
 #   fuzz-graph  pv-xconnect's graph parser and pv-ctrl answer reader
 #   fuzz-ctrl   pv-ctrl's request head parser and request bodies
+#   fuzz-http1  the HTTP/1.x parser: request and response heads, body
+#               framing, each input also cut at a byte it chooses
 # `make fuzz` runs each for FUZZ_SECONDS (default 60) from its seed corpus
 # tests/fuzz/corpus/NAME (read only; what the fuzzer finds goes to
 # $(BUILD)/fuzz/corpus/NAME, crashes to $(BUILD)/fuzz/crash-*).
 # `make fuzz-build` only builds; `build/fuzz/fuzz-state FILE` replays one.
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_NAMES := state graph ctrl
+FUZZ_NAMES := state graph ctrl http1
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
@@ -333,6 +335,7 @@ fuzz_obj = $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(1))
 FUZZ_LIBS_state := $(CORE_SRCS) $(PVX_LIB_SRCS) $(COMMON_SRCS)
 FUZZ_LIBS_graph := $(PVX_LIB_SRCS) $(COMMON_SRCS)
 FUZZ_LIBS_ctrl := ctrl/ctrl_http.c $(COMMON_SRCS)
+FUZZ_LIBS_http1 := utils/http1.c
 FUZZ_BINS := $(addprefix $(FUZZ_DIR)/fuzz-,$(FUZZ_NAMES))
 
 $(FUZZ_DIR)/obj/%.o: %.c
@@ -374,13 +377,14 @@ $(FUZZ_DIR)/fuzz-$$n.log)"; exit 1; fi; \
 # A small HTTP app for the load-balancing example (examples/balance/) and
 # tests: build/app. Not installed; it is no part of pvd or pv-xconnect.
 # Never built with SANITIZER: it runs inside containers as a plain program.
-APP_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror
+# It parses requests with the project's HTTP/1.x parser (utils/http1.c).
+APP_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I.
 all: $(BUILD)/app
-$(BUILD)/app: examples/app/app.c
+$(BUILD)/app: examples/app/app.c utils/http1.c utils/http1.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(APP_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) \
-		-o $@ $< $(LDLIBS)
+		-o $@ $(filter %.c,$^) $(LDLIBS)
 
 # ---- Docker: the appengine image (docs/docker.md) ---------------------------
 # `make docker-image`: pvd-appengine:latest, holding what `make install

@@ -60,6 +60,7 @@ void pv_ingress_free(struct pv_ingress *in)
 	free(in->name);
 	free(in->type);
 	free(in->external);
+	free(in->path);
 	pv_strv_free(in->providers);
 	free(in->service);
 	free(in->check.path);

@@ -34,8 +34,9 @@ struct pv_ingress_check {
 // One rule of device.json "ingress".
 struct pv_ingress {
 	char *name;
-	char *type;	  // "tcp"
-	char *external;	  // bind address as written: "0.0.0.0:80"
+	char *type;	  // "tcp" or "http"
+	char *external;	  // as written: "0.0.0.0:80", "0.0.0.0:80/api"
+	char *path;	  // http: the path prefix ("/" when none); else NULL
 	char **providers; // NULL-terminated container names, one backend each
 	char *service;
 	balance_t balance;

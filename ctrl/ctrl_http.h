@@ -3,8 +3,13 @@
 
 #include <stddef.h>
 
+#include "utils/http1.h"
+
 // The request head parser of pv-ctrl: pure (no sockets, no event loop),
 // so that the server, the unit tests and the fuzzer run the same code.
+// The parsing is utils/http1.c's; this adds pv-ctrl's limits and what it
+// refuses beyond HTTP itself (chunked bodies, bodies over 1 MiB, targets
+// that are not paths).
 
 // Results of pv_ctrl_http_parse besides an HTTP error status (>= 400).
 #define PV_CTRL_HTTP_MORE 0 // the head is not complete yet
@@ -22,6 +27,7 @@ struct pv_ctrl_http_head {
 	int nheaders;		  // header lines so far
 	size_t head_bytes;	  // bytes of the head consumed so far
 	char error[96];		  // why the last error status was returned
+	struct pv_http1_head parser;
 };
 
 // Starts a head, or forgets the previous one (frees its target).

@@ -21,6 +21,7 @@ struct bind {
 	char what[96];	// "ingress[0] nginx-http" or "xconnect.stats"
 	char field[64]; // "ingress[0].external"
 	char text[PV_ADDR_STRLEN];
+	const char *prefix; // an http rule's path prefix, else NULL
 };
 
 // Remembers a declared pool name, valid or not (see check_pool_names).
@@ -243,21 +244,48 @@ int pv_parser_binds_conflict(const struct sockaddr_storage *a,
 	       (b->ss_family == AF_INET6 && is_any(b));
 }
 
-// Records a bind address and reports a conflict with an earlier one.
+// 1 if a and b are the same address and port (one listener).
+static int same_addr(const struct sockaddr_storage *a,
+		     const struct sockaddr_storage *b)
+{
+	return a->ss_family == b->ss_family && port_of(a) == port_of(b) &&
+	       same_ip(a, b);
+}
+
+// Records a bind address (with prefix, an http rule's path prefix) and
+// reports a conflict with an earlier one. http rules on one address and
+// port share its listener, each with its own prefix.
 static void add_bind(struct pv_parser_ctx *c, struct bind **binds, int *n,
 		     const char *field, const char *what, const char *text,
-		     const struct sockaddr_storage *ss)
+		     const struct sockaddr_storage *ss, const char *prefix)
 {
-	struct bind *nb;
+	struct bind *nb, *o;
 	int i;
 
 	for (i = 0; i < *n; i++) {
-		if (!pv_parser_binds_conflict(&(*binds)[i].ss, ss))
+		o = &(*binds)[i];
+		if (!pv_parser_binds_conflict(&o->ss, ss))
 			continue;
-		pv_parser_err(
-			c, field,
-			"\"%s\" conflicts with %s (\"%s\"): both bind port %d",
-			text, (*binds)[i].what, (*binds)[i].text, port_of(ss));
+		if (prefix && o->prefix && same_addr(&o->ss, ss)) {
+			if (strcmp(prefix, o->prefix))
+				continue;
+			pv_parser_err(c, field,
+				      "\"%s\" routes the same address, port "
+				      "and path prefix as %s (\"%s\")",
+				      text, o->what, o->text);
+			return;
+		}
+		if (!prefix != !o->prefix && same_addr(&o->ss, ss))
+			pv_parser_err(c, field,
+				      "\"%s\" conflicts with %s (\"%s\"): an "
+				      "http rule shares its port %d only with "
+				      "other http rules",
+				      text, o->what, o->text, port_of(ss));
+		else
+			pv_parser_err(c, field,
+				      "\"%s\" conflicts with %s (\"%s\"): both "
+				      "bind port %d",
+				      text, o->what, o->text, port_of(ss));
 		return;
 	}
 	nb = realloc(*binds, (*n + 1) * sizeof(**binds));
@@ -270,11 +298,12 @@ static void add_bind(struct pv_parser_ctx *c, struct bind **binds, int *n,
 	snprintf(nb[*n].what, sizeof(nb[*n].what), "%s", what);
 	snprintf(nb[*n].field, sizeof(nb[*n].field), "%s", field);
 	snprintf(nb[*n].text, sizeof(nb[*n].text), "%s", text);
+	nb[*n].prefix = prefix;
 	(*n)++;
 }
 
 // Checks one backend of an ingress rule: a known container exporting the
-// rule's service in a way a tcp ingress can forward to.
+// rule's service in a way a tcp (or http) ingress can forward to.
 static void check_backend(struct pv_parser_ctx *c, struct pv_ingress *in,
 			  const char *base, const char *f_prov,
 			  const char *provider)
@@ -302,6 +331,14 @@ static void check_backend(struct pv_parser_ctx *c, struct pv_ingress *in,
 	}
 	if (e->svc_type == SVC_TYPE_UNKNOWN)
 		return;
+	if (in->path && !pv_parser_tcp_like(e->svc_type)) {
+		pv_parser_err(c, pv_parser_fld(c, "%s.service", base),
+			      "\"%s\" of container %s is a %s service; an http "
+			      "ingress forwards to http, rest or tcp services",
+			      in->service, provider,
+			      pv_service_type_to_str(e->svc_type));
+		return;
+	}
 	if (!pv_parser_tcp_like(e->svc_type) && e->svc_type != SVC_TYPE_UNIX) {
 		pv_parser_err(
 			c, pv_parser_fld(c, "%s.service", base),
@@ -531,6 +568,84 @@ static void parse_allow(struct pv_parser_ctx *c, struct pv_ingress *in,
 	}
 }
 
+// 1 if p is a path prefix an http rule routes on: '/' alone, or '/'
+// segments of URI path characters (RFC 3986 pchar), none empty, "." or
+// "..", no '/' at the end; at most 1024 bytes.
+static int valid_prefix(const char *p)
+{
+	const char *seg;
+
+	if (p[0] != '/' || strlen(p) > 1024)
+		return 0;
+	if (!p[1])
+		return 1;
+	for (seg = p + 1;; seg++) {
+		const char *end = strchrnul(seg, '/');
+		size_t n = end - seg;
+
+		if (!n || (n == 1 && seg[0] == '.') ||
+		    (n == 2 && !strncmp(seg, "..", 2)) ||
+		    strspn(seg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRST"
+				"UVWXYZ"
+				"0123456789-._~!$&'()*+,;=:@%") < n)
+			return 0;
+		if (!*end)
+			return 1;
+		seg = end;
+	}
+}
+
+// A rule's "external": IP:PORT, and for an http rule an optional path
+// prefix after it (IP:PORT/PATH; none means "/"). The address is
+// recorded in binds.
+static void parse_external(struct pv_parser_ctx *c, struct pv_ingress *in,
+			   int rule, int index, const char *f,
+			   struct bind **binds, int *nbinds)
+{
+	int http = in->type && !strcmp(in->type, "http");
+	const char *slash = http ? strchr(in->external, '/') : NULL;
+	struct sockaddr_storage ss;
+	char *addr, what[96];
+	socklen_t len;
+	int bad;
+
+	addr = slash ? strndup(in->external, slash - in->external)
+		     : strdup(in->external);
+	if (http)
+		in->path = strdup(slash ? slash : "/");
+	if (!addr || (http && !in->path)) {
+		free(addr);
+		pv_parser_oom(c, f);
+		return;
+	}
+	bad = pv_addr_parse(addr, &ss, &len);
+	free(addr);
+	if (bad) {
+		pv_parser_err(
+			c, f,
+			http ? "%s is not an address with an optional "
+			       "path prefix (IP:PORT, [IPv6]:PORT or "
+			       ":PORT, then /PATH)"
+			     : "%s is not an address (IP:PORT, "
+			       "[IPv6]:PORT or :PORT)",
+			pv_parser_ex(c, pv_json_get(c->doc, rule, "external")));
+		return;
+	}
+	if (http && !valid_prefix(in->path)) {
+		pv_parser_err(
+			c, f,
+			"%s: \"%s\" is not a path prefix ('/' segments "
+			"of URI path characters, none empty, '.' or "
+			"'..', no '/' at the end)",
+			pv_parser_ex(c, pv_json_get(c->doc, rule, "external")),
+			in->path);
+		return;
+	}
+	snprintf(what, sizeof(what), "ingress[%d] %s", index,
+		 in->name ? in->name : "");
+	add_bind(c, binds, nbinds, f, what, in->external, &ss, in->path);
+}
+
 // One ingress rule (ingress[index]); its bind address is recorded in
 // binds to find two rules on one port.
 static void parse_rule(struct pv_parser_ctx *c, int rule, int index,
@@ -542,10 +657,8 @@ static void parse_rule(struct pv_parser_ctx *c, int rule, int index,
 		"maxconn", "proxy_protocol", "allow",	 NULL,
 	};
 	const char *base = pv_parser_fld(c, "ingress[%d]", index), *f;
-	struct sockaddr_storage ss;
 	struct pv_ingress *in, *other;
-	char *s = NULL, what[96];
-	socklen_t len;
+	char *s = NULL;
 	int b;
 
 	if (!pv_json_is_object(c->doc, rule)) {
@@ -586,27 +699,14 @@ static void parse_rule(struct pv_parser_ctx *c, int rule, int index,
 	}
 	f = pv_parser_fld(c, "%s.type", base);
 	if (!pv_parser_get_str(c, rule, "type", f, REQUIRED, &in->type) &&
-	    strcmp(in->type, "tcp"))
+	    strcmp(in->type, "tcp") && strcmp(in->type, "http"))
 		pv_parser_err(
-			c, f, "%s is not an ingress type (tcp)",
+			c, f, "%s is not an ingress type (tcp, http)",
 			pv_parser_ex(c, pv_json_get(c->doc, rule, "type")));
 
 	f = pv_parser_fld(c, "%s.external", base);
-	if (!pv_parser_get_str(c, rule, "external", f, REQUIRED,
-			       &in->external)) {
-		if (pv_addr_parse(in->external, &ss, &len)) {
-			pv_parser_err(
-				c, f,
-				"%s is not an address (IP:PORT, [IPv6]:PORT or "
-				":PORT)",
-				pv_parser_ex(c, pv_json_get(c->doc, rule,
-							    "external")));
-		} else {
-			snprintf(what, sizeof(what), "ingress[%d] %s", index,
-				 in->name ? in->name : "");
-			add_bind(c, binds, nbinds, f, what, in->external, &ss);
-		}
-	}
+	if (!pv_parser_get_str(c, rule, "external", f, REQUIRED, &in->external))
+		parse_external(c, in, rule, index, f, binds, nbinds);
 	pv_parser_get_str(c, rule, "service",
 			  pv_parser_fld(c, "%s.service", base),
 			  REQUIRED | NONEMPTY, &in->service);
@@ -694,7 +794,7 @@ static void parse_xconnect(struct pv_parser_ctx *c, int dev,
 			pv_parser_ex(c, pv_json_get(c->doc, tok, "stats")));
 	else
 		add_bind(c, binds, nbinds, "xconnect.stats", "xconnect.stats",
-			 c->s->xconnect_stats, &ss);
+			 c->s->xconnect_stats, &ss, NULL);
 }
 
 // device.json; runs after every container is known, so ingress rules are

@@ -11,7 +11,9 @@
 //   APP_PORT              TCP port otherwise (default 8080, all addresses)
 //   INSTANCE_NAME         the name GET / answers with (default: hostname)
 //
-// Requests (HTTP/1.0 and 1.1, one request per connection):
+// Requests (HTTP/1.0 and 1.1, one request per connection, parsed by the
+// project's HTTP/1.x parser, utils/http1.c: what it refuses is answered
+// with its status):
 //   GET /              200 "Hello from NAME\n", header X-Instance: NAME
 //   GET /health        200 "OK\n", or 500 "FAILING\n" while failing
 //   POST /health/fail  switch to failing;  POST /health/ok  back to 200
@@ -36,6 +38,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "utils/http1.h"
+
 #define MAX_CLIENTS 1000
 #define REQ_MAX	    8192
 #define RESP_MAX    1024
@@ -48,9 +52,13 @@ struct client {
 	time_t since;
 	size_t rlen;
 	char req[REQ_MAX];
-	size_t woff, wlen; // the answer, once there is one
+	struct pv_http1_head head; // the request in req
+	size_t woff, wlen;	   // the answer, once there is one
 	char resp[RESP_MAX];
 };
+
+// The whole head must fit in one client's buffer.
+static const struct pv_http1_limits app_limits = { .max_head = REQ_MAX };
 
 static volatile sig_atomic_t got_term, got_usr1, got_usr2;
 static int failing;
@@ -214,18 +222,43 @@ static void respond(struct client *c, int status, const char *reason,
 	c->woff = 0;
 }
 
-// Answers the complete request in c->req.
+// The reason phrase of the statuses the parser refuses with.
+static const char *refusal(int status)
+{
+	switch (status) {
+	case 414:
+		return "URI Too Long";
+	case 417:
+		return "Expectation Failed";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 501:
+		return "Not Implemented";
+	case 505:
+		return "HTTP Version Not Supported";
+	default:
+		return "Bad Request";
+	}
+}
+
+// Answers the complete request head in c->req.
 static void handle(struct client *c)
 {
-	char method[16], target[512], version[16], body[300];
+	const struct pv_http1_head *h = &c->head;
+	char method[16], target[512], body[300];
 	char *q;
 	int head;
 
-	if (sscanf(c->req, "%15s %511s %15s", method, target, version) != 3 ||
-	    strncmp(version, "HTTP/1.", 7)) {
+	if (h->target_form != PV_HTTP1_ORIGIN ||
+	    h->method_len >= sizeof(method) ||
+	    h->target_len >= sizeof(target)) {
 		respond(c, 400, "Bad Request", "bad request\n", 0);
 		return;
 	}
+	memcpy(method, c->req + h->method_off, h->method_len);
+	method[h->method_len] = '\0';
+	memcpy(target, c->req + h->target_off, h->target_len);
+	target[h->target_len] = '\0';
 	q = strchr(target, '?');
 	if (q)
 		*q = '\0';
@@ -271,8 +304,10 @@ static void client_close(struct client *c)
 static void on_read(struct client *c)
 {
 	ssize_t n;
+	size_t used;
+	int r;
 
-	n = read(c->fd, c->req + c->rlen, sizeof(c->req) - 1 - c->rlen);
+	n = read(c->fd, c->req + c->rlen, sizeof(c->req) - c->rlen);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
@@ -280,12 +315,14 @@ static void on_read(struct client *c)
 		return;
 	}
 	c->rlen += n;
-	c->req[c->rlen] = '\0';
-	if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n"))
+	r = pv_http1_parse(&c->head, c->req + c->head.head_len,
+			   c->rlen - c->head.head_len, &used);
+	if (r == PV_HTTP1_DONE)
 		handle(c);
-	else if (c->rlen == sizeof(c->req) - 1)
-		respond(c, 431, "Request Header Fields Too Large",
-			"request too large\n", 0);
+	else if (r != PV_HTTP1_MORE)
+		respond(c, r, refusal(r), "bad request\n", 0);
+	else if (c->rlen == sizeof(c->req))
+		respond(c, 431, refusal(431), "request too large\n", 0);
 }
 
 // The client is writable: writes the answer, then closes.
@@ -327,6 +364,7 @@ static void on_accept(int lfd, struct client **clients, int *n)
 		}
 		c->fd = fd;
 		c->rlen = c->wlen = c->woff = 0;
+		pv_http1_request_init(&c->head, &app_limits);
 		c->since = time(NULL);
 		clients[(*n)++] = c;
 	}

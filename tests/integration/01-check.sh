@@ -57,6 +57,17 @@ assert_eq "$(jq -r '.[] | select(.consumer=="client" and .name=="http")
 	| [.role, .target, .socket] | join(" ")' "$T/out")" \
 	"any 127.0.0.1:8080 10.0.4.50:80" "consumer link"
 
+# upstream's Test 10 state: a tcp rule to a Unix echo, an http rule with a
+# path prefix to a REST server's socket; the graph keeps the whole target.
+check "$DATA/states/upstream-test10.json"
+assert_eq "$rc" 0 "upstream-test10.json: exit status"
+assert_eq "$(jq -r '.[] | select(.ingress=="rest-http-ingress")
+	| [.type, .target, .socket, .provider] | join(" ")' "$T/out")" \
+	"http 0.0.0.0:80/api /run/nm/api.sock pv-example-rest-server" \
+	"upstream-test10.json: http ingress link"
+assert_eq "$(jq -r '.[] | select(.ingress=="echo-tcp") | .target' "$T/out")" \
+	"0.0.0.0:2222" "upstream-test10.json: tcp ingress link"
+
 # Bad states: exit 1, nothing on stdout, exactly the expected lines.
 n=0
 for f in "$DATA"/bad/*.json; do

@@ -417,7 +417,8 @@ static const struct bad_case bad_cases[] = {
 	{ "[{'name':'x','type':'udp','external':':81','provider':'nginx',"
 	  "'service':'nginx-http'}]",
 	  NULL, NULL, NULL,
-	  "device.json: ingress[0].type: 'udp' is not an ingress type (tcp)" },
+	  "device.json: ingress[0].type: 'udp' is not an ingress type (tcp, "
+	  "http)" },
 	{ ING("{'name':'x','type':'tcp','external':':81','provider':'nginx',"
 	      "'service':'nginx-http','balance':'random'}"),
 	  NULL, NULL, NULL,

@@ -159,6 +159,145 @@ static void test_untyped_requires(void)
 		__func__);
 }
 
+// upstream's Test 10 providers: a REST server on a Unix socket, a socat
+// echo on another; both on the host network, as upstream runs them.
+#define REST_PROVIDERS                                                         \
+	"'pv-example-rest-server/run.json':{'name':'pv-example-rest-server',"  \
+	"'exec':'x'},'pv-example-rest-server/services.json':{'services':[{"    \
+	"'name':'network-manager','type':'rest','socket':'/run/nm/api.sock'}"  \
+	"]},'echo/run.json':{'name':'echo','exec':'x'},'echo/services.json':"  \
+	"{'services':[{'name':'echo','type':'unix','socket':'/run/e.sock'}]}"
+#define HTTP_RULE(name, ext)                                                   \
+	"{'name':'" name "','type':'http','external':'" ext "',"               \
+	"'provider':'pv-example-rest-server','service':'network-manager'}"
+#define TCP_ECHO                                                               \
+	"{'name':'echo','type':'tcp','external':'0.0.0.0:2222','provider':"    \
+	"'echo','service':'echo'}"
+#define INGRESS_STATE(rules)                                                   \
+	"{'device.json':{" POOLS ",'ingress':[" rules "]}," REST_PROVIDERS "}"
+
+// Ingress rules of type http (upstream's Test 10): IP:PORT with a path
+// prefix, the whole target in the graph; rules on one address and port
+// share it with different prefixes.
+static void test_http_ingress(void)
+{
+	struct pv_ingress *in;
+	struct pv_state *s;
+	char *g;
+
+	s = expect_ok(INGRESS_STATE(TCP_ECHO "," HTTP_RULE("rest-http-ingress",
+							   "0.0.0.0:80/api")),
+		      __func__);
+	g = s ? pv_state_get_xconnect_graph_json(s) : NULL;
+	CHECK(g && strstr(g, "{\"type\":\"http\",\"name\":\"network-manager\","
+			     "\"consumer\":\"EXTERNAL\""));
+	CHECK(g && strstr(g, "\"target\":\"0.0.0.0:80/api\",\"socket\":"
+			     "\"/run/nm/api.sock\",\"ingress\":"
+			     "\"rest-http-ingress\""));
+	CHECK(g && strstr(g, "{\"type\":\"tcp\",\"name\":\"echo\""));
+	in = s ? dl_list_entry(s->ingress.prev, struct pv_ingress, list) : NULL;
+	CHECK_STR(in ? in->path : NULL, "/api");
+	free(g);
+	pv_state_free(s);
+
+	// One port, several prefixes; no prefix is "/"; IPv6.
+	s = expect_ok(
+		INGRESS_STATE(HTTP_RULE("root", "0.0.0.0:80") "," HTTP_RULE(
+			"api",
+			":"
+			"8"
+			"0"
+			"/"
+			"a"
+			"p"
+			"i") "," HTTP_RULE("v1",
+					   "0.0.0.0:80/api/v1") "," HTTP_RULE("six",
+									      "[::1]:8080/"
+									      "x-y.z~_%"
+									      "41")),
+		__func__);
+	in = s ? dl_list_first(&s->ingress, struct pv_ingress, list) : NULL;
+	CHECK_STR(in ? in->path : NULL, "/");
+	g = s ? pv_state_get_xconnect_graph_json(s) : NULL;
+	CHECK(g && strstr(g, "\"target\":\"0.0.0.0:80\",\"socket\""));
+	CHECK(g && strstr(g, "\"target\":\":80/api\",\"socket\""));
+	CHECK(g && strstr(g, "\"target\":\"[::1]:8080/x-y.z~_%41\""));
+	free(g);
+	pv_state_free(s);
+
+	expect_refused(
+		INGRESS_STATE(HTTP_RULE("a", "0.0.0.0:80/api") "," HTTP_RULE(
+			"b", ":80/api")),
+		"device.json: ingress[1].external: ':80/api' routes the "
+		"same address, port and path prefix as ingress[0] a "
+		"('0.0.0.0:80/api')",
+		__func__);
+	expect_refused(INGRESS_STATE(HTTP_RULE("a", "0.0.0.0:80") "," HTTP_RULE(
+			       "b", "0.0.0.0:80/")),
+		       "device.json: ingress[1].external: '0.0.0.0:80/' routes "
+		       "the same address, port and path prefix as ingress[0] a "
+		       "('0.0.0.0:80')",
+		       __func__);
+	expect_refused(
+		INGRESS_STATE(TCP_ECHO "," HTTP_RULE("a", "0.0.0.0:2222/api")),
+		"device.json: ingress[1].external: '0.0.0.0:2222/api' "
+		"conflicts "
+		"with ingress[0] echo ('0.0.0.0:2222'): an http rule shares "
+		"its "
+		"port 2222 only with other http rules",
+		__func__);
+	expect_refused(
+		INGRESS_STATE(HTTP_RULE("a", "127.0.0.1:80/a") "," HTTP_RULE(
+			"b", "0.0.0.0:80/b")),
+		"device.json: ingress[1].external: '0.0.0.0:80/b' "
+		"conflicts with ingress[0] a ('127.0.0.1:80/a'): both "
+		"bind port 80",
+		__func__);
+	expect_refused(INGRESS_STATE(HTTP_RULE("a", "0.0.0.0/api")),
+		       "device.json: ingress[0].external: '0.0.0.0/api' is not "
+		       "an address with an optional path prefix (IP:PORT, "
+		       "[IPv6]:PORT or :PORT, then /PATH)",
+		       __func__);
+	expect_refused(INGRESS_STATE(HTTP_RULE("a", "0.0.0.0:80/api/")),
+		       "device.json: ingress[0].external: '0.0.0.0:80/api/': "
+		       "'/api/' is not a path prefix (`/` segments of URI path "
+		       "characters, none empty, `.` or `..`, no `/` at the "
+		       "end)",
+		       __func__);
+	expect_refused(INGRESS_STATE(HTTP_RULE("a", "0.0.0.0:80/a b")),
+		       "device.json: ingress[0].external: '0.0.0.0:80/a b': "
+		       "'/a b' is not a path prefix (`/` segments of URI path "
+		       "characters, none empty, `.` or `..`, no `/` at the "
+		       "end)",
+		       __func__);
+	expect_refused(INGRESS_STATE(HTTP_RULE("a", "0.0.0.0:80/a/../b")),
+		       "device.json: ingress[0].external: '0.0.0.0:80/a/../b': "
+		       "'/a/../b' is not a path prefix (`/` segments of URI "
+		       "path characters, none empty, `.` or `..`, no `/` at "
+		       "the end)",
+		       __func__);
+	expect_refused(INGRESS_STATE(HTTP_RULE("a", "0.0.0.0:80//a")),
+		       "device.json: ingress[0].external: '0.0.0.0:80//a': "
+		       "'//a' is not a path prefix (`/` segments of URI path "
+		       "characters, none empty, `.` or `..`, no `/` at the "
+		       "end)",
+		       __func__);
+	// A tcp rule has no prefix; an http rule needs an http-like export.
+	expect_refused(INGRESS_STATE("{'name':'a','type':'tcp','external':"
+				     "'0.0.0.0:80/api','provider':'echo',"
+				     "'service':'echo'}"),
+		       "device.json: ingress[0].external: '0.0.0.0:80/api' is "
+		       "not an address (IP:PORT, [IPv6]:PORT or :PORT)",
+		       __func__);
+	expect_refused(INGRESS_STATE("{'name':'a','type':'http','external':"
+				     "'0.0.0.0:80','provider':'echo',"
+				     "'service':'echo'}"),
+		       "device.json: ingress[0].service: 'echo' of container "
+		       "echo is a unix service; an http ingress forwards to "
+		       "http, rest or tcp services",
+		       __func__);
+}
+
 // upstream's run.json frame, with the command in lxc.container.conf.
 #define UPSTREAM_RUN(conf_key)                                                 \
 	"'app/run.json':{'#spec':'service-manifest-run@1','name':'app',"       \
@@ -534,6 +673,7 @@ static void test_unknown_keys_ignored(void)
 int main(void)
 {
 	RUN(test_untyped_requires);
+	RUN(test_http_ingress);
 	RUN(test_exec_from_lxc_conf);
 	RUN(test_exec_from_lxc_conf_dir);
 	RUN(test_restart_policy_and_groups);
