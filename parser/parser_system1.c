@@ -453,6 +453,18 @@ out:
 // for injected sockets.
 #define DEFAULT_TARGET_DIR "/run/pv/services/"
 
+// Whether a requirement of this type with this target (NULL: none) is
+// served on IP:PORT inside the consumer's network namespace, rather than
+// on a Unix socket in its root. A rest requirement is served either way,
+// as upstream serves it on a socket: an absolute path, or no target at
+// all, is a socket.
+static int listens_on_address(service_type_t type, const char *target)
+{
+	if (type == SVC_TYPE_REST)
+		return target && target[0] != '/';
+	return pv_parser_tcp_like(type);
+}
+
 // Checks a requirement's target for its type (shown is the value as the
 // messages quote it). Returns -1 when something was reported.
 static int check_target(struct pv_parser_ctx *c, service_type_t type,
@@ -462,7 +474,7 @@ static int check_target(struct pv_parser_ctx *c, service_type_t type,
 	struct sockaddr_storage ss;
 	socklen_t len;
 
-	if (!pv_parser_tcp_like(type))
+	if (!listens_on_address(type, target))
 		return pv_parser_check_socket_text(c, shown, field, target);
 	if (!pv_addr_parse(target, &ss, &len))
 		return 0;
@@ -480,7 +492,7 @@ static char *default_target(struct pv_parser_ctx *c, service_type_t type,
 {
 	char *t;
 
-	if (pv_parser_tcp_like(type)) {
+	if (listens_on_address(type, NULL)) {
 		pv_parser_err(c, field,
 			      "missing (a %s requirement listens on IP:PORT "
 			      "inside this container)",
@@ -790,7 +802,7 @@ static void check_requires(struct pv_parser_ctx *c, struct pv_platform *p)
 				      "\"%s\" with a port only",
 				      pv_service_type_to_str(r->svc_type),
 				      found->name, r->name);
-		if (!pv_parser_tcp_like(r->svc_type) ||
+		if (!listens_on_address(r->svc_type, r->target) ||
 		    pv_addr_parse(r->target, &a, &len))
 			continue;
 		// Two listeners on one address of the same namespace.
@@ -798,7 +810,7 @@ static void check_requires(struct pv_parser_ctx *c, struct pv_platform *p)
 				  struct pv_platform_service_require, list) {
 			if (o == r)
 				break;
-			if (pv_parser_tcp_like(o->svc_type) && o->target &&
+			if (listens_on_address(o->svc_type, o->target) &&
 			    !pv_addr_parse(o->target, &b, &len) &&
 			    pv_parser_binds_conflict(&a, &b)) {
 				pv_parser_err(

@@ -89,6 +89,51 @@ static struct pv_platform_service_require *first_require(struct pv_state *s,
 	"'port':80},{'name':'raw-unix','type':'unix','socket':"                \
 	"'/run/raw.sock'}]}"
 
+// A rest requirement is served on a socket in the consumer's root (an
+// absolute path, or the default one without a target) or on an address,
+// as its target says; anything else is refused as an address.
+static void test_rest_requires(void)
+{
+	struct pv_platform_service_require *r;
+	struct pv_state *s;
+
+#define REST_STATE(req)                                                        \
+	"{'device.json':{" POOLS "},'srv/run.json':{'name':'srv','exec':'x',"  \
+	"'network':{'pool':'internal'}},'srv/services.json':{'services':[{"    \
+	"'name':'api','type':'rest','port':8080}]},'app/run.json':{"           \
+	"'name':'app','exec':'x','services':{'required':[" req "]}}}"
+
+	s = expect_ok(REST_STATE("{'name':'api','target':'/run/api.sock'}"),
+		      __func__);
+	r = first_require(s, "app");
+	CHECK(r && r->svc_type == SVC_TYPE_REST);
+	CHECK_STR(r ? r->target : NULL, "/run/api.sock");
+	pv_state_free(s);
+
+	s = expect_ok(REST_STATE("{'name':'api','type':'rest'}"), __func__);
+	r = first_require(s, "app");
+	CHECK_STR(r ? r->target : NULL, "/run/pv/services/api.sock");
+	pv_state_free(s);
+
+	s = expect_ok(REST_STATE("{'name':'api'}"), __func__);
+	r = first_require(s, "app");
+	CHECK_STR(r ? r->target : NULL, "/run/pv/services/api.sock");
+	pv_state_free(s);
+
+	s = expect_ok(REST_STATE("{'name':'api','target':'127.0.0.1:9000'}"),
+		      __func__);
+	r = first_require(s, "app");
+	CHECK_STR(r ? r->target : NULL, "127.0.0.1:9000");
+	pv_state_free(s);
+
+	expect_refused(REST_STATE("{'name':'api','target':'api.sock'}"),
+		       "app/run.json: services.required[0].target: "
+		       "'api.sock' is not an address (IP:PORT, [IPv6]:PORT or "
+		       ":PORT)",
+		       __func__);
+#undef REST_STATE
+}
+
 // Requirements without "type" take the export's type, and the target is
 // checked for that type; without "target", a unix requirement gets one
 // under /run/pv/services/.
@@ -673,6 +718,7 @@ static void test_unknown_keys_ignored(void)
 int main(void)
 {
 	RUN(test_untyped_requires);
+	RUN(test_rest_requires);
 	RUN(test_http_ingress);
 	RUN(test_exec_from_lxc_conf);
 	RUN(test_exec_from_lxc_conf_dir);
