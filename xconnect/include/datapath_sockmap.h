@@ -1,0 +1,76 @@
+// pv-xconnect's kernel data path: both sockets of a session in a BPF
+// SOCKHASH, an sk_skb verdict program moving what one receives to the
+// other's send path, per-session counters kept by the program
+// (docs/datapath.md). Not yet used by sessions: a module of its own,
+// probed and tested apart. Built to a stub with `make BPF=0`.
+#ifndef PV_DATAPATH_SOCKMAP_H
+#define PV_DATAPATH_SOCKMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+// One loaded program with its maps; pairs of sockets are added to it.
+struct pvx_sockmap;
+
+// Whether this build carries the kernel data path (0 after `make BPF=0`).
+int pvx_sockmap_built(void);
+
+// Checks that the kernel data path works here: loads the program, splices
+// a socketpair and moves a few bytes through it. Returns 1 when it works;
+// 0 otherwise, with one line saying why in reason (len bytes).
+int pvx_sockmap_probe(char *reason, size_t len);
+
+// Loads and attaches the program with room for max_pairs sessions.
+// Returns NULL with the reason in reason (len bytes) when it cannot.
+struct pvx_sockmap *pvx_sockmap_open(unsigned max_pairs, char *reason,
+				     size_t len);
+
+// Detaches the program and frees everything; sockets still in the maps
+// return to ordinary operation (what the kernel had not yet sent is lost).
+// NULL-safe.
+void pvx_sockmap_close(struct pvx_sockmap *sm);
+
+// Splices two connected stream sockets (TCP or Unix, any mix): from now
+// on what fd_a receives is sent on fd_b and back, counted under cookie.
+// The caller drains both sockets first; bytes that arrive during the
+// insertion are moved by the kernel, in order. The caller neither reads
+// nor writes the sockets while they are spliced, and keeps them open.
+// Returns 0, or -1 with errno (EEXIST: cookie in use; ENOSPC: maps full;
+// EOPNOTSUPP: not a connected stream socket; EAGAIN: a Unix socket had
+// bytes queued that the kernel would not move yet: the pair is not
+// spliced, nothing is lost, the caller drains and retries or splices in
+// user space).
+int pvx_sockmap_add_pair(struct pvx_sockmap *sm, int fd_a, int fd_b,
+			 uint64_t cookie);
+
+// Returns the pair's sockets to ordinary user-space operation and forgets
+// its counters. Bytes the kernel took but had not yet sent on the peer are
+// lost: wait for pvx_sockmap_flushed() both ways first when that matters.
+// Returns 0, or -1 with errno ENOENT for an unknown cookie.
+int pvx_sockmap_remove_pair(struct pvx_sockmap *sm, uint64_t cookie);
+
+// Stops the kernel from moving more of the pair's bytes: from now on what
+// either socket receives waits in it for user space, while what the
+// kernel already took is still sent (pvx_sockmap_flushed() tells when).
+// The counters stay. For a Unix socket, which leaves the maps when it is
+// shut down (the kernel unhashes it), the way to half-close: stop, wait
+// for both flushed, remove the pair, shutdown(), then move the rest in
+// user space. Returns 0, or -1 with errno ENOENT.
+int pvx_sockmap_stop(struct pvx_sockmap *sm, uint64_t cookie);
+
+// The bytes the kernel moved from a to b and from b to a, and the
+// CLOCK_MONOTONIC time (ns) of the last move (0: none yet). Any pointer
+// may be NULL. Returns 0, or -1 with errno ENOENT.
+int pvx_sockmap_counters(struct pvx_sockmap *sm, uint64_t cookie,
+			 uint64_t *a_to_b, uint64_t *b_to_a,
+			 uint64_t *last_active_ns);
+
+// Whether every byte the kernel took from side a (from_a 1) or b (0) has
+// reached the other socket's send queue: after EOF on that side, the
+// moment to shut down the other's write side. Exact when either socket is
+// TCP; for Unix to Unix, when nothing is queued on the way and the peer
+// can take more (docs/datapath.md). Returns 1, 0 (not yet), or -1 with
+// errno.
+int pvx_sockmap_flushed(struct pvx_sockmap *sm, uint64_t cookie, int from_a);
+
+#endif
