@@ -81,6 +81,15 @@ int pvx_sockmap_counters(struct pvx_sockmap *sm, uint64_t cookie,
 }
 
 // Fails: no kernel data path in this build.
+int pvx_sockmap_inflight(struct pvx_sockmap *sm, uint64_t cookie, int from_a,
+			 uint64_t *bytes)
+{
+	(void)sm, (void)cookie, (void)from_a, (void)bytes;
+	errno = ENOSYS;
+	return -1;
+}
+
+// Fails: no kernel data path in this build.
 int pvx_sockmap_flushed(struct pvx_sockmap *sm, uint64_t cookie, int from_a)
 {
 	(void)sm, (void)cookie, (void)from_a;
@@ -348,6 +357,7 @@ int pvx_sockmap_add_pair(struct pvx_sockmap *sm, int fd_a, int fd_b,
 {
 	struct pvx_sm_session s = { 0 };
 	struct pvx_sm_link l = { 0 };
+	uint64_t moved[2];
 	struct pair *p;
 	int i, fd;
 
@@ -384,22 +394,44 @@ int pvx_sockmap_add_pair(struct pvx_sockmap *sm, int fd_a, int fd_b,
 					BPF_NOEXIST))
 			goto out_unsplice;
 	}
+	// A Unix socket's verdict takes one skb per arrival, the oldest:
+	// bytes queued before it would lag behind forever. So a Unix
+	// socket must be empty when it enters (see pvx_sockmap_add_pair).
+	for (i = 0; i < 2; i++) {
+		if (!p->tcp[i] && inq(p->fd[i]) > 0) {
+			errno = EAGAIN;
+			goto out_unsplice;
+		}
+	}
 	for (i = 0; i < 2; i++) {
 		fd = p->fd[i];
 		if (bpf_map_update_elem(sm->socks_fd, &p->sock[i], &fd,
 					BPF_NOEXIST))
 			goto out_unsplice;
 	}
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 2; i++)
 		if (p->tcp[i])
 			kick(p->fd[i]);
-		else if (inq(p->fd[i]) > 0) {
-			errno = EAGAIN;
-			goto out_unsplice;
-		}
-	}
 	p->next = *bucket(sm, cookie);
 	*bucket(sm, cookie) = p;
+	for (i = 0; i < 2; i++) {
+		if (p->tcp[i] || inq(p->fd[i]) == 0)
+			continue;
+		// Bytes came in while the socket entered: stop. If the
+		// kernel moved nothing yet, the pair is undone (EAGAIN);
+		// else it stays, stopped, for the caller to finish in user
+		// space (EBUSY).
+		pvx_sockmap_stop(sm, p->cookie);
+		if (pvx_sockmap_counters(sm, cookie, &moved[0], &moved[1],
+					 NULL) == 0 &&
+		    !moved[0] && !moved[1]) {
+			pvx_sockmap_remove_pair(sm, cookie);
+			errno = EAGAIN;
+		} else {
+			errno = EBUSY;
+		}
+		return -1;
+	}
 	return 0;
 
 out_unsplice:
@@ -514,6 +546,28 @@ int pvx_sockmap_flushed(struct pvx_sockmap *sm, uint64_t cookie, int from_a)
 	if (pvx_sockmap_counters(sm, cookie, &again[0], &again[1], NULL) == -1)
 		return -1;
 	return again[src] == moved[src] && (p->stopped || inq(p->fd[src]) == 0);
+}
+
+// The program's count less what the TCP destination was given.
+int pvx_sockmap_inflight(struct pvx_sockmap *sm, uint64_t cookie, int from_a,
+			 uint64_t *bytes)
+{
+	struct pair *p = pair_find(sm, cookie);
+	int src = from_a ? 0 : 1, dst = !src;
+	uint64_t moved[2], w;
+
+	if (!p ||
+	    pvx_sockmap_counters(sm, cookie, &moved[0], &moved[1], NULL) == -1)
+		return -1;
+	if (!p->tcp[dst]) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	if (tcp_written(p->fd[dst], &w) == -1)
+		return -1;
+	w -= p->base[dst];
+	*bytes = moved[src] > w ? moved[src] - w : 0;
+	return 0;
 }
 
 // A connected Unix stream pair, CLOEXEC, into sv; -1 on failure.

@@ -138,19 +138,23 @@ struct flow {
 	int from, to;
 	uint64_t total, sent, got;
 	unsigned seed;
-	int bad;  // 1: a byte arrived wrong
-	int eof;  // 1: the reader saw end of stream
-	int shut; // 1: shut the writer's side once all is sent
+	int bad;       // 1: a byte arrived wrong
+	int eof;       // 1: the reader saw end of stream
+	int shut;      // 1: shut the writer's side once all is sent
+	uint64_t step; // at most this much per flow_write (0: no limit)
 };
 
 // Writes what fits of f's stream.
 static void flow_write(struct flow *f)
 {
+	uint64_t stop = f->step ? f->sent + f->step : f->total;
 	unsigned char buf[65536];
 	size_t n, i;
 	ssize_t w;
 
-	while (f->sent < f->total) {
+	if (stop > f->total)
+		stop = f->total;
+	while (f->sent < stop) {
 		n = f->total - f->sent < sizeof(buf) ? f->total - f->sent
 						     : sizeof(buf);
 		for (i = 0; i < n; i++)
@@ -192,6 +196,7 @@ struct relay {
 	unsigned char buf[65536];
 	size_t len, off;
 	int eof;
+	uint64_t gate; // a stopped pair: write only once a to b is flushed
 };
 
 // Moves what it can through r.
@@ -199,6 +204,11 @@ static void relay_run(struct relay *r)
 {
 	ssize_t n;
 
+	if (r->gate) {
+		if (pvx_sockmap_flushed(sm, r->gate, 1) != 1)
+			return;
+		r->gate = 0;
+	}
 	for (;;) {
 		if (r->off < r->len) {
 			n = send(r->dst, r->buf + r->off, r->len - r->off,
@@ -390,6 +400,234 @@ static void test_unix_to_tcp(void)
 	test_bulk_and_half_close('m', 104);
 }
 
+// Writes n bytes of the pattern seeded seed into fd, all at once
+// (it fits the socket buffers). 0 or -1.
+static int put(int fd, size_t n, unsigned seed)
+{
+	unsigned char buf[4096];
+	size_t i;
+
+	if (n > sizeof(buf))
+		return -1;
+	for (i = 0; i < n; i++)
+		buf[i] = pat(i, seed);
+	return send(fd, buf, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1;
+}
+
+// A reader that stops. Through a Unix path the kernel holds what the
+// socket buffers hold (the bytes stay charged to the sender). Toward a
+// TCP socket it holds what it took on the way, charged to no socket and
+// without bound, so the proxy watches pvx_sockmap_inflight() and stops
+// the pair past a watermark: from then on the TCP window closes, the
+// client is held back, and once the server reads again every byte
+// arrives in order (the rest relayed by the proxy). Checked between
+// writes here, so the bound is exact.
+static void test_stalled_reader(char kind, uint64_t cookie)
+{
+	const uint64_t mark = 4u << 20;
+	struct relay rel = { .src = -1 };
+	uint64_t ab = 0, inflight = 0, peak = 0;
+	struct flow f = { 0 };
+	struct pollfd p;
+	struct rig r;
+	int i, stopped = 0;
+
+	if (rig_make(&r, kind) == -1) {
+		CHECK(!"rig");
+		return;
+	}
+	CHECK(pvx_sockmap_add_pair(sm, r.pa, r.pb, cookie) == 0);
+	f = (struct flow){ .from = r.cl,
+			   .to = r.sv,
+			   .seed = 3,
+			   .total = 512u << 20,
+			   .step = 256u << 10 };
+	// Write until the path takes nothing for 500 ms (a quiet period
+	// to call it full, not a measurement), at most 512 MiB.
+	for (i = 0; i < 1000000 && f.sent < f.total; i++) {
+		flow_write(&f);
+		if (kind == 't' && !stopped) {
+			CHECK(pvx_sockmap_inflight(sm, cookie, 1, &inflight) ==
+			      0);
+			peak = inflight > peak ? inflight : peak;
+			if (inflight > mark) {
+				CHECK(pvx_sockmap_stop(sm, cookie) == 0);
+				stopped = 1;
+			}
+		}
+		p.fd = r.cl;
+		p.events = POLLOUT;
+		if (poll(&p, 1, 500) == 0)
+			break;
+	}
+	fprintf(stderr,
+		"sockmap: stalled reader (%c): %llu KiB taken, %llu KiB "
+		"peak in flight\n",
+		kind, (unsigned long long)(f.sent >> 10),
+		(unsigned long long)(peak >> 10));
+	CHECK(f.sent < (64u << 20));
+	CHECK(stopped == (kind == 't'));
+	CHECK(!readable(r.pb));
+	CHECK(stopped || !readable(r.pa));
+	f.total = f.sent;
+	f.step = 0;
+	if (stopped) {
+		rel.src = r.pa;
+		rel.dst = r.pb;
+		rel.gate = cookie;
+		CHECK(pvx_sockmap_flushed(sm, cookie, 1) == 0);
+	}
+	CHECK(pump(&f, 1, 0, 1, stopped ? &rel : NULL) == 0);
+	CHECK(!f.bad && f.got == f.sent);
+	CHECK(pvx_sockmap_counters(sm, cookie, &ab, NULL, NULL) == 0);
+	CHECK(stopped ? ab < f.sent : ab == f.sent);
+	CHECK(pvx_sockmap_remove_pair(sm, cookie) == 0);
+	rig_close(&r);
+}
+
+// Bytes queued before the splice: TCP ones are moved by the kernel, in
+// order before what follows; a Unix socket that holds bytes is refused
+// (EAGAIN, nothing lost) until the proxy has drained it.
+static void test_queued_before(char kind, uint64_t cookie)
+{
+	struct flow f[2] = { 0 };
+	unsigned char buf[4096];
+	struct relay rel = { 0 };
+	uint64_t ab = 0, ba = 0;
+	struct rig r;
+	ssize_t n;
+
+	if (rig_make(&r, kind) == -1) {
+		CHECK(!"rig");
+		return;
+	}
+	f[0] = (struct flow){
+		.from = r.cl, .to = r.sv, .seed = 4, .total = 3000
+	};
+	f[1] = (struct flow){
+		.from = r.sv, .to = r.cl, .seed = 5, .total = 2000
+	};
+	CHECK(put(r.cl, 1000, 4) == 0 && put(r.sv, 700, 5) == 0);
+	f[0].sent = 1000;
+	f[1].sent = 700;
+	if (kind == 'u') {
+		// Wait until the bytes are there, then see them refused.
+		CHECK(pump(f, 0, 0, 0, NULL) == 0);
+		CHECK(readable(r.pa) && readable(r.pb));
+		CHECK(pvx_sockmap_add_pair(sm, r.pa, r.pb, cookie) == -1 &&
+		      errno == EAGAIN);
+		CHECK(pvx_sockmap_counters(sm, cookie, NULL, NULL, NULL) == -1);
+		// The proxy drains what it holds, then splices.
+		rel.src = r.pa;
+		rel.dst = r.pb;
+		relay_run(&rel);
+		rel.src = r.pb;
+		rel.dst = r.pa;
+		rel.len = rel.off = 0;
+		relay_run(&rel);
+		n = read(r.pa, buf, sizeof(buf));
+		CHECK(n == -1 && errno == EAGAIN);
+	} else {
+		// Make sure the bytes have reached a and b before the splice.
+		struct pollfd p[2] = { { .fd = r.pa, .events = POLLIN },
+				       { .fd = r.pb, .events = POLLIN } };
+
+		CHECK(poll(&p[0], 1, HANG_MS) == 1 &&
+		      poll(&p[1], 1, HANG_MS) == 1);
+	}
+	CHECK(pvx_sockmap_add_pair(sm, r.pa, r.pb, cookie) == 0);
+	CHECK(pump(f, 2, 0, 1, NULL) == 0);
+	CHECK(!f[0].bad && !f[1].bad);
+	CHECK(f[0].got == 3000 && f[1].got == 2000);
+	CHECK(pvx_sockmap_counters(sm, cookie, &ab, &ba, NULL) == 0);
+	CHECK(ab == (kind == 'u' ? 2000 : 3000));
+	CHECK(ba == (kind == 'u' ? 1300 : 2000));
+	CHECK(pvx_sockmap_remove_pair(sm, cookie) == 0);
+	rig_close(&r);
+}
+
+// After remove_pair the four sockets are ordinary again: the proxy reads
+// what the client sends and writes what the client reads.
+static void test_remove_returns(char kind, uint64_t cookie)
+{
+	struct flow f[2] = { 0 };
+	char buf[16];
+	struct pollfd p;
+	struct rig r;
+
+	if (rig_make(&r, kind) == -1) {
+		CHECK(!"rig");
+		return;
+	}
+	CHECK(pvx_sockmap_add_pair(sm, r.pa, r.pb, cookie) == 0);
+	f[0] = (struct flow){
+		.from = r.cl, .to = r.sv, .seed = 6, .total = 100000
+	};
+	f[1] = (struct flow){
+		.from = r.sv, .to = r.cl, .seed = 7, .total = 100000
+	};
+	CHECK(pump(f, 2, 0, 1, NULL) == 0);
+	CHECK(wait_flushed(cookie, 1) == 0 && wait_flushed(cookie, 0) == 0);
+	CHECK(pvx_sockmap_remove_pair(sm, cookie) == 0);
+	CHECK(send(r.cl, "ping", 4, 0) == 4);
+	p = (struct pollfd){ .fd = r.pa, .events = POLLIN };
+	CHECK(poll(&p, 1, HANG_MS) == 1);
+	CHECK(read(r.pa, buf, sizeof(buf)) == 4 && !memcmp(buf, "ping", 4));
+	CHECK(send(r.pa, "pong", 4, 0) == 4);
+	p = (struct pollfd){ .fd = r.cl, .events = POLLIN };
+	CHECK(poll(&p, 1, HANG_MS) == 1);
+	CHECK(read(r.cl, buf, sizeof(buf)) == 4 && !memcmp(buf, "pong", 4));
+	CHECK(send(r.sv, "back", 4, 0) == 4);
+	p = (struct pollfd){ .fd = r.pb, .events = POLLIN };
+	CHECK(poll(&p, 1, HANG_MS) == 1);
+	CHECK(read(r.pb, buf, sizeof(buf)) == 4 && !memcmp(buf, "back", 4));
+	CHECK(!readable(r.sv) && !readable(r.cl));
+	rig_close(&r);
+}
+
+// What add_pair refuses: a cookie in use, a datagram socket.
+static void test_refusals(void)
+{
+	struct rig r;
+	int u;
+
+	if (rig_make(&r, 't') == -1) {
+		CHECK(!"rig");
+		return;
+	}
+	CHECK(pvx_sockmap_add_pair(sm, r.pa, r.pb, 300) == 0);
+	CHECK(pvx_sockmap_add_pair(sm, r.cl, r.sv, 300) == -1 &&
+	      errno == EEXIST);
+	u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	CHECK(pvx_sockmap_add_pair(sm, u, r.sv, 301) == -1 &&
+	      errno == EOPNOTSUPP);
+	CHECK(pvx_sockmap_counters(sm, 301, NULL, NULL, NULL) == -1);
+	CHECK(pvx_sockmap_remove_pair(sm, 300) == 0);
+	CHECK(pvx_sockmap_remove_pair(sm, 300) == -1 && errno == ENOENT);
+	close(u);
+	rig_close(&r);
+}
+
+static void test_stalled(void)
+{
+	test_stalled_reader('t', 201);
+	test_stalled_reader('u', 202);
+	test_stalled_reader('m', 203);
+}
+
+static void test_queued(void)
+{
+	test_queued_before('t', 211);
+	test_queued_before('6', 212);
+	test_queued_before('u', 213);
+}
+
+static void test_remove(void)
+{
+	test_remove_returns('t', 221);
+	test_remove_returns('u', 222);
+}
+
 int main(void)
 {
 	char why[256];
@@ -414,6 +652,10 @@ int main(void)
 	RUN(test_tcp6);
 	RUN(test_unix);
 	RUN(test_unix_to_tcp);
+	RUN(test_stalled);
+	RUN(test_queued);
+	RUN(test_remove);
+	RUN(test_refusals);
 	pvx_sockmap_close(sm);
 	return kit_report("sockmap");
 }

@@ -32,14 +32,16 @@ void pvx_sockmap_close(struct pvx_sockmap *sm);
 
 // Splices two connected stream sockets (TCP or Unix, any mix): from now
 // on what fd_a receives is sent on fd_b and back, counted under cookie.
-// The caller drains both sockets first; bytes that arrive during the
-// insertion are moved by the kernel, in order. The caller neither reads
-// nor writes the sockets while they are spliced, and keeps them open.
-// Returns 0, or -1 with errno (EEXIST: cookie in use; ENOSPC: maps full;
-// EOPNOTSUPP: not a connected stream socket; EAGAIN: a Unix socket had
-// bytes queued that the kernel would not move yet: the pair is not
-// spliced, nothing is lost, the caller drains and retries or splices in
-// user space).
+// The caller keeps the sockets open and neither reads nor writes them
+// while they are spliced. Bytes a TCP socket holds when it enters are
+// moved by the kernel, in order. A Unix socket must be empty (the kernel
+// would let queued bytes lag): the caller drains it first. Returns 0, or
+// -1 with errno: EEXIST cookie in use; ENOSPC maps full; EOPNOTSUPP not a
+// stream socket of TCP or Unix; EAGAIN a Unix socket holds bytes, nothing
+// was spliced (drain and retry, or stay in user space); EBUSY bytes
+// reached a Unix socket as it entered and the kernel had begun to move
+// others: the pair is registered but stopped (pvx_sockmap_stop), the
+// caller moves the rest in user space and removes the pair at the end.
 int pvx_sockmap_add_pair(struct pvx_sockmap *sm, int fd_a, int fd_b,
 			 uint64_t cookie);
 
@@ -67,10 +69,20 @@ int pvx_sockmap_counters(struct pvx_sockmap *sm, uint64_t cookie,
 
 // Whether every byte the kernel took from side a (from_a 1) or b (0) has
 // reached the other socket's send queue: after EOF on that side, the
-// moment to shut down the other's write side. Exact when either socket is
-// TCP; for Unix to Unix, when nothing is queued on the way and the peer
-// can take more (docs/datapath.md). Returns 1, 0 (not yet), or -1 with
-// errno.
+// moment to shut down the other's write side. Exact when the receiving
+// socket is TCP, or the sending one while the pair is not stopped; for
+// Unix to Unix, a best guess: nothing left to take, the receiver
+// writable, no new byte over a millisecond (docs/datapath.md). Returns 1,
+// 0 (not yet), or -1 with errno.
 int pvx_sockmap_flushed(struct pvx_sockmap *sm, uint64_t cookie, int from_a);
+
+// The bytes the kernel took from side a (from_a 1) or b (0) and holds on
+// the way, not yet in the other socket's send queue. This memory is not
+// charged to any socket: with a TCP destination whose reader stalls it
+// grows without bound (docs/datapath.md), so the caller watches it and
+// stops the pair past a high watermark. TCP destinations only (else -1,
+// EOPNOTSUPP). Returns 0 with *bytes, or -1 with errno.
+int pvx_sockmap_inflight(struct pvx_sockmap *sm, uint64_t cookie, int from_a,
+			 uint64_t *bytes);
 
 #endif
