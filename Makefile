@@ -345,7 +345,24 @@ bench: all
 bench-smoke: all
 	BENCH_SMOKE=1 bench/run.sh
 
-.PHONY: bench bench-smoke
+# `make bench-sockmap`: one connection over loopback, direct, through a
+# user-space splice loop and through the kernel data path, bulk and
+# ping-pong, BENCH_SECONDS each (default 3; root for the kernel path).
+BENCH_SECONDS ?= 3
+$(BUILD)/bench/sockmap-bench: $(BUILD)/obj/bench/sockmap_bench.o \
+		$(DATAPATH_OBJS) $(call obj,log.c)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(PV_LDFLAGS) $(LDFLAGS) -o $@ $^ $(BPF_LIBS) -lpthread \
+		$(LDLIBS)
+
+bench-sockmap: $(BUILD)/bench/sockmap-bench
+	$(Q)for t in bulk pingpong; do for m in direct splice sockmap; do \
+		$(BUILD)/bench/sockmap-bench $$m $$t $(BENCH_SECONDS) || \
+			exit 1; \
+	done; done
+
+.PHONY: bench bench-smoke bench-sockmap
 
 # ---- Static analysis --------------------------------------------------------
 # `make tidy`: clang-tidy with .clang-tidy (bugprone-*, clang-analyzer-*)
