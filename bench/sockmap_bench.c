@@ -256,10 +256,12 @@ int main(int argc, char **argv)
 	uint64_t count = 0;
 	const char *mode;
 
-	if (argc < 3 || (strcmp(argv[1], "direct") &&
-			 strcmp(argv[1], "splice") && strcmp(argv[1], "sockmap"))) {
-		fprintf(stderr, "usage: %s direct|splice|sockmap bulk|pingpong "
-				"[SECONDS]\n",
+	if (argc < 3 ||
+	    (strcmp(argv[1], "direct") && strcmp(argv[1], "splice") &&
+	     strcmp(argv[1], "sockmap"))) {
+		fprintf(stderr,
+			"usage: %s direct|splice|sockmap bulk|pingpong "
+			"[SECONDS]\n",
 			argv[0]);
 		return 2;
 	}
