@@ -128,7 +128,8 @@ struct pair {
 };
 
 struct pvx_sockmap {
-	struct pvx_sockmap_bpf *skel;
+	struct bpf_object *obj;
+	struct bpf_program *prog; // pvx_verdict
 	int socks_fd, targets_fd, links_fd, sessions_fd;
 	int attached;
 	struct pair *buckets[PAIR_BUCKETS]; // pair
@@ -175,12 +176,22 @@ static struct pair *pair_find(struct pvx_sockmap *sm, uint64_t cookie)
 	return NULL;
 }
 
+// Sets the size of the object's map name before load; 0 or -1.
+static int size_map(struct bpf_object *obj, const char *name, unsigned n)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
+
+	return m ? bpf_map__set_max_entries(m, n) : -1;
+}
+
 // Loads the program and its maps sized for max_pairs, and attaches the
 // verdict program to pvx_socks.
 struct pvx_sockmap *pvx_sockmap_open(unsigned max_pairs, char *reason,
 				     size_t len)
 {
 	struct pvx_sockmap *sm;
+	const void *bytes;
+	size_t size;
 	int err;
 
 	if (!max_pairs || max_pairs > (1u << 20)) {
@@ -194,42 +205,53 @@ struct pvx_sockmap *pvx_sockmap_open(unsigned max_pairs, char *reason,
 		snprintf(reason, len, "out of memory");
 		return NULL;
 	}
-	sm->skel = pvx_sockmap_bpf__open();
-	if (!sm->skel) {
+	// The skeleton only for the object's bytes: opened through libbpf,
+	// so the maps and the program are found by name.
+	bytes = pvx_sockmap_bpf__elf_bytes(&size);
+	sm->obj = bpf_object__open_mem(bytes, size, NULL);
+	if (!sm->obj) {
 		snprintf(reason, len, "cannot open the BPF object: %s",
 			 strerror(errno));
 		goto out_free;
 	}
-	if (bpf_map__set_max_entries(sm->skel->maps.pvx_socks, 2 * max_pairs) ||
-	    bpf_map__set_max_entries(sm->skel->maps.pvx_targets,
-				     2 * max_pairs) ||
-	    bpf_map__set_max_entries(sm->skel->maps.pvx_links, 2 * max_pairs) ||
-	    bpf_map__set_max_entries(sm->skel->maps.pvx_sessions, max_pairs)) {
+	if (size_map(sm->obj, "pvx_socks", 2 * max_pairs) ||
+	    size_map(sm->obj, "pvx_targets", 2 * max_pairs) ||
+	    size_map(sm->obj, "pvx_links", 2 * max_pairs) ||
+	    size_map(sm->obj, "pvx_sessions", max_pairs)) {
 		snprintf(reason, len, "cannot size the maps");
-		goto out_destroy;
+		goto out_close;
 	}
-	err = pvx_sockmap_bpf__load(sm->skel);
+	err = bpf_object__load(sm->obj);
 	if (err) {
 		errno = -err;
 		snprintf(reason, len, "cannot load the BPF program: %s",
 			 strerror(errno));
-		goto out_destroy;
+		goto out_close;
 	}
-	sm->socks_fd = bpf_map__fd(sm->skel->maps.pvx_socks);
-	sm->targets_fd = bpf_map__fd(sm->skel->maps.pvx_targets);
-	sm->links_fd = bpf_map__fd(sm->skel->maps.pvx_links);
-	sm->sessions_fd = bpf_map__fd(sm->skel->maps.pvx_sessions);
-	if (bpf_prog_attach(bpf_program__fd(sm->skel->progs.pvx_verdict),
-			    sm->socks_fd, BPF_SK_SKB_VERDICT, 0)) {
+	sm->prog = bpf_object__find_program_by_name(sm->obj, "pvx_verdict");
+	sm->socks_fd = bpf_object__find_map_fd_by_name(sm->obj, "pvx_socks");
+	sm->targets_fd =
+		bpf_object__find_map_fd_by_name(sm->obj, "pvx_targets");
+	sm->links_fd = bpf_object__find_map_fd_by_name(sm->obj, "pvx_links");
+	sm->sessions_fd =
+		bpf_object__find_map_fd_by_name(sm->obj, "pvx_sessions");
+	if (!sm->prog || sm->socks_fd < 0 || sm->targets_fd < 0 ||
+	    sm->links_fd < 0 || sm->sessions_fd < 0) {
+		snprintf(reason, len, "the BPF object lacks a map or program");
+		errno = ENOENT;
+		goto out_close;
+	}
+	if (bpf_prog_attach(bpf_program__fd(sm->prog), sm->socks_fd,
+			    BPF_SK_SKB_VERDICT, 0)) {
 		snprintf(reason, len, "cannot attach the verdict program: %s",
 			 strerror(errno));
-		goto out_destroy;
+		goto out_close;
 	}
 	sm->attached = 1;
 	return sm;
 
-out_destroy:
-	pvx_sockmap_bpf__destroy(sm->skel);
+out_close:
+	bpf_object__close(sm->obj);
 out_free:
 	free(sm);
 	if (!errno)
@@ -253,9 +275,9 @@ void pvx_sockmap_close(struct pvx_sockmap *sm)
 		}
 	}
 	if (sm->attached)
-		bpf_prog_detach2(bpf_program__fd(sm->skel->progs.pvx_verdict),
-				 sm->socks_fd, BPF_SK_SKB_VERDICT);
-	pvx_sockmap_bpf__destroy(sm->skel);
+		bpf_prog_detach2(bpf_program__fd(sm->prog), sm->socks_fd,
+				 BPF_SK_SKB_VERDICT);
+	bpf_object__close(sm->obj);
 	free(sm);
 }
 

@@ -264,7 +264,7 @@ static int pump(struct flow *f, int nf, int want_eof, int reading,
 		p[2 * nf].events = POLLIN;
 		p[2 * nf + 1].fd = r && r->off < r->len ? r->dst : -1;
 		p[2 * nf + 1].events = POLLOUT;
-		if (poll(p, (nfds_t)(2 * nf + 2), HANG_MS) <= 0)
+		if (poll(p, (nfds_t)nf * 2 + 2, HANG_MS) <= 0)
 			return -1;
 	}
 }
@@ -631,7 +631,8 @@ static void test_remove(void)
 int main(void)
 {
 	char why[256];
-	int ci = getenv("CI") && !strcmp(getenv("CI"), "true");
+	const char *env = getenv("CI");
+	int ci = env && !strcmp(env, "true");
 
 	if (getenv("PV_UNDER_QEMU")) {
 		fprintf(stderr, "test_sockmap: skipped under qemu-user\n");
