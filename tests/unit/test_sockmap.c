@@ -658,5 +658,5 @@ int main(void)
 	RUN(test_remove);
 	RUN(test_refusals);
 	pvx_sockmap_close(sm);
-	return kit_report("sockmap");
+	return kit_report("test_sockmap");
 }
