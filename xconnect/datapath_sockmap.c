@@ -61,6 +61,20 @@ int pvx_sockmap_remove_pair(struct pvx_sockmap *sm, uint64_t cookie)
 	return -1;
 }
 
+// Nothing to set without BPF.
+void pvx_sockmap_set_limit(struct pvx_sockmap *sm, uint32_t bytes)
+{
+	(void)sm, (void)bytes;
+}
+
+// Fails: no kernel data path in this build.
+int pvx_sockmap_overflowed(struct pvx_sockmap *sm, uint64_t cookie, int from_a)
+{
+	(void)sm, (void)cookie, (void)from_a;
+	errno = ENOSYS;
+	return -1;
+}
+
 // Fails: no kernel data path in this build.
 int pvx_sockmap_stop(struct pvx_sockmap *sm, uint64_t cookie)
 {
@@ -132,6 +146,7 @@ struct pvx_sockmap {
 	struct bpf_program *prog; // pvx_verdict
 	int socks_fd, targets_fd, links_fd, sessions_fd;
 	int attached;
+	uint32_t limit; // most bytes on the way to a TCP peer, per way
 	struct pair *buckets[PAIR_BUCKETS]; // pair
 };
 
@@ -248,6 +263,7 @@ struct pvx_sockmap *pvx_sockmap_open(unsigned max_pairs, char *reason,
 		goto out_close;
 	}
 	sm->attached = 1;
+	sm->limit = 0;
 	return sm;
 
 out_close:
@@ -412,6 +428,7 @@ int pvx_sockmap_add_pair(struct pvx_sockmap *sm, int fd_a, int fd_b,
 		l.peer = p->sock[!i];
 		l.session = cookie;
 		l.dir = (uint32_t)i;
+		l.limit = sm->limit;
 		if (bpf_map_update_elem(sm->links_fd, &p->sock[i], &l,
 					BPF_NOEXIST))
 			goto out_unsplice;
@@ -487,6 +504,24 @@ int pvx_sockmap_remove_pair(struct pvx_sockmap *sm, uint64_t cookie)
 	return 0;
 }
 
+// Sets the limit for pairs added from now on.
+void pvx_sockmap_set_limit(struct pvx_sockmap *sm, uint32_t bytes)
+{
+	sm->limit = bytes;
+}
+
+// Reads the overflow flag of the link of side from_a's socket.
+int pvx_sockmap_overflowed(struct pvx_sockmap *sm, uint64_t cookie, int from_a)
+{
+	struct pair *p = pair_find(sm, cookie);
+	struct pvx_sm_link l;
+
+	if (!p ||
+	    bpf_map_lookup_elem(sm->links_fd, &p->sock[from_a ? 0 : 1], &l))
+		return -1;
+	return (l.flags & PVX_SM_OVERFLOW) ? 1 : 0;
+}
+
 // Takes both sockets out of the verdict map only: nothing more is
 // redirected, what the kernel took is still sent.
 int pvx_sockmap_stop(struct pvx_sockmap *sm, uint64_t cookie)
@@ -542,23 +577,24 @@ int pvx_sockmap_flushed(struct pvx_sockmap *sm, uint64_t cookie, int from_a)
 	uint64_t moved[2], again[2], w;
 	struct pollfd pfd;
 	struct pair *p = pair_find(sm, cookie);
-	int src = from_a ? 0 : 1, dst = !src;
+	int src = from_a ? 0 : 1, dst = !src, kept;
 
 	if (!p ||
 	    pvx_sockmap_counters(sm, cookie, &moved[0], &moved[1], NULL) == -1)
 		return -1;
-	// Once stopped, what the source receives stays there for user
-	// space: only the destination can tell.
-	if (!p->stopped && p->tcp[src] && rmem(p->fd[src]) != 0)
+	// Once stopped or past the limit, what the source receives stays
+	// there for user space: only the destination can tell.
+	kept = p->stopped || pvx_sockmap_overflowed(sm, cookie, from_a) == 1;
+	if (!kept && p->tcp[src] && rmem(p->fd[src]) != 0)
 		return 0;
-	if (!p->stopped && !p->tcp[src] && inq(p->fd[src]) > 0)
+	if (!kept && !p->tcp[src] && inq(p->fd[src]) > 0)
 		return 0;
 	if (p->tcp[dst]) {
 		if (tcp_written(p->fd[dst], &w) == -1)
 			return -1;
 		return w - p->base[dst] == moved[src];
 	}
-	if (p->tcp[src] && !p->stopped)
+	if (p->tcp[src] && !kept)
 		return 1;
 	pfd.fd = p->fd[dst];
 	pfd.events = POLLOUT;

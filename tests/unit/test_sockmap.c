@@ -414,29 +414,33 @@ static int put(int fd, size_t n, unsigned seed)
 	return send(fd, buf, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1;
 }
 
-// A reader that stops. Through a Unix path the kernel holds what the
-// socket buffers hold (the bytes stay charged to the sender). Toward a
-// TCP socket it holds what it took on the way, charged to no socket and
-// without bound, so the proxy watches pvx_sockmap_inflight() and stops
-// the pair past a watermark: from then on the TCP window closes, the
-// client is held back, and once the server reads again every byte
-// arrives in order (the rest relayed by the proxy). Checked between
-// writes here, so the bound is exact.
-static void test_stalled_reader(char kind, uint64_t cookie)
+// A reader that stops. Through a Unix sender the kernel holds what the
+// socket buffers hold (the bytes stay charged to the sender). From a TCP
+// sender it takes what comes and holds it on the way, charged to no
+// socket: the program's limit (the default, 4 MiB) bounds that, after
+// which the way is left to user space: a is readable, its TCP window
+// closes, and once the server reads again every byte arrives in order
+// (the rest relayed by the proxy once the kernel has flushed). With
+// user_mark (and no kernel limit), the proxy watches
+// pvx_sockmap_inflight() itself and stops the pair past 4 MiB instead:
+// checked between writes here, so that bound is exact too.
+static void test_stalled_reader(char kind, uint64_t cookie, int user_mark)
 {
 	const uint64_t mark = 4u << 20;
 	struct relay rel = { .src = -1 };
 	uint64_t ab = 0, inflight = 0, peak = 0;
 	struct flow f = { 0 };
+	int i, stopped = 0, over;
 	struct pollfd p;
 	struct rig r;
-	int i, stopped = 0;
 
 	if (rig_make(&r, kind) == -1) {
 		CHECK(!"rig");
 		return;
 	}
+	pvx_sockmap_set_limit(sm, user_mark ? 0 : PVX_SOCKMAP_LIMIT);
 	CHECK(pvx_sockmap_add_pair(sm, r.pa, r.pb, cookie) == 0);
+	pvx_sockmap_set_limit(sm, 0);
 	f = (struct flow){ .from = r.cl,
 			   .to = r.sv,
 			   .seed = 3,
@@ -446,11 +450,10 @@ static void test_stalled_reader(char kind, uint64_t cookie)
 	// to call it full, not a measurement), at most 512 MiB.
 	for (i = 0; i < 1000000 && f.sent < f.total; i++) {
 		flow_write(&f);
-		if (kind == 't' && !stopped) {
-			CHECK(pvx_sockmap_inflight(sm, cookie, 1, &inflight) ==
-			      0);
+		if (kind != 'u' && !stopped &&
+		    pvx_sockmap_inflight(sm, cookie, 1, &inflight) == 0) {
 			peak = inflight > peak ? inflight : peak;
-			if (inflight > mark) {
+			if (user_mark && inflight > mark) {
 				CHECK(pvx_sockmap_stop(sm, cookie) == 0);
 				stopped = 1;
 			}
@@ -460,27 +463,32 @@ static void test_stalled_reader(char kind, uint64_t cookie)
 		if (poll(&p, 1, 500) == 0)
 			break;
 	}
+	over = pvx_sockmap_overflowed(sm, cookie, 1);
 	fprintf(stderr,
-		"sockmap: stalled reader (%c): %llu KiB taken, %llu KiB "
-		"peak in flight\n",
-		kind, (unsigned long long)(f.sent >> 10),
-		(unsigned long long)(peak >> 10));
+		"test_sockmap: stalled reader (%c%s): %llu KiB taken, "
+		"%llu KiB most seen on the way%s\n",
+		kind, user_mark ? ", user-space mark" : "",
+		(unsigned long long)(f.sent >> 10),
+		(unsigned long long)(peak >> 10),
+		over == 1 ? ", then left to user space" : "");
 	CHECK(f.sent < (64u << 20));
-	CHECK(stopped == (kind == 't'));
+	CHECK(peak <= mark + (256u << 10));
+	CHECK(stopped == (kind == 't' && user_mark));
+	CHECK(over == (kind == 't' && !user_mark));
 	CHECK(!readable(r.pb));
-	CHECK(stopped || !readable(r.pa));
+	CHECK(readable(r.pa) == (over == 1 || stopped));
 	f.total = f.sent;
 	f.step = 0;
-	if (stopped) {
+	if (stopped || over == 1) {
 		rel.src = r.pa;
 		rel.dst = r.pb;
 		rel.gate = cookie;
 		CHECK(pvx_sockmap_flushed(sm, cookie, 1) == 0);
 	}
-	CHECK(pump(&f, 1, 0, 1, stopped ? &rel : NULL) == 0);
+	CHECK(pump(&f, 1, 0, 1, rel.src != -1 ? &rel : NULL) == 0);
 	CHECK(!f.bad && f.got == f.sent);
 	CHECK(pvx_sockmap_counters(sm, cookie, &ab, NULL, NULL) == 0);
-	CHECK(stopped ? ab < f.sent : ab == f.sent);
+	CHECK(rel.src != -1 ? ab < f.sent : ab == f.sent);
 	CHECK(pvx_sockmap_remove_pair(sm, cookie) == 0);
 	rig_close(&r);
 }
@@ -610,9 +618,10 @@ static void test_refusals(void)
 
 static void test_stalled(void)
 {
-	test_stalled_reader('t', 201);
-	test_stalled_reader('u', 202);
-	test_stalled_reader('m', 203);
+	test_stalled_reader('t', 201, 0);
+	test_stalled_reader('t', 204, 1);
+	test_stalled_reader('u', 202, 0);
+	test_stalled_reader('m', 203, 0);
 }
 
 static void test_queued(void)

@@ -65,6 +65,42 @@ struct unix_sock {
 	struct sock *peer;
 } __attribute__((preserve_access_index));
 
+struct tcp_sock {
+	__u32 write_seq;
+} __attribute__((preserve_access_index));
+
+// Whether redirecting len more bytes to the peer would put more than the
+// link's limit on the way: redirected bytes wait for a TCP peer charged
+// to no socket, so nothing else bounds them. The way is measured against
+// the peer's write sequence (bytes it has been given to send).
+static __always_inline int over_limit(struct pvx_sm_link *l, __u64 peer,
+				      __u32 len)
+{
+	struct bpf_sock *psk;
+	struct tcp_sock *tp;
+	int over = 0;
+	__u32 seq;
+
+	if (!l->limit)
+		return 0;
+	psk = bpf_map_lookup_elem(&pvx_targets, &peer);
+	if (!psk)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(psk);
+	if (tp) {
+		seq = tp->write_seq;
+		if (!(l->flags & PVX_SM_SEQ_SET)) {
+			l->seq_base = seq;
+			l->since = 0;
+			l->flags |= PVX_SM_SEQ_SET;
+		}
+		if (l->since - (seq - l->seq_base) + len > l->limit)
+			over = 1;
+	}
+	bpf_sk_release(psk);
+	return over;
+}
+
 // The cookie of the socket whose receive path runs this verdict. A TCP
 // skb belongs to the receiving socket; a Unix one is charged to its
 // sender, whose peer is the receiver (SO_COOKIE set its sk_cookie).
@@ -107,11 +143,21 @@ int pvx_verdict(struct __sk_buff *skb)
 	session = l->session;
 	dir = l->dir & 1;
 	s = bpf_map_lookup_elem(&pvx_sessions, &session);
+	// Past the limit this way passes to user space for good: the bytes
+	// wait in this socket, charged to it (its TCP window closes), in
+	// order, and wake the proxy, which relays them.
+	if ((l->flags & PVX_SM_OVERFLOW) || over_limit(l, peer, len)) {
+		l->flags |= PVX_SM_OVERFLOW;
+		if (s)
+			__sync_fetch_and_add(&s->passed[dir], len);
+		return SK_PASS;
+	}
 	if (bpf_sk_redirect_hash(skb, &pvx_targets, &peer, 0) != SK_PASS) {
 		if (s)
 			__sync_fetch_and_add(&s->redirect_failed, 1);
 		return SK_PASS;
 	}
+	l->since += len;
 	if (s) {
 		__sync_fetch_and_add(&s->bytes[dir], len);
 		s->last_active_ns = bpf_ktime_get_ns();

@@ -51,6 +51,24 @@ int pvx_sockmap_add_pair(struct pvx_sockmap *sm, int fd_a, int fd_b,
 // Returns 0, or -1 with errno ENOENT for an unknown cookie.
 int pvx_sockmap_remove_pair(struct pvx_sockmap *sm, uint64_t cookie);
 
+// A limit for pvx_sockmap_set_limit() that bounds a stalled reader.
+#define PVX_SOCKMAP_LIMIT (4u << 20)
+
+// Bytes the kernel may hold on the way toward a TCP socket, per pair and
+// way, for pairs added from now on (0, the default: no limit). Those bytes
+// are charged to no socket: past the limit the program leaves that way to
+// user space for good (bytes then wait in the receiving socket, which
+// wakes the caller as readable; its TCP window closes as for any socket),
+// see pvx_sockmap_overflowed(). A fast bulk transfer can go past 4 MiB as
+// well, not only a stalled reader (docs/datapath.md).
+void pvx_sockmap_set_limit(struct pvx_sockmap *sm, uint32_t bytes);
+
+// Whether the way from side a (from_a 1) or b (0) went past the limit:
+// the socket is readable, and the caller, once pvx_sockmap_flushed() says
+// so for that way, relays it in user space with its usual backpressure.
+// Returns 1, 0, or -1 with errno.
+int pvx_sockmap_overflowed(struct pvx_sockmap *sm, uint64_t cookie, int from_a);
+
 // Stops the kernel from moving more of the pair's bytes: from now on what
 // either socket receives waits in it for user space, while what the
 // kernel already took is still sent (pvx_sockmap_flushed() tells when).
