@@ -10,13 +10,15 @@
 #include <stdint.h>
 
 // One loaded program with its maps; pairs of sockets are added to it.
+// Not locked: one per thread, or the caller serializes the calls.
 struct pvx_sockmap;
 
 // Whether this build carries the kernel data path (0 after `make BPF=0`).
 int pvx_sockmap_built(void);
 
 // Checks that the kernel data path works here: loads the program, splices
-// a socketpair and moves a few bytes through it. Returns 1 when it works;
+// two Unix socketpairs and moves a few bytes through them (the Unix case
+// needs the most of the kernel: BTF and Linux 5.16). Returns 1 when it works;
 // 0 otherwise, with one line saying why in reason (len bytes).
 int pvx_sockmap_probe(char *reason, size_t len);
 
