@@ -29,14 +29,15 @@ esac
 # Headers and .pc files (-dev), and every library the linker must resolve
 # when it links against liblxc.so.1, libevent.so and libnftables.so (NAT
 # pools: libnftables1 links libnftnl, libmnl, libjansson, libxtables,
-# libgmp). lxc.pc names libseccomp,
+# libgmp), libbpf.so (the kernel data path: libelf, zlib, whose .pc
+# files libbpf.pc names). lxc.pc names libseccomp,
 # libselinux and libcap in Requires.private, which pkg-config reads even for
 # --cflags, so their -dev packages (and libselinux's) come too.
 PACKAGES="libevent-dev libevent-2.1-7 libevent-core-2.1-7 libevent-extra-2.1-7
 libevent-pthreads-2.1-7 lxc-dev liblxc1 libseccomp2 libseccomp-dev libcap2
 libcap-dev libselinux1 libselinux1-dev libsepol-dev libpcre2-8-0 libpcre2-dev
 libapparmor1 libnftables-dev libnftables1 libnftnl11 libmnl0 libjansson4
-libxtables12 libgmp10"
+libxtables12 libgmp10 libbpf-dev libbpf1 libelf-dev libelf1 zlib1g-dev zlib1g"
 # Architecture-independent: jsmn is a header-only library. Taken into the
 # sysroot too so that no header comes from the host's /usr/include.
 ALL_PACKAGES="libjsmn-dev"

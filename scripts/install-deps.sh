@@ -9,11 +9,14 @@
 #   scripts/install-deps.sh --list [--test]   print the list, install nothing
 set -eu
 
-# Build: compiler, libevent, jsmn, liblxc, libnftables (NAT pools). Run:
+# Build: compiler, libevent, jsmn, liblxc, libnftables (NAT pools), and
+# for the kernel data path (docs/datapath.md; `make BPF=0` builds without)
+# clang for -target bpf, bpftool for the skeleton and libbpf-dev. Run:
 # LXC, the example's nginx, iproute2 for bridges and namespaces, curl/jq
 # for pv-ctrl.
 PACKAGES="build-essential pkg-config libevent-dev libjsmn-dev lxc-dev lxc
-libnftables-dev iproute2 nginx-light curl wget jq netcat-openbsd socat procps"
+libnftables-dev clang bpftool libbpf-dev iproute2 nginx-light curl wget jq
+netcat-openbsd socat procps"
 # make check: Debian's Python for the test helpers (tests use
 # /usr/bin/python3, never a python3 found first on PATH), HAProxy as a
 # balancing peer, the Prometheus parser for /metrics, valgrind, nft (the

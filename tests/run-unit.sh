@@ -1,11 +1,13 @@
 #!/bin/sh
 # Runs each unit test binary given; under VALGRIND=1 through valgrind with
-# leak checking. Fails if any test fails.
+# leak checking (tests/valgrind.supp: libbpf's bpf() calls). Fails if any
+# test fails.
 set -u
 failed=0
 for t in "$@"; do
 	if [ "${VALGRIND:-0}" = 1 ]; then
 		valgrind -q --error-exitcode=99 --leak-check=full \
+			--suppressions="$(dirname "$0")/valgrind.supp" \
 			--errors-for-leak-kinds=definite,indirect "$t"
 	else
 		"$t"
