@@ -19,7 +19,13 @@
 #include "log.h"
 #include "utils/addr.h"
 #include "utils/timer.h"
-#include "xconnect.h"
+#include "backend.h"
+#include "defs.h"
+#include "frontend.h"
+#include "health.h"
+#include "proxy-t.h"
+#include "session.h"
+#include "sock.h"
 
 #define HOST_PROVIDER "_host_"
 
@@ -446,4 +452,22 @@ int pvx_backend_connect(struct pvx_backend *b, int *again, const char **reason)
 		*again = 1;
 	errno = err;
 	return -1;
+}
+
+void pvx_backend_bytes(const struct pvx_backend *b, uint64_t *in, uint64_t *out)
+{
+	const struct pvx_session *s;
+
+	*in = b->stats.bytes_in;
+	*out = b->stats.bytes_out;
+	dl_list_for_each (s, &b->sessions, struct pvx_session, list) {
+		*in += s->tun.up.bytes;
+		*out += s->tun.down.bytes;
+	}
+}
+
+const char *pvx_backend_name(const struct pvx_backend *b)
+{
+	// A host backend has no container to be named after.
+	return strcmp(b->provider, "_host_") ? b->provider : b->socket;
 }

@@ -14,7 +14,13 @@
 #include "log.h"
 #include "utils/addr.h"
 #include "utils/timer.h"
-#include "xconnect.h"
+#include "backend.h"
+#include "defs.h"
+#include "frontend.h"
+#include "graph.h"
+#include "proxy-t.h"
+#include "session.h"
+#include "sock.h"
 
 // Accepts per readiness event: enough to drain a burst, few enough that
 // one busy listener does not starve the sessions.
@@ -81,49 +87,6 @@ void pvx_frontend_backoff(struct pvx_frontend *fe, const char *what)
 	// A pause that nothing would end is worse than none.
 	if (timer_in(fe, PVX_ACCEPT_PAUSE_MS, "accept pause"))
 		pvx_frontend_resume(fe);
-}
-
-int pvx_cidr_match(const struct pvx_cidr *allow, int n,
-		   const struct sockaddr *addr)
-{
-	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0,    0,
-						  0, 0, 0, 0, 0xff, 0xff };
-	const unsigned char *v4 = NULL, *v6 = NULL;
-	const struct sockaddr_in6 *sin6;
-	int i;
-
-	if (addr->sa_family == AF_INET) {
-		v4 = (const void *)&((const struct sockaddr_in *)addr)
-			     ->sin_addr;
-	} else if (addr->sa_family == AF_INET6) {
-		sin6 = (const void *)addr;
-		v6 = sin6->sin6_addr.s6_addr;
-		// An IPv4 client on a dual-stack listener is still that
-		// IPv4 client for an IPv4 rule.
-		if (!memcmp(v6, mapped, sizeof(mapped)))
-			v4 = v6 + 12;
-	} else {
-		return 0;
-	}
-	for (i = 0; i < n; i++) {
-		const struct sockaddr *net =
-			(const struct sockaddr *)&allow[i].net;
-
-		if (net->sa_family == AF_INET && v4 &&
-		    pv_prefix_equal(
-			    v4,
-			    (const void *)&((const struct sockaddr_in *)net)
-				    ->sin_addr,
-			    allow[i].prefix))
-			return 1;
-		if (net->sa_family == AF_INET6 && v6 &&
-		    pv_prefix_equal(v6,
-				    ((const struct sockaddr_in6 *)net)
-					    ->sin6_addr.s6_addr,
-				    allow[i].prefix))
-			return 1;
-	}
-	return 0;
 }
 
 int pvx_frontend_set_allow(struct pvx_frontend *fe,
@@ -242,8 +205,8 @@ static void start_listening(struct pvx_frontend *fe)
 
 	if (fe->listening || fe->closed || fe->netns_pid < 0)
 		return;
-	fd = pvx_listen(fe->x, (struct sockaddr *)&fe->addr, fe->addr_len,
-			fe->netns_pid, &what);
+	fd = pvx_listen((struct sockaddr *)&fe->addr, fe->addr_len,
+			fe->netns_pid, fe->x->reuseport, &what);
 	if (fd == -1) {
 		if (!fe->bind_failed)
 			pv_log(ERROR,
@@ -444,5 +407,43 @@ struct pvx_backend *pvx_frontend_pick(struct pvx_frontend *fe,
 				return b;
 		}
 	}
+	return NULL;
+}
+
+void pvx_frontend_bytes(const struct pvx_frontend *fe, uint64_t *in,
+			uint64_t *out)
+{
+	const struct pvx_backend *b;
+	const struct pvx_session *s;
+
+	*in = fe->stats.bytes_in;
+	*out = fe->stats.bytes_out;
+	dl_list_for_each (b, &fe->backends, struct pvx_backend, list) {
+		dl_list_for_each (s, &b->sessions, struct pvx_session, list) {
+			*in += s->tun.up.bytes;
+			*out += s->tun.down.bytes;
+		}
+	}
+}
+
+int pvx_frontend_backends_up(const struct pvx_frontend *fe)
+{
+	const struct pvx_backend *b;
+	int n = 0;
+
+	dl_list_for_each (b, &fe->backends, struct pvx_backend, list) {
+		if (pvx_backend_usable(b))
+			n++;
+	}
+	return n;
+}
+
+const char *pvx_frontend_down_reason(const struct pvx_frontend *fe)
+{
+	if (!fe->listening)
+		return fe->netns_pid < 0 ? "consumer not running"
+					 : "not listening (bind failed)";
+	if (!pvx_frontend_backends_up(fe))
+		return "no usable backend";
 	return NULL;
 }

@@ -19,7 +19,11 @@
 #include "log.h"
 #include "utils/addr.h"
 #include "utils/timer.h"
-#include "xconnect.h"
+#include "backend.h"
+#include "defs.h"
+#include "frontend-t.h"
+#include "health.h"
+#include "proxy-t.h"
 
 // How soon a connect refused for a full Unix backlog is tried again,
 // within the check's timeout.

@@ -7,7 +7,8 @@
 #include <string.h>
 
 #include "log.h"
-#include "xconnect.h"
+#include "graph.h"
+#include "reconcile.h"
 
 void pvx_reconciler_init(struct pvx_reconciler *r,
 			 const struct pvx_plugin *const *plugins, struct pvx *x)

@@ -15,7 +15,13 @@
 #include "log.h"
 #include "utils/addr.h"
 #include "utils/timer.h"
-#include "xconnect.h"
+#include "backend.h"
+#include "defs.h"
+#include "frontend.h"
+#include "proxy-t.h"
+#include "proxyproto.h"
+#include "session.h"
+#include "tunnel.h"
 
 // How soon a connect to a Unix backend with a full backlog is tried again.
 #define UNIX_AGAIN_MS 5

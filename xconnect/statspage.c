@@ -20,7 +20,17 @@
 #include "log.h"
 #include "utils/addr.h"
 #include "utils/timer.h"
-#include "xconnect.h"
+#include "backend.h"
+#include "defs.h"
+#include "frontend.h"
+#include "graph.h"
+#include "health.h"
+#include "proxy-t.h"
+#include "sock.h"
+#include "statspage.h"
+#include "status.h"
+#include "text.h"
+#include "workers.h"
 
 // Clients served at once; more wait in the listen backlog.
 #define MAX_CLIENTS 16
@@ -558,8 +568,8 @@ static void start_listening(struct pvx_statspage *sp)
 {
 	const char *what = "";
 
-	sp->fd = pvx_listen(sp->x, (struct sockaddr *)&sp->addr, sp->addr_len,
-			    0, &what);
+	sp->fd = pvx_listen((struct sockaddr *)&sp->addr, sp->addr_len, 0,
+			    sp->x->reuseport, &what);
 	if (sp->fd == -1) {
 		if (!sp->bind_failed)
 			pv_log(ERROR,

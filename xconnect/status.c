@@ -11,77 +11,13 @@
 
 #include "log.h"
 #include "utils/addr.h"
-#include "xconnect.h"
-
-static const char *const balance_names[] = {
-	[PVX_BALANCE_ROUNDROBIN] = "roundrobin",
-	[PVX_BALANCE_LEASTCONN] = "leastconn",
-	[PVX_BALANCE_FIRST] = "first",
-	[PVX_BALANCE_SOURCE] = "source",
-};
-
-void pvx_backend_bytes(const struct pvx_backend *b, uint64_t *in, uint64_t *out)
-{
-	const struct pvx_session *s;
-
-	*in = b->stats.bytes_in;
-	*out = b->stats.bytes_out;
-	dl_list_for_each (s, &b->sessions, struct pvx_session, list) {
-		*in += s->tun.up.bytes;
-		*out += s->tun.down.bytes;
-	}
-}
-
-void pvx_frontend_bytes(const struct pvx_frontend *fe, uint64_t *in,
-			uint64_t *out)
-{
-	const struct pvx_backend *b;
-	const struct pvx_session *s;
-
-	*in = fe->stats.bytes_in;
-	*out = fe->stats.bytes_out;
-	dl_list_for_each (b, &fe->backends, struct pvx_backend, list) {
-		dl_list_for_each (s, &b->sessions, struct pvx_session, list) {
-			*in += s->tun.up.bytes;
-			*out += s->tun.down.bytes;
-		}
-	}
-}
-
-const char *pvx_balance_name(enum pvx_balance b)
-{
-	return b < sizeof(balance_names) / sizeof(balance_names[0])
-		       ? balance_names[b]
-		       : "?";
-}
-
-const char *pvx_backend_name(const struct pvx_backend *b)
-{
-	// A host backend has no container to be named after.
-	return strcmp(b->provider, "_host_") ? b->provider : b->socket;
-}
-
-int pvx_frontend_backends_up(const struct pvx_frontend *fe)
-{
-	const struct pvx_backend *b;
-	int n = 0;
-
-	dl_list_for_each (b, &fe->backends, struct pvx_backend, list) {
-		if (pvx_backend_usable(b))
-			n++;
-	}
-	return n;
-}
-
-const char *pvx_frontend_down_reason(const struct pvx_frontend *fe)
-{
-	if (!fe->listening)
-		return fe->netns_pid < 0 ? "consumer not running"
-					 : "not listening (bind failed)";
-	if (!pvx_frontend_backends_up(fe))
-		return "no usable backend";
-	return NULL;
-}
+#include "backend.h"
+#include "frontend.h"
+#include "graph.h"
+#include "health.h"
+#include "proxy-t.h"
+#include "status.h"
+#include "text.h"
 
 int pvx_seconds_since(const struct timespec *t)
 {
@@ -228,50 +164,6 @@ char *pvx_status_json(struct pvx *x, size_t *len)
 	pv_json_ser_array_end(&js);
 	pv_json_ser_object_end(&js);
 	return pv_json_ser_finish(&js, len);
-}
-
-void pvx_text_put(struct pvx_text *t, const char *fmt, ...)
-{
-	va_list ap;
-	size_t cap;
-	char *nb;
-	int n;
-
-	while (!t->failed) {
-		va_start(ap, fmt);
-		n = vsnprintf(t->buf ? t->buf + t->len : NULL,
-			      t->buf ? t->cap - t->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			t->failed = 1;
-			return;
-		}
-		if (t->buf && t->len + n < t->cap) {
-			t->len += n;
-			return;
-		}
-		// Too short: grow and format again.
-		cap = t->cap ? t->cap * 2 : 4096;
-		while (cap < t->len + n + 1)
-			cap *= 2;
-		nb = realloc(t->buf, cap);
-		if (!nb) {
-			t->failed = 1;
-			return;
-		}
-		t->buf = nb;
-		t->cap = cap;
-	}
-}
-
-char *pvx_text_finish(struct pvx_text *t, size_t *len)
-{
-	if (t->failed || !t->buf) {
-		free(t->buf);
-		return NULL;
-	}
-	*len = t->len;
-	return t->buf;
 }
 
 #define put pvx_text_put

@@ -27,7 +27,11 @@
 
 #include "log.h"
 #include "utils/timer.h"
-#include "xconnect.h"
+#include "backend.h"
+#include "frontend.h"
+#include "proxy.h"
+#include "reconcile.h"
+#include "workers.h"
 
 // How often a worker publishes its figures for the main thread.
 #define PUBLISH_MS 500

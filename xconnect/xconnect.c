@@ -17,7 +17,17 @@
 #include "log.h"
 #include "utils/addr.h"
 #include "utils/timer.h"
-#include "xconnect.h"
+#include "defs.h"
+#include "fetch.h"
+#include "frontend-t.h"
+#include "plugins.h"
+#include "proxy.h"
+#include "reconcile.h"
+#include "session.h"
+#include "statspage.h"
+#include "status.h"
+#include "tunnel.h"
+#include "workers.h"
 
 #define DEFAULT_CTRL	    "/run/pantavisor/pv/pv-ctrl"
 #define DEFAULT_INTERVAL_MS 1000

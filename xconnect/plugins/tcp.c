@@ -10,7 +10,10 @@
 
 #include "log.h"
 #include "utils/addr.h"
-#include "xconnect.h"
+#include "backend.h"
+#include "frontend.h"
+#include "plugins.h"
+#include "proxy-t.h"
 
 // The network namespace the link listens in: ours for ingress rules, the
 // consumer's for the others, none (-1) while the consumer is not running.

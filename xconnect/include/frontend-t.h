@@ -1,0 +1,49 @@
+#ifndef PV_XCONNECT_FRONTEND_T_H
+#define PV_XCONNECT_FRONTEND_T_H
+
+// Frontends: the type (frontend.c has the code).
+
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <event2/event_struct.h>
+
+#include "graph-t.h"
+#include "stats-t.h"
+#include "utils/list.h"
+
+// A listener and its pool of backends. Links with the same frontend key
+// (ingress name or consumer, consumer pid and target) share it.
+struct pvx_frontend {
+	int refs;
+	struct pvx *x;
+	char *key;
+	char *label;	// for logs
+	char *consumer; // the consumer's name, NULL for an ingress rule
+	char *target;	// as written in the graph
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	int netns_pid; // 0: ours
+	int fd;	       // -1 while not listening
+	struct event ev_accept;
+	struct event ev_timer;	     // bind retry, accept pause
+	unsigned listening : 1;	     // fd open, ev_accept set up
+	unsigned paused : 1;	     // ev_accept removed (EMFILE, maxconn)
+	unsigned bind_failed : 1;    // last bind failed (logged once)
+	unsigned closed : 1;	     // no links left; waits for its references
+	unsigned accept_failing : 1; // accept ran out of fds (said once)
+	unsigned warned_down : 1;    // "no usable backend" said
+	unsigned watch_failed : 1;   // ev_accept could not be added (said)
+	struct timeval backoff_last; // last pvx_frontend_backoff
+	enum pvx_balance balance;
+	int maxconn;		// 0: unlimited
+	int proxy_protocol;	// 0: none, 1 or 2: PROXY header version
+	struct pvx_cidr *allow; // clients allowed in; NULL: all
+	int nallow;
+	unsigned rr; // roundrobin position
+	struct pvx_stats stats;
+	struct dl_list backends; // pvx_backend, in the pool
+	struct dl_list list;	 // in pvx.frontends
+};
+
+#endif
