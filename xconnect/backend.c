@@ -23,6 +23,7 @@
 #include "defs.h"
 #include "frontend.h"
 #include "health.h"
+#include "obj.h"
 #include "proxy-t.h"
 #include "session.h"
 #include "sock.h"
@@ -62,6 +63,7 @@ static void on_provider_exit(evutil_socket_t fd, short what, void *arg)
 {
 	struct pvx_backend *b = arg;
 
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
 	(void)fd;
 	(void)what;
 	pv_log(INFO, "link %s: provider %s (pid %d) exited, backend down",
@@ -116,6 +118,7 @@ fail:
 const char *pvx_backend_describe(const struct pvx_backend *b, char *buf,
 				 size_t n)
 {
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
 	if (b->kind == PVX_BACKEND_NONE)
 		snprintf(buf, n, "%s:(no address yet)", b->provider);
 	else if (b->kind == PVX_BACKEND_UNIX && !b->host)
@@ -169,12 +172,15 @@ static int apply_link(struct pvx_backend *b, const struct pvx_link *link)
 struct pvx_backend *pvx_backend_new(struct pvx_frontend *fe,
 				    const struct pvx_link *link)
 {
-	struct pvx_backend *b = calloc(1, sizeof(*b));
+	struct pvx_backend *b;
 
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	b = calloc(1, sizeof(*b));
 	if (!b) {
 		pv_log(ERROR, "link %s: %s", link->label, strerror(errno));
 		return NULL;
 	}
+	b->magic = PVX_BACKEND_MAGIC;
 	b->refs = 1;
 	b->root_fd = -1;
 	b->pid_fd = -1;
@@ -193,6 +199,7 @@ struct pvx_backend *pvx_backend_new(struct pvx_frontend *fe,
 		free(b->key);
 		free(b->provider);
 		free(b->socket);
+		b->magic = 0;
 		free(b);
 		return NULL;
 	}
@@ -207,6 +214,7 @@ int pvx_backend_update(struct pvx_backend *b, const struct pvx_link *link)
 	char was[PV_ADDR_STRLEN + 256], now[PV_ADDR_STRLEN + 256];
 	int changed;
 
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
 	changed = strcmp(b->socket, link->socket) ||
 		  strcmp(b->provider, link->provider) ||
 		  b->provider_pid != link->provider_pid;
@@ -231,11 +239,13 @@ int pvx_backend_update(struct pvx_backend *b, const struct pvx_link *link)
 
 void pvx_backend_ref(struct pvx_backend *b)
 {
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
 	b->refs++;
 }
 
 void pvx_backend_unref(struct pvx_backend *b)
 {
+	PVX_CHECK_OBJ_ORNULL(b, PVX_BACKEND_MAGIC);
 	if (!b || --b->refs > 0)
 		return;
 	if (b->in_pool)
@@ -249,6 +259,7 @@ void pvx_backend_unref(struct pvx_backend *b)
 	free(b->provider);
 	free(b->socket);
 	pvx_frontend_unref(b->fe);
+	b->magic = 0;
 	free(b);
 }
 
@@ -259,6 +270,7 @@ static void on_drain(evutil_socket_t fd, short what, void *arg)
 	struct pvx_session *s, *n;
 	int count = 0;
 
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
 	(void)fd;
 	(void)what;
 	b->drain_armed = 0;
@@ -277,9 +289,12 @@ static void on_drain(evutil_socket_t fd, short what, void *arg)
 
 void pvx_backend_remove(struct pvx_backend *b, int drain)
 {
-	struct pvx_frontend *fe = b->fe;
-	unsigned int n = dl_list_len(&b->sessions);
+	struct pvx_frontend *fe;
+	unsigned int n;
 
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
+	fe = b->fe;
+	n = dl_list_len(&b->sessions);
 	if (b->in_pool) {
 		dl_list_del(&b->list);
 		b->in_pool = 0;
@@ -336,18 +351,22 @@ static const char *unreachable_reason(const struct pvx_backend *b)
 
 int pvx_backend_reachable(const struct pvx_backend *b)
 {
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
 	return !unreachable_reason(b);
 }
 
 const char *pvx_backend_down_reason(const struct pvx_backend *b)
 {
-	const char *why = unreachable_reason(b);
+	const char *why;
 
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
+	why = unreachable_reason(b);
 	return why ? why : pvx_health_down_reason(b);
 }
 
 void pvx_backend_connected(struct pvx_backend *b, int ok)
 {
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
 	// Checks whose timer could not be armed try again with the traffic.
 	if (b->health.stalled)
 		pvx_health_kick(b);
@@ -362,6 +381,7 @@ int pvx_backend_suspect(const struct pvx_backend *b)
 {
 	struct timeval now, since;
 
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
 	if (!b->connect_failed)
 		return 0;
 	pvx_now(&now);
@@ -371,6 +391,7 @@ int pvx_backend_suspect(const struct pvx_backend *b)
 
 int pvx_backend_usable(const struct pvx_backend *b)
 {
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
 	return !pvx_backend_down_reason(b);
 }
 
@@ -427,6 +448,7 @@ int pvx_backend_connect(struct pvx_backend *b, int *again, const char **reason)
 	int fd, one = 1, rc, err;
 	int family = b->kind == PVX_BACKEND_TCP ? b->addr.ss_family : AF_UNIX;
 
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
 	*again = 0;
 	*reason = unreachable_reason(b);
 	if (*reason)
@@ -458,6 +480,7 @@ void pvx_backend_bytes(const struct pvx_backend *b, uint64_t *in, uint64_t *out)
 {
 	const struct pvx_session *s;
 
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
 	*in = b->stats.bytes_in;
 	*out = b->stats.bytes_out;
 	dl_list_for_each (s, &b->sessions, struct pvx_session, list) {
@@ -468,6 +491,7 @@ void pvx_backend_bytes(const struct pvx_backend *b, uint64_t *in, uint64_t *out)
 
 const char *pvx_backend_name(const struct pvx_backend *b)
 {
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
 	// A host backend has no container to be named after.
 	return strcmp(b->provider, "_host_") ? b->provider : b->socket;
 }

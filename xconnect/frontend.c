@@ -18,6 +18,7 @@
 #include "defs.h"
 #include "frontend.h"
 #include "graph.h"
+#include "obj.h"
 #include "proxy-t.h"
 #include "session.h"
 #include "sock.h"
@@ -49,6 +50,7 @@ static void pause_accept(struct pvx_frontend *fe)
 
 void pvx_frontend_resume(struct pvx_frontend *fe)
 {
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
 	if (!fe->listening || !fe->paused)
 		return;
 	if (fe->maxconn && fe->stats.sessions_now >= (uint32_t)fe->maxconn)
@@ -75,6 +77,7 @@ void pvx_frontend_resume(struct pvx_frontend *fe)
 
 void pvx_frontend_backoff(struct pvx_frontend *fe, const char *what)
 {
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
 	// Said once until a session gets through again.
 	if (!fe->accept_failing)
 		pv_log(WARN, "link %s: %s: %s, pausing accepts %d ms at a time",
@@ -94,6 +97,7 @@ int pvx_frontend_set_allow(struct pvx_frontend *fe,
 {
 	struct pvx_cidr *copy = NULL;
 
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
 	if (n) {
 		copy = malloc(n * sizeof(*copy));
 		if (!copy)
@@ -118,6 +122,7 @@ static void on_accept(evutil_socket_t fd, short what, void *arg)
 	int i, cfd;
 
 	(void)what;
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
 	// A session that fails at once drops its reference: keep fe alive
 	// until the loop is done with it.
 	pvx_frontend_ref(fe);
@@ -187,6 +192,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct pvx_frontend *fe = arg;
 
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
 	(void)fd;
 	(void)what;
 	if (fe->closed)
@@ -262,6 +268,7 @@ struct pvx_frontend *pvx_frontend_get(struct pvx *x, const char *key,
 		pv_log(ERROR, "link %s: %s", label, strerror(errno));
 		return NULL;
 	}
+	fe->magic = PVX_FRONTEND_MAGIC;
 	fe->refs = 1;
 	fe->x = x;
 	fe->fd = -1;
@@ -291,11 +298,13 @@ struct pvx_frontend *pvx_frontend_get(struct pvx *x, const char *key,
 
 void pvx_frontend_ref(struct pvx_frontend *fe)
 {
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
 	fe->refs++;
 }
 
 void pvx_frontend_unref(struct pvx_frontend *fe)
 {
+	PVX_CHECK_OBJ_ORNULL(fe, PVX_FRONTEND_MAGIC);
 	if (!fe || --fe->refs > 0)
 		return;
 	stop_listening(fe);
@@ -305,11 +314,13 @@ void pvx_frontend_unref(struct pvx_frontend *fe)
 	free(fe->consumer);
 	free(fe->target);
 	free(fe->allow);
+	fe->magic = 0;
 	free(fe);
 }
 
 void pvx_frontend_check_empty(struct pvx_frontend *fe)
 {
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
 	if (!dl_list_empty(&fe->backends) || fe->closed)
 		return;
 	fe->closed = 1;
@@ -370,6 +381,7 @@ struct pvx_backend *pvx_frontend_pick(struct pvx_frontend *fe,
 	struct pvx_backend *b, *best = NULL;
 	int pass;
 
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
 	if (!count)
 		return NULL;
 	switch (fe->balance) {
@@ -416,6 +428,7 @@ void pvx_frontend_bytes(const struct pvx_frontend *fe, uint64_t *in,
 	const struct pvx_backend *b;
 	const struct pvx_session *s;
 
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
 	*in = fe->stats.bytes_in;
 	*out = fe->stats.bytes_out;
 	dl_list_for_each (b, &fe->backends, struct pvx_backend, list) {
@@ -431,6 +444,7 @@ int pvx_frontend_backends_up(const struct pvx_frontend *fe)
 	const struct pvx_backend *b;
 	int n = 0;
 
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
 	dl_list_for_each (b, &fe->backends, struct pvx_backend, list) {
 		if (pvx_backend_usable(b))
 			n++;
@@ -440,6 +454,7 @@ int pvx_frontend_backends_up(const struct pvx_frontend *fe)
 
 const char *pvx_frontend_down_reason(const struct pvx_frontend *fe)
 {
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
 	if (!fe->listening)
 		return fe->netns_pid < 0 ? "consumer not running"
 					 : "not listening (bind failed)";

@@ -18,6 +18,7 @@
 #include "backend.h"
 #include "defs.h"
 #include "frontend.h"
+#include "obj.h"
 #include "proxy-t.h"
 #include "proxyproto.h"
 #include "session.h"
@@ -62,10 +63,14 @@ static void attach(struct pvx_session *s, struct pvx_backend *b)
 
 void pvx_session_close(struct pvx_session *s, const char *why)
 {
-	struct pvx_frontend *fe = s->fe;
+	struct pvx_frontend *fe;
 	char peer[PV_ADDR_STRLEN];
-	uint64_t in = s->tun.up.bytes, out = s->tun.down.bytes;
+	uint64_t in, out;
 
+	PVX_CHECK_OBJ_NOTNULL(s, PVX_SESSION_MAGIC);
+	fe = s->fe;
+	in = s->tun.up.bytes;
+	out = s->tun.down.bytes;
 	if (fe->x->verbose)
 		pv_log(DEBUG, "link %s: %s: %s (%llu bytes in, %llu out)",
 		       s->be ? s->be->label : fe->label,
@@ -96,14 +101,17 @@ void pvx_session_close(struct pvx_session *s, const char *why)
 	// Pipes kept for bulk flows are fds: none stays open without users.
 	if (!fe->x->nsessions)
 		pvx_pipe_trim(fe->x);
+	s->magic = 0;
 	free(s);
 	pvx_frontend_unref(fe);
 }
 
 static void on_tunnel_done(struct pvx_tunnel *t, void *arg)
 {
-	(void)t;
-	pvx_session_close(arg, t->idle_expired ? "idle timeout" : "closed");
+	struct pvx_session *s = arg;
+
+	PVX_CHECK_OBJ_NOTNULL(s, PVX_SESSION_MAGIC);
+	pvx_session_close(s, t->idle_expired ? "idle timeout" : "closed");
 }
 
 // 1 when the frontend's last lack of fds is a second old: sessions that
@@ -260,6 +268,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct pvx_session *s = arg;
 
+	PVX_CHECK_OBJ_NOTNULL(s, PVX_SESSION_MAGIC);
 	(void)fd;
 	(void)what;
 	if (s->tun.b.fd != -1)
@@ -277,6 +286,7 @@ static void on_connected(struct pvx_tunnel *t, void *arg)
 	socklen_t len = sizeof(int);
 	int err = 0;
 
+	PVX_CHECK_OBJ_NOTNULL(s, PVX_SESSION_MAGIC);
 	evtimer_del(&t->ev_timer);
 	if ((t->b.readable || !t->b.writable) &&
 	    getsockopt(t->b.fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
@@ -346,6 +356,7 @@ int pvx_session_start(struct pvx_frontend *fe, int cfd,
 {
 	struct pvx_session *s;
 
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		pv_log(ERROR, "link %s: session: %s", fe->label,
@@ -353,6 +364,7 @@ int pvx_session_start(struct pvx_frontend *fe, int cfd,
 		close(cfd);
 		return -1;
 	}
+	s->magic = PVX_SESSION_MAGIC;
 	pvx_frontend_ref(fe);
 	s->fe = fe;
 	s->cfd = cfd;

@@ -20,6 +20,7 @@ enum pvx_backend_kind {
 
 // One link's backend: how to reach its provider.
 struct pvx_backend {
+	unsigned magic; // PVX_BACKEND_MAGIC (obj.h)
 	int refs;
 	struct pvx_frontend *fe; // reference held
 	char *label;		 // the link's label, for logs

@@ -15,6 +15,7 @@
 // A listener and its pool of backends. Links with the same frontend key
 // (ingress name or consumer, consumer pid and target) share it.
 struct pvx_frontend {
+	unsigned magic; // PVX_FRONTEND_MAGIC (obj.h)
 	int refs;
 	struct pvx *x;
 	char *key;

@@ -19,6 +19,7 @@ enum pvx_session_state {
 
 // One accepted client and its backend connection.
 struct pvx_session {
+	unsigned magic;		 // PVX_SESSION_MAGIC (obj.h)
 	struct pvx_frontend *fe; // reference held
 	struct pvx_backend *be;	 // reference held; NULL between attempts
 	enum pvx_session_state state;

@@ -27,6 +27,7 @@
 #include "frontend.h"
 #include "graph.h"
 #include "health.h"
+#include "obj.h"
 #include "plugins.h"
 #include "proxy.h"
 #include "proxyproto.h"
