@@ -186,7 +186,6 @@ struct pvx_backend *pvx_backend_new(struct pvx_frontend *fe,
 	b->pid_fd = -1;
 	b->fe = fe;
 	dl_list_init(&b->sessions);
-	dl_list_init(&b->list);
 	pvx_health_init(b);
 	b->label = strdup(link->label);
 	b->key = strdup(link->key);
@@ -203,8 +202,19 @@ struct pvx_backend *pvx_backend_new(struct pvx_frontend *fe,
 		free(b);
 		return NULL;
 	}
+	if (pvx_frontend_pool_add(fe, b)) {
+		pv_log(ERROR, "link %s: out of memory", link->label);
+		pvx_health_fini(b);
+		provider_close(b);
+		free(b->label);
+		free(b->key);
+		free(b->provider);
+		free(b->socket);
+		b->magic = 0;
+		free(b);
+		return NULL;
+	}
 	pvx_frontend_ref(fe);
-	dl_list_add_tail(&fe->backends, &b->list);
 	b->in_pool = 1;
 	return b;
 }
@@ -249,7 +259,7 @@ void pvx_backend_unref(struct pvx_backend *b)
 	if (!b || --b->refs > 0)
 		return;
 	if (b->in_pool)
-		dl_list_del(&b->list);
+		pvx_frontend_pool_del(b->fe, b);
 	if (b->drain_armed)
 		event_del(&b->ev_drain);
 	pvx_health_fini(b);
@@ -296,7 +306,7 @@ void pvx_backend_remove(struct pvx_backend *b, int drain)
 	fe = b->fe;
 	n = dl_list_len(&b->sessions);
 	if (b->in_pool) {
-		dl_list_del(&b->list);
+		pvx_frontend_pool_del(fe, b);
 		b->in_pool = 0;
 	}
 	b->removed = 1;
@@ -478,11 +488,19 @@ int pvx_backend_connect(struct pvx_backend *b, int *again, const char **reason)
 
 void pvx_backend_bytes(const struct pvx_backend *b, uint64_t *in, uint64_t *out)
 {
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
+	pvx_backend_live_bytes(b, in, out);
+	*in += b->stats.bytes_in;
+	*out += b->stats.bytes_out;
+}
+
+void pvx_backend_live_bytes(const struct pvx_backend *b, uint64_t *in,
+			    uint64_t *out)
+{
 	const struct pvx_session *s;
 
 	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
-	*in = b->stats.bytes_in;
-	*out = b->stats.bytes_out;
+	*in = *out = 0;
 	dl_list_for_each (s, &b->sessions, struct pvx_session, list) {
 		*in += s->tun.up.bytes;
 		*out += s->tun.down.bytes;
@@ -494,4 +512,44 @@ const char *pvx_backend_name(const struct pvx_backend *b)
 	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
 	// A host backend has no container to be named after.
 	return strcmp(b->provider, "_host_") ? b->provider : b->socket;
+}
+
+uint32_t pvx_backend_load(const struct pvx_backend *b)
+{
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
+	return b->stats.sessions_now;
+}
+
+void pvx_backend_session_add(struct pvx_backend *b, struct dl_list *node)
+{
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
+	dl_list_add_tail(&b->sessions, node);
+	b->stats.sessions_now++;
+	b->stats.sessions_total++;
+}
+
+void pvx_backend_session_del(struct pvx_backend *b, struct dl_list *node)
+{
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
+	dl_list_del(node);
+	b->stats.sessions_now--;
+}
+
+void pvx_backend_count_bytes(struct pvx_backend *b, uint64_t in, uint64_t out)
+{
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
+	b->stats.bytes_in += in;
+	b->stats.bytes_out += out;
+}
+
+void pvx_backend_count_connect_error(struct pvx_backend *b)
+{
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
+	b->stats.connect_errors++;
+}
+
+void pvx_backend_count_retry(struct pvx_backend *b)
+{
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
+	b->stats.retries++;
 }

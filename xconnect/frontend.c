@@ -15,6 +15,7 @@
 #include "utils/addr.h"
 #include "utils/timer.h"
 #include "backend.h"
+#include "balance.h"
 #include "defs.h"
 #include "frontend.h"
 #include "graph.h"
@@ -273,7 +274,6 @@ struct pvx_frontend *pvx_frontend_get(struct pvx *x, const char *key,
 	fe->x = x;
 	fe->fd = -1;
 	fe->netns_pid = netns_pid;
-	dl_list_init(&fe->backends);
 	fe->key = strdup(key);
 	fe->label = strdup(label);
 	fe->target = strdup(target);
@@ -314,6 +314,8 @@ void pvx_frontend_unref(struct pvx_frontend *fe)
 	free(fe->consumer);
 	free(fe->target);
 	free(fe->allow);
+	free(fe->pool.v);
+	free(fe->pool.slots);
 	fe->magic = 0;
 	free(fe);
 }
@@ -321,134 +323,236 @@ void pvx_frontend_unref(struct pvx_frontend *fe)
 void pvx_frontend_check_empty(struct pvx_frontend *fe)
 {
 	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
-	if (!dl_list_empty(&fe->backends) || fe->closed)
+	if (fe->pool.n || fe->closed)
 		return;
 	fe->closed = 1;
 	stop_listening(fe);
 }
 
-// The n-th backend of the pool, counting from 0 and wrapping.
-static struct pvx_backend *nth(struct pvx_frontend *fe, unsigned int n)
+int pvx_frontend_pool_add(struct pvx_frontend *fe, struct pvx_backend *b)
 {
-	struct pvx_backend *b;
+	struct pvx_pool *p = &fe->pool;
 
-	dl_list_for_each (b, &fe->backends, struct pvx_backend, list) {
-		if (n-- == 0)
-			return b;
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	if (p->n == p->cap) {
+		unsigned int cap = p->cap ? p->cap * 2 : 4;
+		struct pvx_backend **v =
+			realloc(p->v, cap * sizeof(struct pvx_backend *));
+		struct pvx_lb_slot *slots;
+
+		if (!v)
+			return -1;
+		p->v = v;
+		slots = realloc(p->slots, cap * sizeof(*slots));
+		if (!slots)
+			return -1;
+		p->slots = slots;
+		p->cap = cap;
 	}
-	return NULL;
+	p->v[p->n++] = b;
+	p->gen++;
+	return 0;
 }
 
-// A hash of the client's address (not its port), for "source".
-static unsigned int peer_hash(const struct sockaddr *peer)
+void pvx_frontend_pool_del(struct pvx_frontend *fe, const struct pvx_backend *b)
 {
-	const unsigned char *p;
-	unsigned int h = 2166136261u;
-	size_t n, i;
+	struct pvx_pool *p = &fe->pool;
+	unsigned int i;
 
-	if (!peer)
-		return 0;
-	if (peer->sa_family == AF_INET) {
-		p = (const void *)&((const struct sockaddr_in *)peer)->sin_addr;
-		n = 4;
-	} else if (peer->sa_family == AF_INET6) {
-		p = (const void *)&((const struct sockaddr_in6 *)peer)
-			    ->sin6_addr;
-		n = 16;
-	} else {
-		return 0;
-	}
-	for (i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	for (i = 0; i < p->n && p->v[i] != b; i++)
+		;
+	if (i == p->n)
+		return;
+	// The order stays: "first" and the roundrobin sequence follow it.
+	memmove(&p->v[i], &p->v[i + 1],
+		(p->n - i - 1) * sizeof(struct pvx_backend *));
+	p->n--;
+	p->gen++;
 }
 
-// 1 when b may take a new client in this pass: pass 0 passes over the
-// backends whose last connect failed a moment ago, pass 1 (when pass 0
-// found none) takes them too.
-static int candidate(const struct pvx_backend *b,
-		     const struct pvx_backend *skip, int pass)
+unsigned int pvx_frontend_pool_size(const struct pvx_frontend *fe)
 {
-	return b != skip && pvx_backend_usable(b) &&
-	       (pass || !pvx_backend_suspect(b));
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	return fe->pool.n;
+}
+
+struct pvx_backend *pvx_frontend_pool_at(const struct pvx_frontend *fe,
+					 unsigned int i)
+{
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	return i < fe->pool.n ? fe->pool.v[i] : NULL;
+}
+
+// 1 when tried says the backend at pool position i was tried.
+static int was_tried(const struct pvx_frontend *fe,
+		     const struct pvx_tried *tried, unsigned int i)
+{
+	if (!tried)
+		return 0;
+	if (fe->pool.v[i] == tried->last)
+		return 1;
+	return tried->gen == fe->pool.gen && i < 64 && (tried->bits >> i & 1);
+}
+
+void pvx_frontend_tried_mark(const struct pvx_frontend *fe,
+			     struct pvx_tried *tried,
+			     const struct pvx_backend *b)
+{
+	unsigned int i;
+
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	// Positions of an older pool say nothing about this one.
+	if (tried->gen != fe->pool.gen) {
+		tried->bits = 0;
+		tried->gen = fe->pool.gen;
+	}
+	tried->last = b;
+	for (i = 0; i < fe->pool.n && i < 64; i++) {
+		if (fe->pool.v[i] == b)
+			tried->bits |= (uint64_t)1 << i;
+	}
 }
 
 struct pvx_backend *pvx_frontend_pick(struct pvx_frontend *fe,
 				      const struct sockaddr *peer,
-				      const struct pvx_backend *skip)
+				      const struct pvx_tried *tried)
 {
-	unsigned int count = dl_list_len(&fe->backends), start, i;
-	struct pvx_backend *b, *best = NULL;
-	int pass;
+	const struct pvx_balancer *lb;
+	struct pvx_lb_ctx c;
+	struct pvx_backend *b;
+	unsigned int i;
+	int k;
 
 	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
-	if (!count)
+	if (!fe->pool.n)
 		return NULL;
-	switch (fe->balance) {
-	case PVX_BALANCE_LEASTCONN:
-		// Ties go round: the scan starts one further each time (as
-		// HAProxy's leastconn, so short sessions use every backend).
-		start = fe->rr++ % count;
-		for (pass = 0; pass < 2 && !best; pass++) {
-			for (i = 0; i < count; i++) {
-				b = nth(fe, (start + i) % count);
-				if (!b || !candidate(b, skip, pass))
-					continue;
-				if (!best || b->stats.sessions_now <
-						     best->stats.sessions_now)
-					best = b;
-			}
-		}
-		return best;
-	case PVX_BALANCE_FIRST:
-		start = 0;
-		break;
-	case PVX_BALANCE_SOURCE:
-		start = peer_hash(peer) % count;
-		break;
-	case PVX_BALANCE_ROUNDROBIN:
-	default:
-		start = fe->rr++ % count;
-		break;
+	lb = pvx_balancer_get(fe->balance);
+	// One pass to describe the pool, one (or two) for the algorithm.
+	for (i = 0; i < fe->pool.n; i++) {
+		struct pvx_lb_slot *s = &fe->pool.slots[i];
+
+		b = fe->pool.v[i];
+		s->usable = pvx_backend_usable(b);
+		s->suspect = s->usable && pvx_backend_suspect(b);
+		s->tried = was_tried(fe, tried, i);
+		s->load = pvx_backend_load(b);
 	}
-	// From start on, the first backend that can take the client.
-	for (pass = 0; pass < 2; pass++) {
-		for (i = 0; i < count; i++) {
-			b = nth(fe, (start + i) % count);
-			if (b && candidate(b, skip, pass))
-				return b;
-		}
+	c.slots = fe->pool.slots;
+	c.n = fe->pool.n;
+	c.cursor = &fe->rr;
+	c.hash = fe->balance == PVX_BALANCE_SOURCE ? pvx_lb_peer_hash(peer) : 0;
+	k = lb->pick(&c);
+	return k < 0 ? NULL : fe->pool.v[k];
+}
+
+void pvx_frontend_configure(struct pvx_frontend *fe, const struct pvx_link *l)
+{
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	fe->balance = l->balance;
+	fe->maxconn = l->maxconn;
+	if (pvx_frontend_set_allow(fe, l->allow, l->nallow))
+		pv_log(ERROR, "link %s: allow list: out of memory, not changed",
+		       l->label);
+	fe->proxy_protocol = 0;
+	if (l->proxy_protocol)
+		fe->proxy_protocol = strcmp(l->proxy_protocol, "v2") ? 1 : 2;
+	pvx_frontend_resume(fe);
+}
+
+void pvx_frontend_session_begin(struct pvx_frontend *fe)
+{
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	fe->stats.sessions_now++;
+	fe->stats.sessions_total++;
+}
+
+void pvx_frontend_session_end(struct pvx_frontend *fe, uint64_t in,
+			      uint64_t out)
+{
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	fe->stats.bytes_in += in;
+	fe->stats.bytes_out += out;
+	fe->stats.sessions_now--;
+}
+
+void pvx_frontend_count_connect_error(struct pvx_frontend *fe)
+{
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	fe->stats.connect_errors++;
+}
+
+void pvx_frontend_count_retry(struct pvx_frontend *fe)
+{
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	fe->stats.retries++;
+}
+
+// 1 when the frontend's last lack of fds is a second old: sessions that
+// were under way when it struck do not count as recovery.
+static int backoff_over(const struct pvx_frontend *fe)
+{
+	struct timeval now, since;
+
+	pvx_now(&now);
+	timersub(&now, &fe->backoff_last, &since);
+	return since.tv_sec >= 1;
+}
+
+void pvx_frontend_session_through(struct pvx_frontend *fe, const char *label)
+{
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	fe->warned_down = 0;
+	if (fe->accept_failing && backoff_over(fe)) {
+		pv_log(INFO, "link %s: sessions get through again", label);
+		fe->accept_failing = 0;
 	}
-	return NULL;
+}
+
+void pvx_frontend_no_backend(struct pvx_frontend *fe)
+{
+	struct pvx_backend *b;
+	char to[PV_ADDR_STRLEN + 256];
+
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	if (fe->warned_down)
+		return;
+	fe->warned_down = 1;
+	b = fe->pool.n ? fe->pool.v[0] : NULL;
+	if (!b || pvx_backend_usable(b)) {
+		pv_log(WARN, "link %s: no usable backend, closing clients",
+		       fe->label);
+		return;
+	}
+	pv_log(WARN, "link %s: no usable backend (%s: %s), closing clients",
+	       fe->label, pvx_backend_describe(b, to, sizeof(to)),
+	       pvx_backend_down_reason(b));
 }
 
 void pvx_frontend_bytes(const struct pvx_frontend *fe, uint64_t *in,
 			uint64_t *out)
 {
-	const struct pvx_backend *b;
-	const struct pvx_session *s;
+	uint64_t bin, bout;
+	unsigned int i;
 
 	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
 	*in = fe->stats.bytes_in;
 	*out = fe->stats.bytes_out;
-	dl_list_for_each (b, &fe->backends, struct pvx_backend, list) {
-		dl_list_for_each (s, &b->sessions, struct pvx_session, list) {
-			*in += s->tun.up.bytes;
-			*out += s->tun.down.bytes;
-		}
+	for (i = 0; i < fe->pool.n; i++) {
+		pvx_backend_live_bytes(fe->pool.v[i], &bin, &bout);
+		*in += bin;
+		*out += bout;
 	}
 }
 
 int pvx_frontend_backends_up(const struct pvx_frontend *fe)
 {
-	const struct pvx_backend *b;
+	unsigned int i;
 	int n = 0;
 
 	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
-	dl_list_for_each (b, &fe->backends, struct pvx_backend, list) {
-		if (pvx_backend_usable(b))
-			n++;
-	}
+	for (i = 0; i < fe->pool.n; i++)
+		n += pvx_backend_usable(fe->pool.v[i]);
 	return n;
 }
 

@@ -227,13 +227,14 @@ static void put_frontend(struct pvx_text *t, const struct pvx_frontend *fe)
 		     "<td class=\"n\">%llu</td><td class=\"n\">%llu</td>"
 		     "<td class=\"n\">%llu</td><td class=\"n\">%llu</td>"
 		     "<td></td><td></td></tr>\n",
-		     pvx_frontend_backends_up(fe), dl_list_len(&fe->backends),
+		     pvx_frontend_backends_up(fe), fe->pool.n,
 		     fe->stats.sessions_now,
 		     (unsigned long long)fe->stats.sessions_total,
 		     (unsigned long long)in, (unsigned long long)out,
 		     (unsigned long long)fe->stats.connect_errors,
 		     (unsigned long long)fe->stats.retries);
-	dl_list_for_each (b, &fe->backends, struct pvx_backend, list) {
+	pvx_pool_for_each(b, fe)
+	{
 		put_backend(t, b);
 	}
 	pvx_text_put(t, "</table>\n");

@@ -155,7 +155,8 @@ char *pvx_status_json(struct pvx *x, size_t *len)
 		ser_u64(&js, "denied", fe->stats.denied);
 		pv_json_ser_key(&js, "backends");
 		pv_json_ser_array_begin(&js);
-		dl_list_for_each (b, &fe->backends, struct pvx_backend, list) {
+		pvx_pool_for_each(b, fe)
+		{
 			ser_backend(&js, b);
 		}
 		pv_json_ser_array_end(&js);
@@ -489,8 +490,8 @@ char *pvx_status_metrics(struct pvx *x, size_t *len)
 				put_value(&t, f->value(fe, NULL));
 				continue;
 			}
-			dl_list_for_each (b, &fe->backends, struct pvx_backend,
-					  list) {
+			pvx_pool_for_each(b, fe)
+			{
 				if (f->has && !f->has(b))
 					continue;
 				put(&t, "%s{frontend=\"", f->name);

@@ -159,7 +159,8 @@ static void on_publish(evutil_socket_t fd, short what, void *arg)
 		pvx_frontend_bytes(fe, &st.bytes_in, &st.bytes_out);
 		if (fig_push(&figs, &n, &cap, fe->key, NULL, &st))
 			goto nomem;
-		dl_list_for_each (b, &fe->backends, struct pvx_backend, list) {
+		pvx_pool_for_each(b, fe)
+		{
 			st = b->stats;
 			pvx_backend_bytes(b, &st.bytes_in, &st.bytes_out);
 			if (fig_push(&figs, &n, &cap, fe->key, b->key, &st))
@@ -388,7 +389,8 @@ static struct pvx_stats *find_stats(struct pvx *x, const struct fig *f)
 			continue;
 		if (!f->be_key)
 			return &fe->stats;
-		dl_list_for_each (b, &fe->backends, struct pvx_backend, list) {
+		pvx_pool_for_each(b, fe)
+		{
 			if (!strcmp(b->key, f->be_key))
 				return &b->stats;
 		}

@@ -42,7 +42,7 @@ struct pvx_backend {
 	unsigned provider_gone : 1; // the pid we held has exited
 	int connect_ms;
 	int idle_ms;
-	unsigned in_pool : 1; // in fe->backends
+	unsigned in_pool : 1; // in fe->pool
 	unsigned removed : 1; // link gone: sessions draining
 	struct event ev_drain;
 	unsigned drain_armed : 1;
@@ -51,7 +51,6 @@ struct pvx_backend {
 	struct pvx_stats stats;
 	struct pvx_health health;
 	struct dl_list sessions; // pvx_session
-	struct dl_list list;	 // in fe->backends
 };
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "backend-t.h"
 #include "graph-t.h"
+#include "utils/list.h"
 
 struct pvx_frontend;
 
@@ -61,6 +62,24 @@ const char *pvx_backend_describe(const struct pvx_backend *b, char *buf,
 // included.
 void pvx_backend_bytes(const struct pvx_backend *b, uint64_t *in,
 		       uint64_t *out);
+
+// Bytes of the sessions open now only.
+void pvx_backend_live_bytes(const struct pvx_backend *b, uint64_t *in,
+			    uint64_t *out);
+
+// Sessions on b now (what leastconn compares).
+uint32_t pvx_backend_load(const struct pvx_backend *b);
+
+// A session starts on b (node: its link in b's list of sessions), or
+// leaves it (its connect failed, or it ended).
+void pvx_backend_session_add(struct pvx_backend *b, struct dl_list *node);
+void pvx_backend_session_del(struct pvx_backend *b, struct dl_list *node);
+
+// Counts what a session on b did: its bytes (when it ends), a failed
+// connect, a connect retried here after another backend failed.
+void pvx_backend_count_bytes(struct pvx_backend *b, uint64_t in, uint64_t out);
+void pvx_backend_count_connect_error(struct pvx_backend *b);
+void pvx_backend_count_retry(struct pvx_backend *b);
 
 // The backend's name in figures: its provider, or its address for a
 // host backend.

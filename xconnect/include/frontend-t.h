@@ -8,9 +8,32 @@
 
 #include <event2/event_struct.h>
 
+#include <stdint.h>
+
 #include "graph-t.h"
 #include "stats-t.h"
 #include "utils/list.h"
+
+struct pvx_backend;
+struct pvx_lb_slot;
+
+// A frontend's backends as an array, in the order their links came: what
+// the balancer picks from (balance.h), one slot per backend.
+struct pvx_pool {
+	struct pvx_backend **v;
+	struct pvx_lb_slot *slots; // filled at each pick
+	unsigned int n, cap;
+	unsigned int gen; // changes whenever a backend joins or leaves
+};
+
+// The backends one session tried, for the redispatch: their positions in
+// the pool (the first 64), valid while the pool's generation is gen, and
+// the last one that failed whatever its position. Zeroed: none tried.
+struct pvx_tried {
+	uint64_t bits;
+	unsigned int gen;
+	const struct pvx_backend *last;
+};
 
 // A listener and its pool of backends. Links with the same frontend key
 // (ingress name or consumer, consumer pid and target) share it.
@@ -43,8 +66,8 @@ struct pvx_frontend {
 	int nallow;
 	unsigned rr; // roundrobin position
 	struct pvx_stats stats;
-	struct dl_list backends; // pvx_backend, in the pool
-	struct dl_list list;	 // in pvx.frontends
+	struct pvx_pool pool; // pvx_backend, borrowed (each holds fe)
+	struct dl_list list;  // in pvx.frontends
 };
 
 #endif

@@ -46,11 +46,56 @@ void pvx_frontend_resume(struct pvx_frontend *fe);
 // paused, now that a session ended.
 void pvx_frontend_resume_all(struct pvx *x);
 
-// Picks the backend for a new client; skip is one that just failed (or
-// NULL). Returns a borrowed pointer, or NULL when none is usable.
+// Applies the pool-wide settings a link carries (balance, maxconn, allow
+// list, PROXY protocol): the last link applied wins, which is every link
+// when pvd wrote the graph. Resumes accepting if the new maxconn allows.
+void pvx_frontend_configure(struct pvx_frontend *fe, const struct pvx_link *l);
+
+// Picks the backend for a new client with the frontend's algorithm,
+// passing over those in tried (NULL: none). Returns a borrowed pointer, or
+// NULL when none is usable.
 struct pvx_backend *pvx_frontend_pick(struct pvx_frontend *fe,
 				      const struct sockaddr *peer,
-				      const struct pvx_backend *skip);
+				      const struct pvx_tried *tried);
+
+// Records in tried that b was tried (its connect failed).
+void pvx_frontend_tried_mark(const struct pvx_frontend *fe,
+			     struct pvx_tried *tried,
+			     const struct pvx_backend *b);
+
+// Each backend b of fe's pool, in order.
+#define pvx_pool_for_each(b, fe)                                               \
+	for (unsigned int pi_ = 0;                                             \
+	     pi_ < (fe)->pool.n && ((b) = (fe)->pool.v[pi_], 1); pi_++)
+
+// Puts b at the end of the pool. Returns 0, or -1 (memory).
+int pvx_frontend_pool_add(struct pvx_frontend *fe, struct pvx_backend *b);
+
+// Takes b out of the pool (no-op when it is not there).
+void pvx_frontend_pool_del(struct pvx_frontend *fe,
+			   const struct pvx_backend *b);
+
+// The pool's size and its i-th backend (borrowed).
+unsigned int pvx_frontend_pool_size(const struct pvx_frontend *fe);
+struct pvx_backend *pvx_frontend_pool_at(const struct pvx_frontend *fe,
+					 unsigned int i);
+
+// A session begins (accepted) or ends, having moved in and out bytes.
+void pvx_frontend_session_begin(struct pvx_frontend *fe);
+void pvx_frontend_session_end(struct pvx_frontend *fe, uint64_t in,
+			      uint64_t out);
+
+// A session's connect failed (retried: it goes to another backend).
+void pvx_frontend_count_connect_error(struct pvx_frontend *fe);
+void pvx_frontend_count_retry(struct pvx_frontend *fe);
+
+// A session got through to a backend: "no usable backend" may be said
+// again, and a lack of fds is over once that has lasted a second.
+void pvx_frontend_session_through(struct pvx_frontend *fe, const char *label);
+
+// Says once, until a session gets through again, that clients are being
+// turned away, and why.
+void pvx_frontend_no_backend(struct pvx_frontend *fe);
 
 // Bytes in (client to backend) and out so far, sessions still open
 // included.

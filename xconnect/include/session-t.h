@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include "frontend-t.h"
 #include "tunnel-t.h"
 #include "utils/list.h"
 
@@ -25,6 +26,7 @@ struct pvx_session {
 	enum pvx_session_state state;
 	int cfd;		 // client until the tunnel is joined, then -1
 	int attempts;		 // backends tried
+	struct pvx_tried tried;	 // which (their connects failed)
 	struct timeval deadline; // of the connect to the current backend
 	struct sockaddr_storage peer;
 	// The backend socket from its connect on, the connect's timer, then

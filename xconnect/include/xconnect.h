@@ -22,6 +22,7 @@
 // frontend, so reconcile can drop links and listeners at any time.
 
 #include "backend.h"
+#include "balance.h"
 #include "defs.h"
 #include "fetch.h"
 #include "frontend.h"

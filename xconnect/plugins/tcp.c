@@ -37,21 +37,6 @@ static char *frontend_key(const struct pvx_link *l)
 	return key;
 }
 
-// The pool-wide settings travel with every link of the rule; the last
-// link applied wins, which is every link when pvd wrote the graph.
-static void apply_frontend(struct pvx_frontend *fe, const struct pvx_link *l)
-{
-	fe->balance = l->balance;
-	fe->maxconn = l->maxconn;
-	if (pvx_frontend_set_allow(fe, l->allow, l->nallow))
-		pv_log(ERROR, "link %s: allow list: out of memory, not changed",
-		       l->label);
-	fe->proxy_protocol = 0;
-	if (l->proxy_protocol)
-		fe->proxy_protocol = strcmp(l->proxy_protocol, "v2") ? 1 : 2;
-	pvx_frontend_resume(fe);
-}
-
 // A backend for l in the frontend its key names. NULL on failure.
 static struct pvx_backend *attach(struct pvx *x, const struct pvx_link *l)
 {
@@ -68,7 +53,7 @@ static struct pvx_backend *attach(struct pvx *x, const struct pvx_link *l)
 	free(key);
 	if (!fe)
 		return NULL;
-	apply_frontend(fe, l);
+	pvx_frontend_configure(fe, l);
 	b = pvx_backend_new(fe, l);
 	// The backend holds its own reference on fe now (or fe is unused).
 	if (!b)
@@ -114,7 +99,7 @@ static void tcp_updated(struct pvx *x, const struct pvx_link *old,
 		}
 	}
 	free(key);
-	apply_frontend(b->fe, l);
+	pvx_frontend_configure(b->fe, l);
 	if (!pvx_backend_update(b, l))
 		pv_log(INFO, "link %s: updated", l->label);
 }
