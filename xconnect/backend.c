@@ -553,3 +553,17 @@ void pvx_backend_count_retry(struct pvx_backend *b)
 	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
 	b->stats.retries++;
 }
+
+void pvx_backend_figures(const struct pvx_backend *b, struct pvx_fig_backend *f)
+{
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
+	f->key = b->key;
+	f->name = pvx_backend_name(b);
+	f->provider = b->provider;
+	f->socket = b->socket;
+	f->provider_pid = b->provider_pid;
+	f->down = pvx_backend_down_reason(b);
+	f->stats = b->stats;
+	pvx_backend_bytes(b, &f->stats.bytes_in, &f->stats.bytes_out);
+	pvx_health_figures(b, &f->check);
+}

@@ -566,3 +566,23 @@ const char *pvx_frontend_down_reason(const struct pvx_frontend *fe)
 		return "no usable backend";
 	return NULL;
 }
+
+void pvx_frontend_figures(const struct pvx_frontend *fe,
+			  struct pvx_fig_frontend *f)
+{
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	f->key = fe->key;
+	f->label = fe->label;
+	f->consumer = fe->consumer;
+	f->target = fe->target;
+	f->netns_pid = fe->netns_pid;
+	f->listening = fe->listening;
+	f->down = pvx_frontend_down_reason(fe);
+	f->balance = pvx_balance_name(fe->balance);
+	f->maxconn = fe->maxconn;
+	f->backends_up = pvx_frontend_backends_up(fe);
+	f->stats = fe->stats;
+	pvx_frontend_bytes(fe, &f->stats.bytes_in, &f->stats.bytes_out);
+	f->be = NULL;
+	f->nbe = 0;
+}

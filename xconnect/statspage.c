@@ -20,17 +20,13 @@
 #include "log.h"
 #include "utils/addr.h"
 #include "utils/timer.h"
-#include "backend.h"
 #include "defs.h"
-#include "frontend.h"
-#include "graph.h"
-#include "health.h"
+#include "figures.h"
 #include "proxy-t.h"
 #include "sock.h"
 #include "statspage.h"
 #include "status.h"
 #include "text.h"
-#include "workers.h"
 
 // Clients served at once; more wait in the listen backlog.
 #define MAX_CLIENTS 16
@@ -141,45 +137,40 @@ static void put_head(struct pvx_text *t)
 
 // One backend's row, coloured like HAProxy's: green up, red down, yellow
 // while the checks are moving it.
-static void put_backend(struct pvx_text *t, const struct pvx_backend *b)
+static void put_backend(struct pvx_text *t, const struct pvx_fig_backend *b)
 {
-	const struct pvx_health *h = &b->health;
-	const char *down = pvx_backend_down_reason(b);
-	char state[32];
-	uint64_t in, out;
+	const struct pvx_fig_check *c = &b->check;
+	const char *down = b->down;
 	const char *cls;
 
-	pvx_backend_bytes(b, &in, &out);
-	pvx_health_state(b, state, sizeof(state));
 	if (down)
 		cls = "down";
-	else if (h->enabled && h->streak)
+	else if (c->enabled && c->going)
 		cls = "going";
-	else if (h->enabled)
+	else if (c->enabled)
 		cls = "up";
 	else
 		cls = "nocheck";
 	pvx_text_put(t, "<tr class=\"%s\"><td>", cls);
-	put_html(t, pvx_backend_name(b));
+	put_html(t, b->name);
 	pvx_text_put(t, "</td><td>");
 	put_html(t, b->socket);
 	pvx_text_put(t, "</td><td>%s", down ? "DOWN" : "UP");
-	if (h->enabled && strcmp(state, down ? "DOWN" : "UP")) {
+	if (c->enabled && strcmp(c->state, down ? "DOWN" : "UP")) {
 		pvx_text_put(t, " (check ");
-		put_html(t, state);
+		put_html(t, c->state);
 		pvx_text_put(t, ")");
 	}
 	pvx_text_put(t, "</td><td>");
 	put_html(t, down ? down : "");
 	pvx_text_put(t, "</td><td>");
-	if (h->enabled && h->last_ok >= 0) {
-		pvx_text_put(t, "%s %s ", h->last_ok ? "OK" : "FAIL",
-			     pvx_health_type(b));
-		put_html(t, h->last);
-		pvx_text_put(t, "</td><td class=\"n\">%d", h->last_ms);
+	if (c->enabled && c->last_ok >= 0) {
+		pvx_text_put(t, "%s %s ", c->last_ok ? "OK" : "FAIL", c->type);
+		put_html(t, c->last);
+		pvx_text_put(t, "</td><td class=\"n\">%d", c->last_ms);
 	} else {
 		pvx_text_put(t, "%s</td><td class=\"n\">",
-			     h->enabled ? "pending" : "no check");
+			     c->enabled ? "pending" : "no check");
 	}
 	pvx_text_put(t,
 		     "</td><td class=\"n\">%u</td><td class=\"n\">%llu</td>"
@@ -188,23 +179,22 @@ static void put_backend(struct pvx_text *t, const struct pvx_backend *b)
 		     "<td class=\"n\">%llu</td><td>",
 		     b->stats.sessions_now,
 		     (unsigned long long)b->stats.sessions_total,
-		     (unsigned long long)in, (unsigned long long)out,
+		     (unsigned long long)b->stats.bytes_in,
+		     (unsigned long long)b->stats.bytes_out,
 		     (unsigned long long)b->stats.connect_errors,
 		     (unsigned long long)b->stats.retries,
-		     (unsigned long long)h->downs);
-	if (h->enabled)
-		put_age(t, pvx_seconds_since(&h->changed_at));
+		     (unsigned long long)c->downs);
+	if (c->enabled)
+		put_age(t, c->last_change_s);
 	pvx_text_put(t, "</td></tr>\n");
 }
 
 // One frontend: its table, a row for itself, a row per backend.
-static void put_frontend(struct pvx_text *t, const struct pvx_frontend *fe)
+static void put_frontend(struct pvx_text *t, const struct pvx_fig_frontend *fe)
 {
-	const char *down = pvx_frontend_down_reason(fe);
-	const struct pvx_backend *b;
-	uint64_t in, out;
+	const char *down = fe->down;
+	unsigned int i;
 
-	pvx_frontend_bytes(fe, &in, &out);
 	pvx_text_put(t, "<table>\n<caption>");
 	put_html(t, fe->label);
 	if (fe->consumer) {
@@ -212,7 +202,7 @@ static void put_frontend(struct pvx_text *t, const struct pvx_frontend *fe)
 		put_html(t, fe->consumer);
 		pvx_text_put(t, ")");
 	}
-	pvx_text_put(t, " &mdash; %s", pvx_balance_name(fe->balance));
+	pvx_text_put(t, " &mdash; %s", fe->balance);
 	if (fe->maxconn)
 		pvx_text_put(t, ", maxconn %d", fe->maxconn);
 	pvx_text_put(t, "</caption>\n");
@@ -222,29 +212,26 @@ static void put_frontend(struct pvx_text *t, const struct pvx_frontend *fe)
 	pvx_text_put(t, "</td><td>%s</td><td>", down ? "DOWN" : "UP");
 	put_html(t, down ? down : "");
 	pvx_text_put(t,
-		     "</td><td>%d/%d backends up</td><td></td>"
+		     "</td><td>%d/%u backends up</td><td></td>"
 		     "<td class=\"n\">%u</td><td class=\"n\">%llu</td>"
 		     "<td class=\"n\">%llu</td><td class=\"n\">%llu</td>"
 		     "<td class=\"n\">%llu</td><td class=\"n\">%llu</td>"
 		     "<td></td><td></td></tr>\n",
-		     pvx_frontend_backends_up(fe), fe->pool.n,
-		     fe->stats.sessions_now,
+		     fe->backends_up, fe->nbe, fe->stats.sessions_now,
 		     (unsigned long long)fe->stats.sessions_total,
-		     (unsigned long long)in, (unsigned long long)out,
+		     (unsigned long long)fe->stats.bytes_in,
+		     (unsigned long long)fe->stats.bytes_out,
 		     (unsigned long long)fe->stats.connect_errors,
 		     (unsigned long long)fe->stats.retries);
-	pvx_pool_for_each(b, fe)
-	{
-		put_backend(t, b);
-	}
+	for (i = 0; i < fe->nbe; i++)
+		put_backend(t, &fe->be[i]);
 	pvx_text_put(t, "</table>\n");
 }
 
-char *pvx_status_html(struct pvx *x, int refresh_s, size_t *len)
+char *pvx_figures_html(const struct pvx_figures *f, int refresh_s, size_t *len)
 {
 	struct pvx_text t = { 0 };
-	struct pvx_frontend *fe;
-	int n = 0;
+	unsigned int i;
 
 	pvx_text_put(&t,
 		     "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
@@ -255,16 +242,23 @@ char *pvx_status_html(struct pvx *x, int refresh_s, size_t *len)
 		     "<a href=\"/metrics\">Prometheus metrics</a> and "
 		     "<a href=\"/status\">JSON</a>.</p>\n",
 		     refresh_s, style, (int)getpid(), refresh_s);
-	dl_list_for_each (fe, &x->frontends, struct pvx_frontend, list) {
-		if (fe->closed)
-			continue;
-		put_frontend(&t, fe);
-		n++;
-	}
-	if (!n)
+	for (i = 0; i < f->nfe; i++)
+		put_frontend(&t, &f->fe[i]);
+	if (!f->nfe)
 		pvx_text_put(&t, "<p>No frontends.</p>\n");
 	pvx_text_put(&t, "</body></html>\n");
 	return pvx_text_finish(&t, len);
+}
+
+char *pvx_status_html(struct pvx *x, int refresh_s, size_t *len)
+{
+	struct pvx_figures f;
+	char *out = NULL;
+
+	if (!pvx_figures_collect(x, &f))
+		out = pvx_figures_html(&f, refresh_s, len);
+	pvx_figures_free(&f);
+	return out;
 }
 
 // ---- the server ----
@@ -403,24 +397,18 @@ static void handle(struct sp_client *c)
 	if (query)
 		*query++ = '\0';
 	if (!strcmp(target, "/") || !strcmp(target, "/stats")) {
-		pvx_figures_begin(x); // --threads: all workers' figures
 		body = pvx_status_html(x, refresh_of(query), &len);
-		pvx_figures_end(x);
 		if (body)
 			answer(c, 200, "text/html; charset=utf-8", body, len,
 			       head);
 	} else if (!strcmp(target, "/metrics")) {
-		pvx_figures_begin(x);
 		body = pvx_status_metrics(x, &len);
-		pvx_figures_end(x);
 		if (body)
 			answer(c, 200,
 			       "text/plain; version=0.0.4; charset=utf-8", body,
 			       len, head);
 	} else if (!strcmp(target, "/status")) {
-		pvx_figures_begin(x);
 		body = pvx_status_json(x, &len);
-		pvx_figures_end(x);
 		if (body)
 			answer(c, 200, "application/json", body, len, head);
 	} else {

@@ -106,6 +106,8 @@ int pvx_init(struct pvx *x)
 	x->pipes_max = pipes_budget();
 	if (pvx_plumbing_init(x))
 		return -1;
+	if (pvx_reconciler_start(&x->rec))
+		return -1;
 	// Writes to a vanished peer fail with EPIPE rather than kill us
 	// (send has MSG_NOSIGNAL, splice has no such flag).
 	signal(SIGPIPE, SIG_IGN);
@@ -227,9 +229,7 @@ static void on_status_put(const char *body, size_t len, const char *reason,
 		report_failed(a, "PUT /xconnect-status", reason);
 		return;
 	}
-	pvx_figures_begin(&a->x);
 	text = pvx_status_metrics(&a->x, &len);
-	pvx_figures_end(&a->x);
 	if (!text) {
 		report_failed(a, "metrics", "out of memory");
 		return;
@@ -251,9 +251,7 @@ static void report(struct app *a)
 
 	if (a->report)
 		return;
-	pvx_figures_begin(&a->x);
 	json = pvx_status_json(&a->x, &len);
-	pvx_figures_end(&a->x);
 	if (!json) {
 		report_failed(a, "status", "out of memory");
 		return;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "backend-t.h"
+#include "figures-t.h"
 #include "graph-t.h"
 #include "utils/list.h"
 
@@ -80,6 +81,10 @@ void pvx_backend_session_del(struct pvx_backend *b, struct dl_list *node);
 void pvx_backend_count_bytes(struct pvx_backend *b, uint64_t in, uint64_t out);
 void pvx_backend_count_connect_error(struct pvx_backend *b);
 void pvx_backend_count_retry(struct pvx_backend *b);
+
+// Fills f with b's figures (strings borrowed from b).
+void pvx_backend_figures(const struct pvx_backend *b,
+			 struct pvx_fig_backend *f);
 
 // The backend's name in figures: its provider, or its address for a
 // host backend.

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "figures-t.h"
 #include "frontend-t.h"
 #include "graph-t.h"
 
@@ -101,6 +102,11 @@ void pvx_frontend_no_backend(struct pvx_frontend *fe);
 // included.
 void pvx_frontend_bytes(const struct pvx_frontend *fe, uint64_t *in,
 			uint64_t *out);
+
+// Fills f with fe's own figures (strings borrowed from fe); its backends
+// are the collector's to add.
+void pvx_frontend_figures(const struct pvx_frontend *fe,
+			  struct pvx_fig_frontend *f);
 
 // Backends of fe that take new sessions now.
 int pvx_frontend_backends_up(const struct pvx_frontend *fe);

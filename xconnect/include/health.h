@@ -5,6 +5,9 @@
 
 #include <stddef.h>
 
+#include <time.h>
+
+#include "figures-t.h"
 #include "health-t.h"
 
 struct pvx_backend;
@@ -38,6 +41,12 @@ const char *pvx_health_down_reason(const struct pvx_backend *b);
 // The check's state as HAProxy shows it: "UP", "DOWN", "UP 1/3" (going
 // down), "DOWN 1/2" (going up), "no check". Into buf; returns buf.
 const char *pvx_health_state(const struct pvx_backend *b, char *buf, size_t n);
+
+// Fills c with b's check as the figures show it.
+void pvx_health_figures(const struct pvx_backend *b, struct pvx_fig_check *c);
+
+// Whole seconds from t (CLOCK_REALTIME) to now, 0 if t is ahead.
+int pvx_seconds_since(const struct timespec *t);
 
 // The check type's name ("tcp", "http") or NULL without a check.
 const char *pvx_health_type(const struct pvx_backend *b);

@@ -14,7 +14,9 @@ struct pvx;
 // whatever it needs beyond the call.
 struct pvx_plugin {
 	const char *type; // the links' "type"
-	// Called once at start and at exit.
+	// Called once per proxy context (each --threads worker has its own)
+	// when it starts (pvx_reconciler_start; -1 stops the program) and at
+	// exit, after the plugin's links were removed (pvx_reconciler_clear).
 	int (*init)(struct pvx *x);
 	void (*fini)(struct pvx *x);
 	// A new link: set up its listener/backend. Returns 0, or -1 when the
@@ -27,7 +29,8 @@ struct pvx_plugin {
 				struct pvx_link *link);
 	// The link is gone: close its listener now, drain its sessions.
 	void (*on_link_removed)(struct pvx *x, struct pvx_link *link);
-	// Writes the plugin's status (one JSON value) into js.
+	// Writes the plugin's status (one JSON value) into js: the value of
+	// its type's key in the "plugins" object of /xconnect-status.
 	void (*status)(struct pvx *x, struct pv_json_ser *js);
 };
 
@@ -37,6 +40,7 @@ struct pvx_reconciler {
 	const struct pvx_plugin *const *plugins; // NULL-terminated
 	struct pvx *x;				 // passed to the hooks
 	char *last_errors; // the previous parse's error lines, to log once
+	int started;	   // the plugins' init hooks ran (fini is due)
 };
 
 #endif

@@ -1,10 +1,10 @@
 #ifndef PV_XCONNECT_STATUS_H
 #define PV_XCONNECT_STATUS_H
 
-// Figures (status.c): JSON and Prometheus renderings.
+// Figures as reports want them (status.c, statspage.c): collected and
+// rendered in one call, the --threads workers' figures included.
 
 #include <stddef.h>
-#include <time.h>
 
 struct pvx;
 
@@ -16,7 +16,8 @@ char *pvx_status_json(struct pvx *x, size_t *len);
 // frees; NULL on allocation failure.
 char *pvx_status_metrics(struct pvx *x, size_t *len);
 
-// Whole seconds from t (CLOCK_REALTIME) to now, 0 if t is ahead.
-int pvx_seconds_since(const struct timespec *t);
+// The same figures as the HTML stats page, reloading itself every
+// refresh_s seconds. Caller frees; NULL on allocation failure.
+char *pvx_status_html(struct pvx *x, int refresh_s, size_t *len);
 
 #endif

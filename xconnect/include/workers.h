@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 struct pvx;
+struct pvx_figures;
 
 // The maximum of --threads.
 #define PVX_THREADS_MAX 64
@@ -25,11 +26,9 @@ void pvx_workers_graph(struct pvx_workers *ws, const char *text, size_t len);
 // NULL-safe.
 void pvx_workers_stop(struct pvx_workers *ws);
 
-// With workers (x->workers): adds their last published figures into x's
-// frontends and backends, so that a report covers the whole proxy;
-// pvx_figures_end takes them out again. Call both around the report,
-// without running the loop between. No-ops with one thread.
-void pvx_figures_begin(struct pvx *x);
-void pvx_figures_end(struct pvx *x);
+// Sums the workers' last published figures into the snapshot f, each
+// into the entry of the same frontend (or backend) key. NULL-safe (one
+// thread: nothing to add).
+void pvx_workers_figures(struct pvx_workers *ws, struct pvx_figures *f);
 
 #endif

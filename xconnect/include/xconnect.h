@@ -25,6 +25,7 @@
 #include "balance.h"
 #include "defs.h"
 #include "fetch.h"
+#include "figures.h"
 #include "frontend.h"
 #include "graph.h"
 #include "health.h"

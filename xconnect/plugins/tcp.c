@@ -12,6 +12,8 @@
 #include "utils/addr.h"
 #include "backend.h"
 #include "frontend.h"
+#include "graph-t.h"
+#include "utils/json.h"
 #include "plugins.h"
 #include "proxy-t.h"
 
@@ -116,8 +118,25 @@ static void tcp_removed(struct pvx *x, struct pvx_link *l)
 	l->priv = NULL;
 }
 
+// {"links": N}: the tcp links this proxy serves.
+static void tcp_status(struct pvx *x, struct pv_json_ser *js)
+{
+	const struct pvx_link *l;
+	long long n = 0;
+
+	dl_list_for_each (l, &x->rec.current.links, struct pvx_link, list) {
+		if (l->served && !strcmp(l->type, pvx_plugin_tcp.type))
+			n++;
+	}
+	pv_json_ser_object_begin(js);
+	pv_json_ser_key(js, "links");
+	pv_json_ser_int(js, n);
+	pv_json_ser_object_end(js);
+}
+
 const struct pvx_plugin pvx_plugin_tcp = {
 	.type = "tcp",
+	.status = tcp_status,
 	.on_link_added = tcp_added,
 	.on_link_updated = tcp_updated,
 	.on_link_removed = tcp_removed,
