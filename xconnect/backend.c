@@ -7,13 +7,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -25,23 +23,25 @@
 #include "health.h"
 #include "obj.h"
 #include "proxy-t.h"
-#include "session.h"
+#include "session-t.h"
 #include "sock.h"
+#include "transport.h"
 
 #define HOST_PROVIDER "_host_"
 
-// Sets kind/addr from b->socket (already validated by the graph parser).
+// Sets the transport and address from b->socket (already validated by
+// the graph parser): a path is a Unix socket, anything else an IP one.
 static void set_address(struct pvx_backend *b)
 {
-	b->kind = PVX_BACKEND_NONE;
+	b->tp = NULL;
 	if (!b->socket[0])
 		return;
 	if (b->socket[0] == '/') {
-		b->kind = PVX_BACKEND_UNIX;
+		b->tp = &pvx_transport_unix;
 		return;
 	}
 	if (!pv_addr_parse(b->socket, &b->addr, &b->addr_len))
-		b->kind = PVX_BACKEND_TCP;
+		b->tp = &pvx_transport_tcp;
 }
 
 // Lets go of the provider's process and root.
@@ -119,9 +119,9 @@ const char *pvx_backend_describe(const struct pvx_backend *b, char *buf,
 				 size_t n)
 {
 	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
-	if (b->kind == PVX_BACKEND_NONE)
+	if (!b->tp)
 		snprintf(buf, n, "%s:(no address yet)", b->provider);
-	else if (b->kind == PVX_BACKEND_UNIX && !b->host)
+	else if (b->tp == &pvx_transport_unix && !b->host)
 		snprintf(buf, n, "%s:%s", b->provider, b->socket);
 	else
 		snprintf(buf, n, "%s", b->socket);
@@ -157,7 +157,7 @@ static int apply_link(struct pvx_backend *b, const struct pvx_link *link)
 	set_address(b);
 	// Held from now on, so that the provider's exit is seen when it
 	// happens rather than at the next client.
-	if (b->kind == PVX_BACKEND_UNIX && !b->host && b->provider_pid > 0 &&
+	if (b->tp == &pvx_transport_unix && !b->host && b->provider_pid > 0 &&
 	    b->root_fd == -1 && !b->provider_gone && provider_open(b)) {
 		if (errno == ESRCH)
 			b->provider_gone = 1;
@@ -286,7 +286,7 @@ static void on_drain(evutil_socket_t fd, short what, void *arg)
 	b->drain_armed = 0;
 	pvx_backend_ref(b);
 	dl_list_for_each_safe (s, n, &b->sessions, struct pvx_session, list) {
-		pvx_session_close(s, "link removed, grace period over");
+		b->fe->x->cut(s, "link removed, grace period over");
 		count++;
 	}
 	if (count)
@@ -345,7 +345,7 @@ static const char *unreachable_reason(const struct pvx_backend *b)
 {
 	if (b->removed)
 		return "link removed";
-	if (b->kind == PVX_BACKEND_NONE)
+	if (!b->tp)
 		return "no address yet";
 	if (b->host)
 		return NULL;
@@ -354,7 +354,7 @@ static const char *unreachable_reason(const struct pvx_backend *b)
 	// again to another container.
 	if (b->provider_pid <= 0)
 		return "provider not running";
-	if (b->kind == PVX_BACKEND_UNIX && b->provider_gone)
+	if (b->tp == &pvx_transport_unix && b->provider_gone)
 		return "provider exited";
 	return NULL;
 }
@@ -405,85 +405,31 @@ int pvx_backend_usable(const struct pvx_backend *b)
 	return !pvx_backend_down_reason(b);
 }
 
-// Connects fd to a Unix socket that pathfd (O_PATH) designates: through
-// /proc/self/fd the path fits sun_path whatever its real length.
-static int connect_pathfd(int fd, int pathfd)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "/proc/self/fd/%d",
-		 pathfd);
-	return connect(fd, (struct sockaddr *)&sun, sizeof(sun));
-}
-
-// Starts the connect of a Unix socket to b's path.
-static int connect_unix(struct pvx_backend *b, int fd, const char **reason)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	size_t len = strlen(b->socket);
-	int pathfd, rc, err;
-
-	if (b->host && len < sizeof(sun.sun_path)) {
-		memcpy(sun.sun_path, b->socket, len + 1);
-		return connect(fd, (struct sockaddr *)&sun, sizeof(sun));
-	}
-	if (b->host) {
-		pathfd = open(b->socket, O_PATH | O_CLOEXEC);
-	} else {
-		if (b->root_fd == -1 && provider_open(b)) {
-			if (errno == ESRCH) {
-				b->provider_gone = 1;
-				*reason = "provider exited";
-			}
-			return -1;
-		}
-		pathfd = pvx_root_resolve(b->root_fd, b->socket);
-		// Not a full backlog (the EAGAIN of connect): this connect
-		// fails, as it would on a path that does not resolve.
-		if (pathfd == -1 && errno == EAGAIN)
-			*reason = "its path kept changing under the walk "
-				  "(openat2: EAGAIN)";
-	}
-	if (pathfd == -1)
-		return -1;
-	rc = connect_pathfd(fd, pathfd);
-	err = errno;
-	close(pathfd);
-	errno = err;
-	return rc;
-}
-
 int pvx_backend_connect(struct pvx_backend *b, int *again, const char **reason)
 {
-	int fd, one = 1, rc, err;
-	int family = b->kind == PVX_BACKEND_TCP ? b->addr.ss_family : AF_UNIX;
+	struct pvx_dest d = { .rootfd = -1 };
 
 	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
 	*again = 0;
 	*reason = unreachable_reason(b);
 	if (*reason)
 		return -1;
-	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return -1;
-	if (b->kind == PVX_BACKEND_TCP) {
-		// Requests and answers go out as they come: no Nagle delay
-		// on top of the client's own.
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		rc = connect(fd, (struct sockaddr *)&b->addr, b->addr_len);
+	if (b->tp == &pvx_transport_unix) {
+		d.path = b->socket;
+		if (!b->host && b->root_fd == -1 && provider_open(b)) {
+			if (errno == ESRCH) {
+				b->provider_gone = 1;
+				*reason = "provider exited";
+			}
+			return -1;
+		}
+		if (!b->host)
+			d.rootfd = b->root_fd;
 	} else {
-		rc = connect_unix(b, fd, reason);
+		d.addr = b->addr;
+		d.addr_len = b->addr_len;
 	}
-	if (rc == 0 || errno == EINPROGRESS)
-		return fd;
-	err = errno;
-	close(fd);
-	// A Unix listener with a full backlog says EAGAIN: not a failure of
-	// the backend, only a moment to wait.
-	if (err == EAGAIN && family == AF_UNIX && !*reason)
-		*again = 1;
-	errno = err;
-	return -1;
+	return b->tp->connect(&d, again, reason);
 }
 
 void pvx_backend_bytes(const struct pvx_backend *b, uint64_t *in, uint64_t *out)

@@ -19,61 +19,15 @@
 #include "defs.h"
 #include "frontend.h"
 #include "graph.h"
+#include "listener.h"
 #include "obj.h"
 #include "proxy-t.h"
-#include "session.h"
-#include "sock.h"
-
-// Accepts per readiness event: enough to drain a burst, few enough that
-// one busy listener does not starve the sessions.
-#define ACCEPT_BATCH 32
-
-static void start_listening(struct pvx_frontend *fe);
-
-// Arms the frontend's timer (bind retry or accept pause; what says which)
-// ms from now. Returns 0, or -1 after saying so.
-static int timer_in(struct pvx_frontend *fe, int ms, const char *what)
-{
-	if (!pv_timer_arm(&fe->ev_timer, ms))
-		return 0;
-	pv_log(ERROR, "link %s: cannot arm the timer of its %s", fe->label,
-	       what);
-	return -1;
-}
-
-// Stops accepting for a while; the timer resumes.
-static void pause_accept(struct pvx_frontend *fe)
-{
-	if (!fe->paused)
-		event_del(&fe->ev_accept);
-	fe->paused = 1;
-}
+#include "transport.h"
 
 void pvx_frontend_resume(struct pvx_frontend *fe)
 {
 	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
-	if (!fe->listening || !fe->paused)
-		return;
-	if (fe->maxconn && fe->stats.sessions_now >= (uint32_t)fe->maxconn)
-		return;
-	if (fe->x->maxconn && fe->x->nsessions >= fe->x->maxconn)
-		return;
-	if (!event_add(&fe->ev_accept, NULL)) {
-		fe->paused = 0;
-		fe->watch_failed = 0;
-		return;
-	}
-	// Paused it stays: a listener taken for accepting that nothing
-	// watches would leave its clients in the backlog for good. Its timer
-	// tries again, as after an accept pause; failing that, the next
-	// session to end or the next graph does.
-	if (!fe->watch_failed)
-		pv_log(ERROR,
-		       "link %s: cannot watch its listener, trying again "
-		       "every %d ms",
-		       fe->label, PVX_ACCEPT_PAUSE_MS);
-	fe->watch_failed = 1;
-	timer_in(fe, PVX_ACCEPT_PAUSE_MS, "listener watch retry");
+	pvx_listener_resume(&fe->listener);
 }
 
 void pvx_frontend_backoff(struct pvx_frontend *fe, const char *what)
@@ -82,15 +36,10 @@ void pvx_frontend_backoff(struct pvx_frontend *fe, const char *what)
 	// Said once until a session gets through again.
 	if (!fe->accept_failing)
 		pv_log(WARN, "link %s: %s: %s, pausing accepts %d ms at a time",
-		       fe->label, what, strerror(errno), PVX_ACCEPT_PAUSE_MS);
+		       fe->label, what, strerror(errno), fe->listener.pause_ms);
 	fe->accept_failing = 1;
 	pvx_now(&fe->backoff_last);
-	if (!fe->listening)
-		return;
-	pause_accept(fe);
-	// A pause that nothing would end is worse than none.
-	if (timer_in(fe, PVX_ACCEPT_PAUSE_MS, "accept pause"))
-		pvx_frontend_resume(fe);
+	pvx_listener_backoff(&fe->listener);
 }
 
 int pvx_frontend_set_allow(struct pvx_frontend *fe,
@@ -111,74 +60,102 @@ int pvx_frontend_set_allow(struct pvx_frontend *fe,
 	return 0;
 }
 
-// The listener is readable: accepts a batch of clients, each handed to a
-// new session, unless the allow list, maxconn or a lack of fds says no.
-static void on_accept(evutil_socket_t fd, short what, void *arg)
+static struct pvx_frontend *listener_fe(struct pvx_listener *l)
 {
-	struct pvx_frontend *fe = arg;
-	// Zeroed for the static analyzer, which does not know that accept4
-	// fills it in.
-	struct sockaddr_storage peer = { 0 };
-	socklen_t plen;
-	int i, cfd;
+	struct pvx_frontend *fe = l->owner;
 
-	(void)what;
 	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
-	// A session that fails at once drops its reference: keep fe alive
-	// until the loop is done with it.
-	pvx_frontend_ref(fe);
-	for (i = 0; i < ACCEPT_BATCH && fe->listening; i++) {
-		if (fe->maxconn &&
-		    fe->stats.sessions_now >= (uint32_t)fe->maxconn) {
-			// Further clients wait in the backlog, not dropped.
-			pause_accept(fe);
-			break;
-		}
-		if (fe->x->maxconn && fe->x->nsessions >= fe->x->maxconn) {
-			// The global cap: the same, for every frontend.
-			if (!fe->x->cap_logged)
-				pv_log(WARN,
-				       "%d sessions: at --maxconn, new clients "
-				       "wait in the backlog",
-				       fe->x->nsessions);
-			fe->x->cap_logged = 1;
-			pause_accept(fe);
-			break;
-		}
-		plen = sizeof(peer);
-		cfd = accept4(fd, (struct sockaddr *)&peer, &plen,
-			      SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (cfd == -1) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			if (errno == EAGAIN)
-				break;
-			// EMFILE, ENFILE, ENOBUFS...: the client stays in
-			// the backlog; trying again at once would spin on
-			// the same error.
-			pvx_frontend_backoff(fe, "accept");
-			break;
-		}
-		if (fe->nallow && !pvx_cidr_match(fe->allow, fe->nallow,
-						  (struct sockaddr *)&peer)) {
-			// Not on the rule's allow list: closed before a
-			// byte is read or a backend dialled.
-			fe->stats.denied++;
-			if (fe->x->verbose) {
-				char a[PV_ADDR_STRLEN];
-
-				pv_log(DEBUG, "link %s: %s not allowed",
-				       fe->label,
-				       pv_addr_format((struct sockaddr *)&peer,
-						      a, sizeof(a)));
-			}
-			close(cfd);
-			continue;
-		}
-		pvx_session_start(fe, cfd, (struct sockaddr *)&peer, plen);
-	}
-	pvx_frontend_unref(fe);
+	return fe;
 }
+
+// The listen step: the frontend's transport, in the consumer's network
+// namespace when it has one.
+static int fe_listen(struct pvx_listener *l, const char **what)
+{
+	struct pvx_frontend *fe = listener_fe(l);
+
+	return fe->tp->listen(fe->target, (struct sockaddr *)&fe->addr,
+			      fe->addr_len, fe->netns_pid, fe->x->reuseport,
+			      what);
+}
+
+// Room for another client: under the frontend's maxconn and the global
+// cap (--maxconn), which is said once when a waiting client meets it.
+static int fe_room(struct pvx_listener *l, int accepting)
+{
+	struct pvx_frontend *fe = listener_fe(l);
+	struct pvx *x = fe->x;
+
+	if (fe->maxconn && fe->stats.sessions_now >= (uint32_t)fe->maxconn)
+		return 0;
+	if (!x->maxconn || x->nsessions < x->maxconn)
+		return 1;
+	// The global cap: further clients wait in the backlog, for every
+	// frontend.
+	if (accepting && !x->cap_logged)
+		pv_log(WARN,
+		       "%d sessions: at --maxconn, new clients wait in the "
+		       "backlog",
+		       x->nsessions);
+	if (accepting)
+		x->cap_logged = 1;
+	return 0;
+}
+
+// A session that fails at once drops its reference: fe stays alive until
+// the accept loop is done with it.
+static void fe_hold(struct pvx_listener *l, int take)
+{
+	struct pvx_frontend *fe = listener_fe(l);
+
+	if (take)
+		pvx_frontend_ref(fe);
+	else
+		pvx_frontend_unref(fe);
+}
+
+// An accepted client: refused by the allow list before a byte is read
+// or a backend dialled, else handed to the sessions.
+static void fe_accept(struct pvx_listener *l, int cfd,
+		      const struct sockaddr *peer, socklen_t plen)
+{
+	struct pvx_frontend *fe = listener_fe(l);
+
+	if (fe->nallow && !pvx_cidr_match(fe->allow, fe->nallow, peer)) {
+		fe->stats.denied++;
+		if (fe->x->verbose) {
+			char a[PV_ADDR_STRLEN];
+
+			pv_log(DEBUG, "link %s: %s not allowed", fe->label,
+			       pv_addr_format(peer, a, sizeof(a)));
+		}
+		close(cfd);
+		return;
+	}
+	fe->x->accept(fe, cfd, peer, plen);
+}
+
+static void fe_accept_failed(struct pvx_listener *l)
+{
+	pvx_frontend_backoff(listener_fe(l), "accept");
+}
+
+static void fe_bound(struct pvx_listener *l)
+{
+	struct pvx_frontend *fe = listener_fe(l);
+
+	pv_log(INFO, "link %s: listening on %s%s%.0d", fe->label, fe->target,
+	       fe->netns_pid ? " in netns of pid " : "", fe->netns_pid);
+}
+
+static const struct pvx_listener_ops fe_listener_ops = {
+	.listen = fe_listen,
+	.accept = fe_accept,
+	.room = fe_room,
+	.hold = fe_hold,
+	.accept_failed = fe_accept_failed,
+	.bound = fe_bound,
+};
 
 void pvx_frontend_resume_all(struct pvx *x)
 {
@@ -188,73 +165,51 @@ void pvx_frontend_resume_all(struct pvx *x)
 		pvx_frontend_resume(fe);
 }
 
-// Timer: retries a failed bind, or ends an accept pause.
-static void on_timer(evutil_socket_t fd, short what, void *arg)
-{
-	struct pvx_frontend *fe = arg;
-
-	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
-	(void)fd;
-	(void)what;
-	if (fe->closed)
-		return;
-	if (!fe->listening)
-		start_listening(fe);
-	else
-		pvx_frontend_resume(fe);
-}
-
-// Binds the listener; on failure logs once and retries on a timer.
+// Listens unless the frontend is closed or its consumer not running.
 static void start_listening(struct pvx_frontend *fe)
 {
-	const char *what = "";
-	int fd;
-
-	if (fe->listening || fe->closed || fe->netns_pid < 0)
+	if (fe->closed || fe->netns_pid < 0)
 		return;
-	fd = pvx_listen((struct sockaddr *)&fe->addr, fe->addr_len,
-			fe->netns_pid, fe->x->reuseport, &what);
-	if (fd == -1) {
-		if (!fe->bind_failed)
-			pv_log(ERROR,
-			       "link %s: listen on %s%s%.0d: %s: %s, retrying "
-			       "every %d ms",
-			       fe->label, fe->target,
-			       fe->netns_pid ? " in netns of pid " : "",
-			       fe->netns_pid, what, strerror(errno),
-			       PVX_BIND_RETRY_MS);
-		fe->bind_failed = 1;
-		timer_in(fe, PVX_BIND_RETRY_MS, "bind retry");
-		return;
-	}
-	fe->fd = fd;
-	event_assign(&fe->ev_accept, fe->x->base, fd, EV_READ | EV_PERSIST,
-		     on_accept, fe);
-	fe->listening = 1;
-	fe->paused = 1;
-	pvx_frontend_resume(fe);
-	pv_log(INFO, "link %s: listening on %s%s%.0d", fe->label, fe->target,
-	       fe->netns_pid ? " in netns of pid " : "", fe->netns_pid);
-	fe->bind_failed = 0;
+	pvx_listener_start(&fe->listener);
 }
 
 // Closes the listening socket: the port is free from now on.
 static void stop_listening(struct pvx_frontend *fe)
 {
-	evtimer_del(&fe->ev_timer);
-	if (!fe->listening)
-		return;
-	event_del(&fe->ev_accept);
-	close(fe->fd);
-	fe->fd = -1;
-	fe->listening = 0;
-	fe->paused = 0;
-	pv_log(INFO, "link %s: stopped listening on %s", fe->label, fe->target);
+	if (pvx_listener_stop(&fe->listener))
+		pv_log(INFO, "link %s: stopped listening on %s", fe->label,
+		       fe->target);
 }
 
 struct pvx_frontend *pvx_frontend_get(struct pvx *x, const char *key,
 				      const char *label, const char *consumer,
 				      const char *target, int netns_pid)
+{
+	return pvx_frontend_get_on(x, key, label, consumer, target, netns_pid,
+				   &pvx_transport_tcp);
+}
+
+// Frees what pvx_frontend_get_on allocated (fe was never listening).
+static void fe_free(struct pvx_frontend *fe)
+{
+	free(fe->key);
+	free(fe->label);
+	free(fe->consumer);
+	free(fe->target);
+	free(fe->lname);
+	free(fe->lwhere);
+	free(fe->allow);
+	free(fe->pool.v);
+	free(fe->pool.slots);
+	fe->magic = 0;
+	free(fe);
+}
+
+struct pvx_frontend *pvx_frontend_get_on(struct pvx *x, const char *key,
+					 const char *label,
+					 const char *consumer,
+					 const char *target, int netns_pid,
+					 const struct pvx_transport *tp)
 {
 	struct pvx_frontend *fe;
 
@@ -272,25 +227,27 @@ struct pvx_frontend *pvx_frontend_get(struct pvx *x, const char *key,
 	fe->magic = PVX_FRONTEND_MAGIC;
 	fe->refs = 1;
 	fe->x = x;
-	fe->fd = -1;
+	fe->tp = tp;
 	fe->netns_pid = netns_pid;
 	fe->key = strdup(key);
 	fe->label = strdup(label);
 	fe->target = strdup(target);
 	fe->consumer = consumer ? strdup(consumer) : NULL;
+	if (asprintf(&fe->lname, "link %s", label) < 0)
+		fe->lname = NULL;
+	if (asprintf(&fe->lwhere, "listen on %s%s%.0d: ", target,
+		     netns_pid ? " in netns of pid " : "", netns_pid) < 0)
+		fe->lwhere = NULL;
 	if (!fe->key || !fe->label || !fe->target ||
-	    (consumer && !fe->consumer) ||
-	    pv_addr_parse(target, &fe->addr, &fe->addr_len)) {
+	    (consumer && !fe->consumer) || !fe->lname || !fe->lwhere ||
+	    !tp->listen || tp->parse(target, &fe->addr, &fe->addr_len)) {
 		pv_log(ERROR, "link %s: cannot set up a listener on %s", label,
 		       target);
-		free(fe->key);
-		free(fe->label);
-		free(fe->consumer);
-		free(fe->target);
-		free(fe);
+		fe_free(fe);
 		return NULL;
 	}
-	evtimer_assign(&fe->ev_timer, x->base, on_timer, fe);
+	pvx_listener_init(&fe->listener, x->base, &fe_listener_ops, fe,
+			  fe->lname, fe->lwhere);
 	dl_list_add_tail(&x->frontends, &fe->list);
 	start_listening(fe);
 	return fe;
@@ -309,15 +266,7 @@ void pvx_frontend_unref(struct pvx_frontend *fe)
 		return;
 	stop_listening(fe);
 	dl_list_del(&fe->list);
-	free(fe->key);
-	free(fe->label);
-	free(fe->consumer);
-	free(fe->target);
-	free(fe->allow);
-	free(fe->pool.v);
-	free(fe->pool.slots);
-	fe->magic = 0;
-	free(fe);
+	fe_free(fe);
 }
 
 void pvx_frontend_check_empty(struct pvx_frontend *fe)
@@ -559,7 +508,7 @@ int pvx_frontend_backends_up(const struct pvx_frontend *fe)
 const char *pvx_frontend_down_reason(const struct pvx_frontend *fe)
 {
 	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
-	if (!fe->listening)
+	if (!fe->listener.listening)
 		return fe->netns_pid < 0 ? "consumer not running"
 					 : "not listening (bind failed)";
 	if (!pvx_frontend_backends_up(fe))
@@ -576,7 +525,7 @@ void pvx_frontend_figures(const struct pvx_frontend *fe,
 	f->consumer = fe->consumer;
 	f->target = fe->target;
 	f->netns_pid = fe->netns_pid;
-	f->listening = fe->listening;
+	f->listening = fe->listener.listening;
 	f->down = pvx_frontend_down_reason(fe);
 	f->balance = pvx_balance_name(fe->balance);
 	f->maxconn = fe->maxconn;

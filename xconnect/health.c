@@ -23,6 +23,7 @@
 #include "defs.h"
 #include "frontend-t.h"
 #include "health.h"
+#include "transport.h"
 #include "proxy-t.h"
 
 // How soon a connect refused for a full Unix backlog is tried again,
@@ -233,7 +234,7 @@ static void send_request(struct pvx_backend *b)
 		     h->conf.path,
 		     // What a client of the address would send; a socket
 		     // path is no host name.
-		     b->kind == PVX_BACKEND_TCP ? b->socket : "localhost");
+		     b->tp == &pvx_transport_tcp ? b->socket : "localhost");
 	if (n < 0 || (size_t)n >= sizeof(req)) {
 		result(b, 0, "request: path too long");
 		return;

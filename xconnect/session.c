@@ -211,7 +211,7 @@ static void connect_be(struct pvx_session *s)
 		// the bytes can move now. A TCP one is watched from now on
 		// for the connection's whole life; its first edge says the
 		// connect is over (on_connected).
-		unix_done = s->be->kind == PVX_BACKEND_UNIX;
+		unix_done = s->be->tp->connects_at_once;
 		if (pvx_tunnel_set_b(&s->tun, fd, !unix_done, unix_done)) {
 			attempt_failed(s, errno, "cannot watch the socket");
 			return;

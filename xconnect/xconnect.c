@@ -92,6 +92,8 @@ int pvx_init(struct pvx *x)
 	memset(x, 0, sizeof(*x));
 	x->epfd = -1;
 	x->drain_ms = PVX_DRAIN_MS;
+	x->accept = pvx_session_start;
+	x->cut = pvx_session_close;
 	dl_list_init(&x->frontends);
 	dl_list_init(&x->sessions);
 	pvx_reconciler_init(&x->rec, pvx_plugins, x);

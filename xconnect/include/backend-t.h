@@ -9,14 +9,9 @@
 #include <event2/event_struct.h>
 
 #include "health-t.h"
+#include "transport.h"
 #include "stats-t.h"
 #include "utils/list.h"
-
-enum pvx_backend_kind {
-	PVX_BACKEND_NONE = 0, // no address yet: down
-	PVX_BACKEND_TCP,
-	PVX_BACKEND_UNIX,
-};
 
 // One link's backend: how to reach its provider.
 struct pvx_backend {
@@ -29,8 +24,8 @@ struct pvx_backend {
 	char *socket; // as written in the graph
 	int provider_pid;
 	int host; // provider "_host_": the address is a host one
-	enum pvx_backend_kind kind;
-	struct sockaddr_storage addr; // TCP
+	const struct pvx_transport *tp; // by the address; NULL: none yet
+	struct sockaddr_storage addr;	// TCP
 	socklen_t addr_len;
 	// A Unix backend inside a container holds its provider: a pidfd
 	// (watched: the process exiting takes the backend down, its root

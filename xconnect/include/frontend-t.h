@@ -11,11 +11,13 @@
 #include <stdint.h>
 
 #include "graph-t.h"
+#include "listener-t.h"
 #include "stats-t.h"
 #include "utils/list.h"
 
 struct pvx_backend;
 struct pvx_lb_slot;
+struct pvx_transport;
 
 // A frontend's backends as an array, in the order their links came: what
 // the balancer picks from (balance.h), one slot per backend.
@@ -47,17 +49,13 @@ struct pvx_frontend {
 	char *target;	// as written in the graph
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
-	int netns_pid; // 0: ours
-	int fd;	       // -1 while not listening
-	struct event ev_accept;
-	struct event ev_timer;	     // bind retry, accept pause
-	unsigned listening : 1;	     // fd open, ev_accept set up
-	unsigned paused : 1;	     // ev_accept removed (EMFILE, maxconn)
-	unsigned bind_failed : 1;    // last bind failed (logged once)
+	int netns_pid;			// 0: ours
+	const struct pvx_transport *tp; // how it listens
+	struct pvx_listener listener;	// the socket, its retry and pauses
+	char *lname, *lwhere;		// the listener's log prefixes
 	unsigned closed : 1;	     // no links left; waits for its references
 	unsigned accept_failing : 1; // accept ran out of fds (said once)
 	unsigned warned_down : 1;    // "no usable backend" said
-	unsigned watch_failed : 1;   // ev_accept could not be added (said)
 	struct timeval backoff_last; // last pvx_frontend_backoff
 	enum pvx_balance balance;
 	int maxconn;		// 0: unlimited

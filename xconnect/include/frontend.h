@@ -19,6 +19,15 @@ struct pvx_frontend *pvx_frontend_get(struct pvx *x, const char *key,
 				      const char *label, const char *consumer,
 				      const char *target, int netns_pid);
 
+// The same, listening through tp (pvx_frontend_get: TCP), which parses
+// target and must have a listen step: a plugin whose listener is of its
+// own kind (a Unix socket it creates itself) passes its transport here.
+struct pvx_frontend *pvx_frontend_get_on(struct pvx *x, const char *key,
+					 const char *label,
+					 const char *consumer,
+					 const char *target, int netns_pid,
+					 const struct pvx_transport *tp);
+
 // Takes a reference.
 void pvx_frontend_ref(struct pvx_frontend *fe);
 

@@ -4,12 +4,18 @@
 // The proxy context: the type (xconnect.c sets it up).
 
 #include <sys/epoll.h>
+#include <sys/socket.h>
 
 #include <event2/event_struct.h>
 
 #include "defs.h"
 #include "reconcile-t.h"
 #include "utils/list.h"
+
+struct pvx_frontend;
+struct pvx_session;
+struct pvx_statspage;
+struct pvx_workers;
 
 struct pvx {
 	struct event_base *base;
@@ -36,6 +42,13 @@ struct pvx {
 	struct pvx_statspage *statspage; // the HTML stats page, or NULL
 	int reuseport;		     // listeners share their ports (--threads)
 	struct pvx_workers *workers; // --threads: the others (main's only)
+	// How frontends hand an accepted client up, and how a backend whose
+	// grace period is over cuts its sessions: the sessions layer's
+	// pvx_session_start and pvx_session_close, set by pvx_init, so that
+	// frontends and backends call nothing above them.
+	int (*accept)(struct pvx_frontend *fe, int cfd,
+		      const struct sockaddr *peer, socklen_t peer_len);
+	void (*cut)(struct pvx_session *s, const char *why);
 };
 
 #endif
