@@ -198,7 +198,7 @@ static void test_frontend_pool(void)
 	l.provider = "_host_";
 	l.idle_ms = -1;
 	for (i = 0; i < 3; i++) {
-		char key[8];
+		char key[16];
 
 		snprintf(key, sizeof(key), "k%d", i);
 		l.key = key;
