@@ -2,8 +2,8 @@
 // scribbled or NULL frontend, backend or session aborts at once, saying
 // which object and where, instead of running on through freed memory.
 // Each case runs in a child process; the parent asserts SIGABRT and the
-// message. A real use after free is tried only without ASan (which would
-// report it first, as it should).
+// message. A real use after free is tried only without ASan or TSan
+// (which report it first, as they should).
 
 #include <signal.h>
 #include <stdlib.h>
@@ -14,6 +14,10 @@
 #include "log.h"
 #include "tests/unit/kit.h"
 #include "xconnect.h"
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define UAF_SEEN_BY_SANITIZER 1
+#endif
 
 // Runs fn(arg) in a child with its stderr into a pipe; checks that the
 // child aborted and that what it said contains want.
@@ -97,7 +101,7 @@ out:
 	free(s);
 }
 
-#ifndef __SANITIZE_ADDRESS__
+#ifndef UAF_SEEN_BY_SANITIZER
 // In the child: a real frontend, freed by its last unref, then used.
 static void use_after_free(void *arg)
 {
@@ -127,7 +131,7 @@ int main(void)
 {
 	pv_log_set_level(FATAL);
 	RUN(test_zeroed_and_scribbled);
-#ifndef __SANITIZE_ADDRESS__
+#ifndef UAF_SEEN_BY_SANITIZER
 	RUN(test_use_after_free);
 #endif
 	return kit_report("test_xconnect_obj");
