@@ -7,34 +7,41 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "utils/addr.h"
 #include "utils/timer.h"
-#include "xconnect.h"
+#include "backend.h"
+#include "defs.h"
+#include "frontend.h"
+#include "health.h"
+#include "obj.h"
+#include "proxy-t.h"
+#include "session-t.h"
+#include "sock.h"
+#include "transport.h"
 
 #define HOST_PROVIDER "_host_"
 
-// Sets kind/addr from b->socket (already validated by the graph parser).
+// Sets the transport and address from b->socket (already validated by
+// the graph parser): a path is a Unix socket, anything else an IP one.
 static void set_address(struct pvx_backend *b)
 {
-	b->kind = PVX_BACKEND_NONE;
+	b->tp = NULL;
 	if (!b->socket[0])
 		return;
 	if (b->socket[0] == '/') {
-		b->kind = PVX_BACKEND_UNIX;
+		b->tp = &pvx_transport_unix;
 		return;
 	}
 	if (!pv_addr_parse(b->socket, &b->addr, &b->addr_len))
-		b->kind = PVX_BACKEND_TCP;
+		b->tp = &pvx_transport_tcp;
 }
 
 // Lets go of the provider's process and root.
@@ -56,6 +63,7 @@ static void on_provider_exit(evutil_socket_t fd, short what, void *arg)
 {
 	struct pvx_backend *b = arg;
 
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
 	(void)fd;
 	(void)what;
 	pv_log(INFO, "link %s: provider %s (pid %d) exited, backend down",
@@ -110,9 +118,10 @@ fail:
 const char *pvx_backend_describe(const struct pvx_backend *b, char *buf,
 				 size_t n)
 {
-	if (b->kind == PVX_BACKEND_NONE)
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
+	if (!b->tp)
 		snprintf(buf, n, "%s:(no address yet)", b->provider);
-	else if (b->kind == PVX_BACKEND_UNIX && !b->host)
+	else if (b->tp == &pvx_transport_unix && !b->host)
 		snprintf(buf, n, "%s:%s", b->provider, b->socket);
 	else
 		snprintf(buf, n, "%s", b->socket);
@@ -148,7 +157,7 @@ static int apply_link(struct pvx_backend *b, const struct pvx_link *link)
 	set_address(b);
 	// Held from now on, so that the provider's exit is seen when it
 	// happens rather than at the next client.
-	if (b->kind == PVX_BACKEND_UNIX && !b->host && b->provider_pid > 0 &&
+	if (b->tp == &pvx_transport_unix && !b->host && b->provider_pid > 0 &&
 	    b->root_fd == -1 && !b->provider_gone && provider_open(b)) {
 		if (errno == ESRCH)
 			b->provider_gone = 1;
@@ -163,18 +172,20 @@ static int apply_link(struct pvx_backend *b, const struct pvx_link *link)
 struct pvx_backend *pvx_backend_new(struct pvx_frontend *fe,
 				    const struct pvx_link *link)
 {
-	struct pvx_backend *b = calloc(1, sizeof(*b));
+	struct pvx_backend *b;
 
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	b = calloc(1, sizeof(*b));
 	if (!b) {
 		pv_log(ERROR, "link %s: %s", link->label, strerror(errno));
 		return NULL;
 	}
+	b->magic = PVX_BACKEND_MAGIC;
 	b->refs = 1;
 	b->root_fd = -1;
 	b->pid_fd = -1;
 	b->fe = fe;
 	dl_list_init(&b->sessions);
-	dl_list_init(&b->list);
 	pvx_health_init(b);
 	b->label = strdup(link->label);
 	b->key = strdup(link->key);
@@ -187,11 +198,23 @@ struct pvx_backend *pvx_backend_new(struct pvx_frontend *fe,
 		free(b->key);
 		free(b->provider);
 		free(b->socket);
+		b->magic = 0;
+		free(b);
+		return NULL;
+	}
+	if (pvx_frontend_pool_add(fe, b)) {
+		pv_log(ERROR, "link %s: out of memory", link->label);
+		pvx_health_fini(b);
+		provider_close(b);
+		free(b->label);
+		free(b->key);
+		free(b->provider);
+		free(b->socket);
+		b->magic = 0;
 		free(b);
 		return NULL;
 	}
 	pvx_frontend_ref(fe);
-	dl_list_add_tail(&fe->backends, &b->list);
 	b->in_pool = 1;
 	return b;
 }
@@ -201,6 +224,7 @@ int pvx_backend_update(struct pvx_backend *b, const struct pvx_link *link)
 	char was[PV_ADDR_STRLEN + 256], now[PV_ADDR_STRLEN + 256];
 	int changed;
 
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
 	changed = strcmp(b->socket, link->socket) ||
 		  strcmp(b->provider, link->provider) ||
 		  b->provider_pid != link->provider_pid;
@@ -225,15 +249,17 @@ int pvx_backend_update(struct pvx_backend *b, const struct pvx_link *link)
 
 void pvx_backend_ref(struct pvx_backend *b)
 {
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
 	b->refs++;
 }
 
 void pvx_backend_unref(struct pvx_backend *b)
 {
+	PVX_CHECK_OBJ_ORNULL(b, PVX_BACKEND_MAGIC);
 	if (!b || --b->refs > 0)
 		return;
 	if (b->in_pool)
-		dl_list_del(&b->list);
+		pvx_frontend_pool_del(b->fe, b);
 	if (b->drain_armed)
 		event_del(&b->ev_drain);
 	pvx_health_fini(b);
@@ -243,6 +269,7 @@ void pvx_backend_unref(struct pvx_backend *b)
 	free(b->provider);
 	free(b->socket);
 	pvx_frontend_unref(b->fe);
+	b->magic = 0;
 	free(b);
 }
 
@@ -253,12 +280,13 @@ static void on_drain(evutil_socket_t fd, short what, void *arg)
 	struct pvx_session *s, *n;
 	int count = 0;
 
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
 	(void)fd;
 	(void)what;
 	b->drain_armed = 0;
 	pvx_backend_ref(b);
 	dl_list_for_each_safe (s, n, &b->sessions, struct pvx_session, list) {
-		pvx_session_close(s, "link removed, grace period over");
+		b->fe->x->cut(s, "link removed, grace period over");
 		count++;
 	}
 	if (count)
@@ -271,11 +299,14 @@ static void on_drain(evutil_socket_t fd, short what, void *arg)
 
 void pvx_backend_remove(struct pvx_backend *b, int drain)
 {
-	struct pvx_frontend *fe = b->fe;
-	unsigned int n = dl_list_len(&b->sessions);
+	struct pvx_frontend *fe;
+	unsigned int n;
 
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
+	fe = b->fe;
+	n = dl_list_len(&b->sessions);
 	if (b->in_pool) {
-		dl_list_del(&b->list);
+		pvx_frontend_pool_del(fe, b);
 		b->in_pool = 0;
 	}
 	b->removed = 1;
@@ -314,7 +345,7 @@ static const char *unreachable_reason(const struct pvx_backend *b)
 {
 	if (b->removed)
 		return "link removed";
-	if (b->kind == PVX_BACKEND_NONE)
+	if (!b->tp)
 		return "no address yet";
 	if (b->host)
 		return NULL;
@@ -323,25 +354,29 @@ static const char *unreachable_reason(const struct pvx_backend *b)
 	// again to another container.
 	if (b->provider_pid <= 0)
 		return "provider not running";
-	if (b->kind == PVX_BACKEND_UNIX && b->provider_gone)
+	if (b->tp == &pvx_transport_unix && b->provider_gone)
 		return "provider exited";
 	return NULL;
 }
 
 int pvx_backend_reachable(const struct pvx_backend *b)
 {
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
 	return !unreachable_reason(b);
 }
 
 const char *pvx_backend_down_reason(const struct pvx_backend *b)
 {
-	const char *why = unreachable_reason(b);
+	const char *why;
 
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
+	why = unreachable_reason(b);
 	return why ? why : pvx_health_down_reason(b);
 }
 
 void pvx_backend_connected(struct pvx_backend *b, int ok)
 {
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
 	// Checks whose timer could not be armed try again with the traffic.
 	if (b->health.stalled)
 		pvx_health_kick(b);
@@ -356,6 +391,7 @@ int pvx_backend_suspect(const struct pvx_backend *b)
 {
 	struct timeval now, since;
 
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
 	if (!b->connect_failed)
 		return 0;
 	pvx_now(&now);
@@ -365,85 +401,115 @@ int pvx_backend_suspect(const struct pvx_backend *b)
 
 int pvx_backend_usable(const struct pvx_backend *b)
 {
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
 	return !pvx_backend_down_reason(b);
 }
 
-// Connects fd to a Unix socket that pathfd (O_PATH) designates: through
-// /proc/self/fd the path fits sun_path whatever its real length.
-static int connect_pathfd(int fd, int pathfd)
+int pvx_backend_connect(struct pvx_backend *b, int *again, const char **reason)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct pvx_dest d = { .rootfd = -1 };
 
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "/proc/self/fd/%d",
-		 pathfd);
-	return connect(fd, (struct sockaddr *)&sun, sizeof(sun));
-}
-
-// Starts the connect of a Unix socket to b's path.
-static int connect_unix(struct pvx_backend *b, int fd, const char **reason)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	size_t len = strlen(b->socket);
-	int pathfd, rc, err;
-
-	if (b->host && len < sizeof(sun.sun_path)) {
-		memcpy(sun.sun_path, b->socket, len + 1);
-		return connect(fd, (struct sockaddr *)&sun, sizeof(sun));
-	}
-	if (b->host) {
-		pathfd = open(b->socket, O_PATH | O_CLOEXEC);
-	} else {
-		if (b->root_fd == -1 && provider_open(b)) {
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
+	*again = 0;
+	*reason = unreachable_reason(b);
+	if (*reason)
+		return -1;
+	if (b->tp == &pvx_transport_unix) {
+		d.path = b->socket;
+		if (!b->host && b->root_fd == -1 && provider_open(b)) {
 			if (errno == ESRCH) {
 				b->provider_gone = 1;
 				*reason = "provider exited";
 			}
 			return -1;
 		}
-		pathfd = pvx_root_resolve(b->root_fd, b->socket);
-		// Not a full backlog (the EAGAIN of connect): this connect
-		// fails, as it would on a path that does not resolve.
-		if (pathfd == -1 && errno == EAGAIN)
-			*reason = "its path kept changing under the walk "
-				  "(openat2: EAGAIN)";
+		if (!b->host)
+			d.rootfd = b->root_fd;
+	} else {
+		d.addr = b->addr;
+		d.addr_len = b->addr_len;
 	}
-	if (pathfd == -1)
-		return -1;
-	rc = connect_pathfd(fd, pathfd);
-	err = errno;
-	close(pathfd);
-	errno = err;
-	return rc;
+	return b->tp->connect(&d, again, reason);
 }
 
-int pvx_backend_connect(struct pvx_backend *b, int *again, const char **reason)
+void pvx_backend_bytes(const struct pvx_backend *b, uint64_t *in, uint64_t *out)
 {
-	int fd, one = 1, rc, err;
-	int family = b->kind == PVX_BACKEND_TCP ? b->addr.ss_family : AF_UNIX;
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
+	pvx_backend_live_bytes(b, in, out);
+	*in += b->stats.bytes_in;
+	*out += b->stats.bytes_out;
+}
 
-	*again = 0;
-	*reason = unreachable_reason(b);
-	if (*reason)
-		return -1;
-	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return -1;
-	if (b->kind == PVX_BACKEND_TCP) {
-		// Requests and answers go out as they come: no Nagle delay
-		// on top of the client's own.
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		rc = connect(fd, (struct sockaddr *)&b->addr, b->addr_len);
-	} else {
-		rc = connect_unix(b, fd, reason);
+void pvx_backend_live_bytes(const struct pvx_backend *b, uint64_t *in,
+			    uint64_t *out)
+{
+	const struct pvx_session *s;
+
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
+	*in = *out = 0;
+	dl_list_for_each (s, &b->sessions, struct pvx_session, list) {
+		*in += s->tun.up.bytes;
+		*out += s->tun.down.bytes;
 	}
-	if (rc == 0 || errno == EINPROGRESS)
-		return fd;
-	err = errno;
-	close(fd);
-	// A Unix listener with a full backlog says EAGAIN: not a failure of
-	// the backend, only a moment to wait.
-	if (err == EAGAIN && family == AF_UNIX && !*reason)
-		*again = 1;
-	errno = err;
-	return -1;
+}
+
+const char *pvx_backend_name(const struct pvx_backend *b)
+{
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
+	// A host backend has no container to be named after.
+	return strcmp(b->provider, "_host_") ? b->provider : b->socket;
+}
+
+uint32_t pvx_backend_load(const struct pvx_backend *b)
+{
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
+	return b->stats.sessions_now;
+}
+
+void pvx_backend_session_add(struct pvx_backend *b, struct dl_list *node)
+{
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
+	dl_list_add_tail(&b->sessions, node);
+	b->stats.sessions_now++;
+	b->stats.sessions_total++;
+}
+
+void pvx_backend_session_del(struct pvx_backend *b, struct dl_list *node)
+{
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
+	dl_list_del(node);
+	b->stats.sessions_now--;
+}
+
+void pvx_backend_count_bytes(struct pvx_backend *b, uint64_t in, uint64_t out)
+{
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
+	b->stats.bytes_in += in;
+	b->stats.bytes_out += out;
+}
+
+void pvx_backend_count_connect_error(struct pvx_backend *b)
+{
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
+	b->stats.connect_errors++;
+}
+
+void pvx_backend_count_retry(struct pvx_backend *b)
+{
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
+	b->stats.retries++;
+}
+
+void pvx_backend_figures(const struct pvx_backend *b, struct pvx_fig_backend *f)
+{
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
+	f->key = b->key;
+	f->name = pvx_backend_name(b);
+	f->provider = b->provider;
+	f->socket = b->socket;
+	f->provider_pid = b->provider_pid;
+	f->down = pvx_backend_down_reason(b);
+	f->stats = b->stats;
+	pvx_backend_bytes(b, &f->stats.bytes_in, &f->stats.bytes_out);
+	pvx_health_figures(b, &f->check);
 }

@@ -13,9 +13,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <event2/event_struct.h>
+
 #include "log.h"
+#include "utils/json.h"
 #include "utils/timer.h"
-#include "xconnect.h"
+#include "fetch.h"
 
 // The largest answer we take: the biggest JSON document plus headers.
 #define FETCH_MAX (PV_JSON_MAX_SIZE + 64 * 1024)

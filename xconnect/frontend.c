@@ -14,116 +14,32 @@
 #include "log.h"
 #include "utils/addr.h"
 #include "utils/timer.h"
-#include "xconnect.h"
-
-// Accepts per readiness event: enough to drain a burst, few enough that
-// one busy listener does not starve the sessions.
-#define ACCEPT_BATCH 32
-
-static void start_listening(struct pvx_frontend *fe);
-
-// Arms the frontend's timer (bind retry or accept pause; what says which)
-// ms from now. Returns 0, or -1 after saying so.
-static int timer_in(struct pvx_frontend *fe, int ms, const char *what)
-{
-	if (!pv_timer_arm(&fe->ev_timer, ms))
-		return 0;
-	pv_log(ERROR, "link %s: cannot arm the timer of its %s", fe->label,
-	       what);
-	return -1;
-}
-
-// Stops accepting for a while; the timer resumes.
-static void pause_accept(struct pvx_frontend *fe)
-{
-	if (!fe->paused)
-		event_del(&fe->ev_accept);
-	fe->paused = 1;
-}
+#include "backend.h"
+#include "balance.h"
+#include "defs.h"
+#include "frontend.h"
+#include "graph.h"
+#include "listener.h"
+#include "obj.h"
+#include "proxy-t.h"
+#include "transport.h"
 
 void pvx_frontend_resume(struct pvx_frontend *fe)
 {
-	if (!fe->listening || !fe->paused)
-		return;
-	if (fe->maxconn && fe->stats.sessions_now >= (uint32_t)fe->maxconn)
-		return;
-	if (fe->x->maxconn && fe->x->nsessions >= fe->x->maxconn)
-		return;
-	if (!event_add(&fe->ev_accept, NULL)) {
-		fe->paused = 0;
-		fe->watch_failed = 0;
-		return;
-	}
-	// Paused it stays: a listener taken for accepting that nothing
-	// watches would leave its clients in the backlog for good. Its timer
-	// tries again, as after an accept pause; failing that, the next
-	// session to end or the next graph does.
-	if (!fe->watch_failed)
-		pv_log(ERROR,
-		       "link %s: cannot watch its listener, trying again "
-		       "every %d ms",
-		       fe->label, PVX_ACCEPT_PAUSE_MS);
-	fe->watch_failed = 1;
-	timer_in(fe, PVX_ACCEPT_PAUSE_MS, "listener watch retry");
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	pvx_listener_resume(&fe->listener);
 }
 
 void pvx_frontend_backoff(struct pvx_frontend *fe, const char *what)
 {
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
 	// Said once until a session gets through again.
 	if (!fe->accept_failing)
 		pv_log(WARN, "link %s: %s: %s, pausing accepts %d ms at a time",
-		       fe->label, what, strerror(errno), PVX_ACCEPT_PAUSE_MS);
+		       fe->label, what, strerror(errno), fe->listener.pause_ms);
 	fe->accept_failing = 1;
 	pvx_now(&fe->backoff_last);
-	if (!fe->listening)
-		return;
-	pause_accept(fe);
-	// A pause that nothing would end is worse than none.
-	if (timer_in(fe, PVX_ACCEPT_PAUSE_MS, "accept pause"))
-		pvx_frontend_resume(fe);
-}
-
-int pvx_cidr_match(const struct pvx_cidr *allow, int n,
-		   const struct sockaddr *addr)
-{
-	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0,    0,
-						  0, 0, 0, 0, 0xff, 0xff };
-	const unsigned char *v4 = NULL, *v6 = NULL;
-	const struct sockaddr_in6 *sin6;
-	int i;
-
-	if (addr->sa_family == AF_INET) {
-		v4 = (const void *)&((const struct sockaddr_in *)addr)
-			     ->sin_addr;
-	} else if (addr->sa_family == AF_INET6) {
-		sin6 = (const void *)addr;
-		v6 = sin6->sin6_addr.s6_addr;
-		// An IPv4 client on a dual-stack listener is still that
-		// IPv4 client for an IPv4 rule.
-		if (!memcmp(v6, mapped, sizeof(mapped)))
-			v4 = v6 + 12;
-	} else {
-		return 0;
-	}
-	for (i = 0; i < n; i++) {
-		const struct sockaddr *net =
-			(const struct sockaddr *)&allow[i].net;
-
-		if (net->sa_family == AF_INET && v4 &&
-		    pv_prefix_equal(
-			    v4,
-			    (const void *)&((const struct sockaddr_in *)net)
-				    ->sin_addr,
-			    allow[i].prefix))
-			return 1;
-		if (net->sa_family == AF_INET6 && v6 &&
-		    pv_prefix_equal(v6,
-				    ((const struct sockaddr_in6 *)net)
-					    ->sin6_addr.s6_addr,
-				    allow[i].prefix))
-			return 1;
-	}
-	return 0;
+	pvx_listener_backoff(&fe->listener);
 }
 
 int pvx_frontend_set_allow(struct pvx_frontend *fe,
@@ -131,6 +47,7 @@ int pvx_frontend_set_allow(struct pvx_frontend *fe,
 {
 	struct pvx_cidr *copy = NULL;
 
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
 	if (n) {
 		copy = malloc(n * sizeof(*copy));
 		if (!copy)
@@ -143,73 +60,102 @@ int pvx_frontend_set_allow(struct pvx_frontend *fe,
 	return 0;
 }
 
-// The listener is readable: accepts a batch of clients, each handed to a
-// new session, unless the allow list, maxconn or a lack of fds says no.
-static void on_accept(evutil_socket_t fd, short what, void *arg)
+static struct pvx_frontend *listener_fe(struct pvx_listener *l)
 {
-	struct pvx_frontend *fe = arg;
-	// Zeroed for the static analyzer, which does not know that accept4
-	// fills it in.
-	struct sockaddr_storage peer = { 0 };
-	socklen_t plen;
-	int i, cfd;
+	struct pvx_frontend *fe = l->owner;
 
-	(void)what;
-	// A session that fails at once drops its reference: keep fe alive
-	// until the loop is done with it.
-	pvx_frontend_ref(fe);
-	for (i = 0; i < ACCEPT_BATCH && fe->listening; i++) {
-		if (fe->maxconn &&
-		    fe->stats.sessions_now >= (uint32_t)fe->maxconn) {
-			// Further clients wait in the backlog, not dropped.
-			pause_accept(fe);
-			break;
-		}
-		if (fe->x->maxconn && fe->x->nsessions >= fe->x->maxconn) {
-			// The global cap: the same, for every frontend.
-			if (!fe->x->cap_logged)
-				pv_log(WARN,
-				       "%d sessions: at --maxconn, new clients "
-				       "wait in the backlog",
-				       fe->x->nsessions);
-			fe->x->cap_logged = 1;
-			pause_accept(fe);
-			break;
-		}
-		plen = sizeof(peer);
-		cfd = accept4(fd, (struct sockaddr *)&peer, &plen,
-			      SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (cfd == -1) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			if (errno == EAGAIN)
-				break;
-			// EMFILE, ENFILE, ENOBUFS...: the client stays in
-			// the backlog; trying again at once would spin on
-			// the same error.
-			pvx_frontend_backoff(fe, "accept");
-			break;
-		}
-		if (fe->nallow && !pvx_cidr_match(fe->allow, fe->nallow,
-						  (struct sockaddr *)&peer)) {
-			// Not on the rule's allow list: closed before a
-			// byte is read or a backend dialled.
-			fe->stats.denied++;
-			if (fe->x->verbose) {
-				char a[PV_ADDR_STRLEN];
-
-				pv_log(DEBUG, "link %s: %s not allowed",
-				       fe->label,
-				       pv_addr_format((struct sockaddr *)&peer,
-						      a, sizeof(a)));
-			}
-			close(cfd);
-			continue;
-		}
-		pvx_session_start(fe, cfd, (struct sockaddr *)&peer, plen);
-	}
-	pvx_frontend_unref(fe);
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	return fe;
 }
+
+// The listen step: the frontend's transport, in the consumer's network
+// namespace when it has one.
+static int fe_listen(struct pvx_listener *l, const char **what)
+{
+	struct pvx_frontend *fe = listener_fe(l);
+
+	return fe->tp->listen(fe->target, (struct sockaddr *)&fe->addr,
+			      fe->addr_len, fe->netns_pid, fe->x->reuseport,
+			      what);
+}
+
+// Room for another client: under the frontend's maxconn and the global
+// cap (--maxconn), which is said once when a waiting client meets it.
+static int fe_room(struct pvx_listener *l, int accepting)
+{
+	struct pvx_frontend *fe = listener_fe(l);
+	struct pvx *x = fe->x;
+
+	if (fe->maxconn && fe->stats.sessions_now >= (uint32_t)fe->maxconn)
+		return 0;
+	if (!x->maxconn || x->nsessions < x->maxconn)
+		return 1;
+	// The global cap: further clients wait in the backlog, for every
+	// frontend.
+	if (accepting && !x->cap_logged)
+		pv_log(WARN,
+		       "%d sessions: at --maxconn, new clients wait in the "
+		       "backlog",
+		       x->nsessions);
+	if (accepting)
+		x->cap_logged = 1;
+	return 0;
+}
+
+// A session that fails at once drops its reference: fe stays alive until
+// the accept loop is done with it.
+static void fe_hold(struct pvx_listener *l, int take)
+{
+	struct pvx_frontend *fe = listener_fe(l);
+
+	if (take)
+		pvx_frontend_ref(fe);
+	else
+		pvx_frontend_unref(fe);
+}
+
+// An accepted client: refused by the allow list before a byte is read
+// or a backend dialled, else handed to the sessions.
+static void fe_accept(struct pvx_listener *l, int cfd,
+		      const struct sockaddr *peer, socklen_t plen)
+{
+	struct pvx_frontend *fe = listener_fe(l);
+
+	if (fe->nallow && !pvx_cidr_match(fe->allow, fe->nallow, peer)) {
+		fe->stats.denied++;
+		if (fe->x->verbose) {
+			char a[PV_ADDR_STRLEN];
+
+			pv_log(DEBUG, "link %s: %s not allowed", fe->label,
+			       pv_addr_format(peer, a, sizeof(a)));
+		}
+		close(cfd);
+		return;
+	}
+	fe->x->accept(fe, cfd, peer, plen);
+}
+
+static void fe_accept_failed(struct pvx_listener *l)
+{
+	pvx_frontend_backoff(listener_fe(l), "accept");
+}
+
+static void fe_bound(struct pvx_listener *l)
+{
+	struct pvx_frontend *fe = listener_fe(l);
+
+	pv_log(INFO, "link %s: listening on %s%s%.0d", fe->label, fe->target,
+	       fe->netns_pid ? " in netns of pid " : "", fe->netns_pid);
+}
+
+static const struct pvx_listener_ops fe_listener_ops = {
+	.listen = fe_listen,
+	.accept = fe_accept,
+	.room = fe_room,
+	.hold = fe_hold,
+	.accept_failed = fe_accept_failed,
+	.bound = fe_bound,
+};
 
 void pvx_frontend_resume_all(struct pvx *x)
 {
@@ -219,72 +165,51 @@ void pvx_frontend_resume_all(struct pvx *x)
 		pvx_frontend_resume(fe);
 }
 
-// Timer: retries a failed bind, or ends an accept pause.
-static void on_timer(evutil_socket_t fd, short what, void *arg)
-{
-	struct pvx_frontend *fe = arg;
-
-	(void)fd;
-	(void)what;
-	if (fe->closed)
-		return;
-	if (!fe->listening)
-		start_listening(fe);
-	else
-		pvx_frontend_resume(fe);
-}
-
-// Binds the listener; on failure logs once and retries on a timer.
+// Listens unless the frontend is closed or its consumer not running.
 static void start_listening(struct pvx_frontend *fe)
 {
-	const char *what = "";
-	int fd;
-
-	if (fe->listening || fe->closed || fe->netns_pid < 0)
+	if (fe->closed || fe->netns_pid < 0)
 		return;
-	fd = pvx_listen(fe->x, (struct sockaddr *)&fe->addr, fe->addr_len,
-			fe->netns_pid, &what);
-	if (fd == -1) {
-		if (!fe->bind_failed)
-			pv_log(ERROR,
-			       "link %s: listen on %s%s%.0d: %s: %s, retrying "
-			       "every %d ms",
-			       fe->label, fe->target,
-			       fe->netns_pid ? " in netns of pid " : "",
-			       fe->netns_pid, what, strerror(errno),
-			       PVX_BIND_RETRY_MS);
-		fe->bind_failed = 1;
-		timer_in(fe, PVX_BIND_RETRY_MS, "bind retry");
-		return;
-	}
-	fe->fd = fd;
-	event_assign(&fe->ev_accept, fe->x->base, fd, EV_READ | EV_PERSIST,
-		     on_accept, fe);
-	fe->listening = 1;
-	fe->paused = 1;
-	pvx_frontend_resume(fe);
-	pv_log(INFO, "link %s: listening on %s%s%.0d", fe->label, fe->target,
-	       fe->netns_pid ? " in netns of pid " : "", fe->netns_pid);
-	fe->bind_failed = 0;
+	pvx_listener_start(&fe->listener);
 }
 
 // Closes the listening socket: the port is free from now on.
 static void stop_listening(struct pvx_frontend *fe)
 {
-	evtimer_del(&fe->ev_timer);
-	if (!fe->listening)
-		return;
-	event_del(&fe->ev_accept);
-	close(fe->fd);
-	fe->fd = -1;
-	fe->listening = 0;
-	fe->paused = 0;
-	pv_log(INFO, "link %s: stopped listening on %s", fe->label, fe->target);
+	if (pvx_listener_stop(&fe->listener))
+		pv_log(INFO, "link %s: stopped listening on %s", fe->label,
+		       fe->target);
 }
 
 struct pvx_frontend *pvx_frontend_get(struct pvx *x, const char *key,
 				      const char *label, const char *consumer,
 				      const char *target, int netns_pid)
+{
+	return pvx_frontend_get_on(x, key, label, consumer, target, netns_pid,
+				   &pvx_transport_tcp);
+}
+
+// Frees what pvx_frontend_get_on allocated (fe was never listening).
+static void fe_free(struct pvx_frontend *fe)
+{
+	free(fe->key);
+	free(fe->label);
+	free(fe->consumer);
+	free(fe->target);
+	free(fe->lname);
+	free(fe->lwhere);
+	free(fe->allow);
+	free(fe->pool.v);
+	free(fe->pool.slots);
+	fe->magic = 0;
+	free(fe);
+}
+
+struct pvx_frontend *pvx_frontend_get_on(struct pvx *x, const char *key,
+					 const char *label,
+					 const char *consumer,
+					 const char *target, int netns_pid,
+					 const struct pvx_transport *tp)
 {
 	struct pvx_frontend *fe;
 
@@ -299,28 +224,30 @@ struct pvx_frontend *pvx_frontend_get(struct pvx *x, const char *key,
 		pv_log(ERROR, "link %s: %s", label, strerror(errno));
 		return NULL;
 	}
+	fe->magic = PVX_FRONTEND_MAGIC;
 	fe->refs = 1;
 	fe->x = x;
-	fe->fd = -1;
+	fe->tp = tp;
 	fe->netns_pid = netns_pid;
-	dl_list_init(&fe->backends);
 	fe->key = strdup(key);
 	fe->label = strdup(label);
 	fe->target = strdup(target);
 	fe->consumer = consumer ? strdup(consumer) : NULL;
+	if (asprintf(&fe->lname, "link %s", label) < 0)
+		fe->lname = NULL;
+	if (asprintf(&fe->lwhere, "listen on %s%s%.0d: ", target,
+		     netns_pid ? " in netns of pid " : "", netns_pid) < 0)
+		fe->lwhere = NULL;
 	if (!fe->key || !fe->label || !fe->target ||
-	    (consumer && !fe->consumer) ||
-	    pv_addr_parse(target, &fe->addr, &fe->addr_len)) {
+	    (consumer && !fe->consumer) || !fe->lname || !fe->lwhere ||
+	    !tp->listen || tp->parse(target, &fe->addr, &fe->addr_len)) {
 		pv_log(ERROR, "link %s: cannot set up a listener on %s", label,
 		       target);
-		free(fe->key);
-		free(fe->label);
-		free(fe->consumer);
-		free(fe->target);
-		free(fe);
+		fe_free(fe);
 		return NULL;
 	}
-	evtimer_assign(&fe->ev_timer, x->base, on_timer, fe);
+	pvx_listener_init(&fe->listener, x->base, &fe_listener_ops, fe,
+			  fe->lname, fe->lwhere);
 	dl_list_add_tail(&x->frontends, &fe->list);
 	start_listening(fe);
 	return fe;
@@ -328,121 +255,283 @@ struct pvx_frontend *pvx_frontend_get(struct pvx *x, const char *key,
 
 void pvx_frontend_ref(struct pvx_frontend *fe)
 {
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
 	fe->refs++;
 }
 
 void pvx_frontend_unref(struct pvx_frontend *fe)
 {
+	PVX_CHECK_OBJ_ORNULL(fe, PVX_FRONTEND_MAGIC);
 	if (!fe || --fe->refs > 0)
 		return;
 	stop_listening(fe);
 	dl_list_del(&fe->list);
-	free(fe->key);
-	free(fe->label);
-	free(fe->consumer);
-	free(fe->target);
-	free(fe->allow);
-	free(fe);
+	fe_free(fe);
 }
 
 void pvx_frontend_check_empty(struct pvx_frontend *fe)
 {
-	if (!dl_list_empty(&fe->backends) || fe->closed)
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	if (fe->pool.n || fe->closed)
 		return;
 	fe->closed = 1;
 	stop_listening(fe);
 }
 
-// The n-th backend of the pool, counting from 0 and wrapping.
-static struct pvx_backend *nth(struct pvx_frontend *fe, unsigned int n)
+int pvx_frontend_pool_add(struct pvx_frontend *fe, struct pvx_backend *b)
 {
-	struct pvx_backend *b;
+	struct pvx_pool *p = &fe->pool;
 
-	dl_list_for_each (b, &fe->backends, struct pvx_backend, list) {
-		if (n-- == 0)
-			return b;
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	if (p->n == p->cap) {
+		unsigned int cap = p->cap ? p->cap * 2 : 4;
+		struct pvx_backend **v =
+			realloc(p->v, cap * sizeof(struct pvx_backend *));
+		struct pvx_lb_slot *slots;
+
+		if (!v)
+			return -1;
+		p->v = v;
+		slots = realloc(p->slots, cap * sizeof(*slots));
+		if (!slots)
+			return -1;
+		p->slots = slots;
+		p->cap = cap;
 	}
-	return NULL;
+	p->v[p->n++] = b;
+	p->gen++;
+	return 0;
 }
 
-// A hash of the client's address (not its port), for "source".
-static unsigned int peer_hash(const struct sockaddr *peer)
+void pvx_frontend_pool_del(struct pvx_frontend *fe, const struct pvx_backend *b)
 {
-	const unsigned char *p;
-	unsigned int h = 2166136261u;
-	size_t n, i;
+	struct pvx_pool *p = &fe->pool;
+	unsigned int i;
 
-	if (!peer)
-		return 0;
-	if (peer->sa_family == AF_INET) {
-		p = (const void *)&((const struct sockaddr_in *)peer)->sin_addr;
-		n = 4;
-	} else if (peer->sa_family == AF_INET6) {
-		p = (const void *)&((const struct sockaddr_in6 *)peer)
-			    ->sin6_addr;
-		n = 16;
-	} else {
-		return 0;
-	}
-	for (i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	for (i = 0; i < p->n && p->v[i] != b; i++)
+		;
+	if (i == p->n)
+		return;
+	// The order stays: "first" and the roundrobin sequence follow it.
+	memmove(&p->v[i], &p->v[i + 1],
+		(p->n - i - 1) * sizeof(struct pvx_backend *));
+	p->n--;
+	p->gen++;
 }
 
-// 1 when b may take a new client in this pass: pass 0 passes over the
-// backends whose last connect failed a moment ago, pass 1 (when pass 0
-// found none) takes them too.
-static int candidate(const struct pvx_backend *b,
-		     const struct pvx_backend *skip, int pass)
+unsigned int pvx_frontend_pool_size(const struct pvx_frontend *fe)
 {
-	return b != skip && pvx_backend_usable(b) &&
-	       (pass || !pvx_backend_suspect(b));
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	return fe->pool.n;
+}
+
+struct pvx_backend *pvx_frontend_pool_at(const struct pvx_frontend *fe,
+					 unsigned int i)
+{
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	return i < fe->pool.n ? fe->pool.v[i] : NULL;
+}
+
+// 1 when tried says the backend at pool position i was tried.
+static int was_tried(const struct pvx_frontend *fe,
+		     const struct pvx_tried *tried, unsigned int i)
+{
+	if (!tried)
+		return 0;
+	if (fe->pool.v[i] == tried->last)
+		return 1;
+	return tried->gen == fe->pool.gen && i < 64 && (tried->bits >> i & 1);
+}
+
+void pvx_frontend_tried_mark(const struct pvx_frontend *fe,
+			     struct pvx_tried *tried,
+			     const struct pvx_backend *b)
+{
+	unsigned int i;
+
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	// Positions of an older pool say nothing about this one.
+	if (tried->gen != fe->pool.gen) {
+		tried->bits = 0;
+		tried->gen = fe->pool.gen;
+	}
+	tried->last = b;
+	for (i = 0; i < fe->pool.n && i < 64; i++) {
+		if (fe->pool.v[i] == b)
+			tried->bits |= (uint64_t)1 << i;
+	}
 }
 
 struct pvx_backend *pvx_frontend_pick(struct pvx_frontend *fe,
 				      const struct sockaddr *peer,
-				      const struct pvx_backend *skip)
+				      const struct pvx_tried *tried)
 {
-	unsigned int count = dl_list_len(&fe->backends), start, i;
-	struct pvx_backend *b, *best = NULL;
-	int pass;
+	const struct pvx_balancer *lb;
+	struct pvx_lb_ctx c;
+	struct pvx_backend *b;
+	unsigned int i;
+	int k;
 
-	if (!count)
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	if (!fe->pool.n)
 		return NULL;
-	switch (fe->balance) {
-	case PVX_BALANCE_LEASTCONN:
-		// Ties go round: the scan starts one further each time (as
-		// HAProxy's leastconn, so short sessions use every backend).
-		start = fe->rr++ % count;
-		for (pass = 0; pass < 2 && !best; pass++) {
-			for (i = 0; i < count; i++) {
-				b = nth(fe, (start + i) % count);
-				if (!b || !candidate(b, skip, pass))
-					continue;
-				if (!best || b->stats.sessions_now <
-						     best->stats.sessions_now)
-					best = b;
-			}
-		}
-		return best;
-	case PVX_BALANCE_FIRST:
-		start = 0;
-		break;
-	case PVX_BALANCE_SOURCE:
-		start = peer_hash(peer) % count;
-		break;
-	case PVX_BALANCE_ROUNDROBIN:
-	default:
-		start = fe->rr++ % count;
-		break;
+	lb = pvx_balancer_get(fe->balance);
+	// One pass to describe the pool, one (or two) for the algorithm.
+	for (i = 0; i < fe->pool.n; i++) {
+		struct pvx_lb_slot *s = &fe->pool.slots[i];
+
+		b = fe->pool.v[i];
+		s->usable = pvx_backend_usable(b);
+		s->suspect = s->usable && pvx_backend_suspect(b);
+		s->tried = was_tried(fe, tried, i);
+		s->load = pvx_backend_load(b);
 	}
-	// From start on, the first backend that can take the client.
-	for (pass = 0; pass < 2; pass++) {
-		for (i = 0; i < count; i++) {
-			b = nth(fe, (start + i) % count);
-			if (b && candidate(b, skip, pass))
-				return b;
-		}
+	c.slots = fe->pool.slots;
+	c.n = fe->pool.n;
+	c.cursor = &fe->rr;
+	c.hash = fe->balance == PVX_BALANCE_SOURCE ? pvx_lb_peer_hash(peer) : 0;
+	k = lb->pick(&c);
+	return k < 0 ? NULL : fe->pool.v[k];
+}
+
+void pvx_frontend_configure(struct pvx_frontend *fe, const struct pvx_link *l)
+{
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	fe->balance = l->balance;
+	fe->maxconn = l->maxconn;
+	if (pvx_frontend_set_allow(fe, l->allow, l->nallow))
+		pv_log(ERROR, "link %s: allow list: out of memory, not changed",
+		       l->label);
+	fe->proxy_protocol = 0;
+	if (l->proxy_protocol)
+		fe->proxy_protocol = strcmp(l->proxy_protocol, "v2") ? 1 : 2;
+	pvx_frontend_resume(fe);
+}
+
+void pvx_frontend_session_begin(struct pvx_frontend *fe)
+{
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	fe->stats.sessions_now++;
+	fe->stats.sessions_total++;
+}
+
+void pvx_frontend_session_end(struct pvx_frontend *fe, uint64_t in,
+			      uint64_t out)
+{
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	fe->stats.bytes_in += in;
+	fe->stats.bytes_out += out;
+	fe->stats.sessions_now--;
+}
+
+void pvx_frontend_count_connect_error(struct pvx_frontend *fe)
+{
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	fe->stats.connect_errors++;
+}
+
+void pvx_frontend_count_retry(struct pvx_frontend *fe)
+{
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	fe->stats.retries++;
+}
+
+// 1 when the frontend's last lack of fds is a second old: sessions that
+// were under way when it struck do not count as recovery.
+static int backoff_over(const struct pvx_frontend *fe)
+{
+	struct timeval now, since;
+
+	pvx_now(&now);
+	timersub(&now, &fe->backoff_last, &since);
+	return since.tv_sec >= 1;
+}
+
+void pvx_frontend_session_through(struct pvx_frontend *fe, const char *label)
+{
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	fe->warned_down = 0;
+	if (fe->accept_failing && backoff_over(fe)) {
+		pv_log(INFO, "link %s: sessions get through again", label);
+		fe->accept_failing = 0;
 	}
+}
+
+void pvx_frontend_no_backend(struct pvx_frontend *fe)
+{
+	struct pvx_backend *b;
+	char to[PV_ADDR_STRLEN + 256];
+
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	if (fe->warned_down)
+		return;
+	fe->warned_down = 1;
+	b = fe->pool.n ? fe->pool.v[0] : NULL;
+	if (!b || pvx_backend_usable(b)) {
+		pv_log(WARN, "link %s: no usable backend, closing clients",
+		       fe->label);
+		return;
+	}
+	pv_log(WARN, "link %s: no usable backend (%s: %s), closing clients",
+	       fe->label, pvx_backend_describe(b, to, sizeof(to)),
+	       pvx_backend_down_reason(b));
+}
+
+void pvx_frontend_bytes(const struct pvx_frontend *fe, uint64_t *in,
+			uint64_t *out)
+{
+	uint64_t bin, bout;
+	unsigned int i;
+
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	*in = fe->stats.bytes_in;
+	*out = fe->stats.bytes_out;
+	for (i = 0; i < fe->pool.n; i++) {
+		pvx_backend_live_bytes(fe->pool.v[i], &bin, &bout);
+		*in += bin;
+		*out += bout;
+	}
+}
+
+int pvx_frontend_backends_up(const struct pvx_frontend *fe)
+{
+	unsigned int i;
+	int n = 0;
+
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	for (i = 0; i < fe->pool.n; i++)
+		n += pvx_backend_usable(fe->pool.v[i]);
+	return n;
+}
+
+const char *pvx_frontend_down_reason(const struct pvx_frontend *fe)
+{
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	if (!fe->listener.listening)
+		return fe->netns_pid < 0 ? "consumer not running"
+					 : "not listening (bind failed)";
+	if (!pvx_frontend_backends_up(fe))
+		return "no usable backend";
 	return NULL;
+}
+
+void pvx_frontend_figures(const struct pvx_frontend *fe,
+			  struct pvx_fig_frontend *f)
+{
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	f->key = fe->key;
+	f->label = fe->label;
+	f->consumer = fe->consumer;
+	f->target = fe->target;
+	f->netns_pid = fe->netns_pid;
+	f->listening = fe->listener.listening;
+	f->down = pvx_frontend_down_reason(fe);
+	f->balance = pvx_balance_name(fe->balance);
+	f->maxconn = fe->maxconn;
+	f->backends_up = pvx_frontend_backends_up(fe);
+	f->stats = fe->stats;
+	pvx_frontend_bytes(fe, &f->stats.bytes_in, &f->stats.bytes_out);
+	f->be = NULL;
+	f->nbe = 0;
 }

@@ -12,7 +12,8 @@
 #include "log.h"
 #include "utils/addr.h"
 #include "utils/link_limits.h"
-#include "xconnect.h"
+#include "graph.h"
+#include "utils/json.h"
 
 // Where in the document a link is, for error lines.
 struct where {
@@ -90,18 +91,19 @@ struct pvx_link *pvx_graph_find(struct pvx_graph *g, const char *key)
 	return NULL;
 }
 
+static const char *const balance_names[] = {
+	[PVX_BALANCE_ROUNDROBIN] = "roundrobin",
+	[PVX_BALANCE_LEASTCONN] = "leastconn",
+	[PVX_BALANCE_FIRST] = "first",
+	[PVX_BALANCE_SOURCE] = "source",
+};
+
 int pvx_balance_parse(const char *s)
 {
-	static const char *const names[] = {
-		[PVX_BALANCE_ROUNDROBIN] = "roundrobin",
-		[PVX_BALANCE_LEASTCONN] = "leastconn",
-		[PVX_BALANCE_FIRST] = "first",
-		[PVX_BALANCE_SOURCE] = "source",
-	};
 	size_t i;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcmp(s, names[i]))
+	for (i = 0; i < sizeof(balance_names) / sizeof(balance_names[0]); i++)
+		if (!strcmp(s, balance_names[i]))
 			return (int)i;
 	return -1;
 }
@@ -517,4 +519,11 @@ int pvx_graph_parse(struct pvx_graph *g, const char *text, size_t len,
 	}
 	pv_json_free(&doc);
 	return 0;
+}
+
+const char *pvx_balance_name(enum pvx_balance b)
+{
+	return b < sizeof(balance_names) / sizeof(balance_names[0])
+		       ? balance_names[b]
+		       : "?";
 }

@@ -19,7 +19,12 @@
 #include "log.h"
 #include "utils/addr.h"
 #include "utils/timer.h"
-#include "xconnect.h"
+#include "backend.h"
+#include "defs.h"
+#include "frontend-t.h"
+#include "health.h"
+#include "transport.h"
+#include "proxy-t.h"
 
 // How soon a connect refused for a full Unix backlog is tried again,
 // within the check's timeout.
@@ -229,7 +234,7 @@ static void send_request(struct pvx_backend *b)
 		     h->conf.path,
 		     // What a client of the address would send; a socket
 		     // path is no host name.
-		     b->kind == PVX_BACKEND_TCP ? b->socket : "localhost");
+		     b->tp == &pvx_transport_tcp ? b->socket : "localhost");
 	if (n < 0 || (size_t)n >= sizeof(req)) {
 		result(b, 0, "request: path too long");
 		return;
@@ -513,4 +518,43 @@ const char *pvx_health_type(const struct pvx_backend *b)
 	if (!b->health.enabled)
 		return NULL;
 	return b->health.conf.type == PVX_CHECK_HTTP ? "http" : "tcp";
+}
+
+void pvx_health_figures(const struct pvx_backend *b, struct pvx_fig_check *c)
+{
+	const struct pvx_health *h = &b->health;
+
+	memset(c, 0, sizeof(*c));
+	c->last_ok = -1;
+	if (!h->enabled)
+		return;
+	c->enabled = 1;
+	c->up = h->up;
+	c->going = h->streak != 0;
+	c->type = pvx_health_type(b);
+	if (h->conf.type == PVX_CHECK_HTTP) {
+		c->path = h->conf.path;
+		c->expect = h->conf.expect;
+	}
+	c->interval_ms = h->conf.interval_ms;
+	c->timeout_ms = h->conf.timeout_ms;
+	c->rise = h->conf.rise;
+	c->fall = h->conf.fall;
+	pvx_health_state(b, c->state, sizeof(c->state));
+	c->checks = h->checks;
+	c->failures = h->failures;
+	c->downs = h->downs;
+	c->last_change_s = pvx_seconds_since(&h->changed_at);
+	c->last_ok = h->last_ok;
+	c->last = h->last;
+	c->last_ms = h->last_ms;
+	c->last_age_s = h->last_ok < 0 ? 0 : pvx_seconds_since(&h->last_at);
+}
+
+int pvx_seconds_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return now.tv_sec > t->tv_sec ? (int)(now.tv_sec - t->tv_sec) : 0;
 }

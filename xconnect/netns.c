@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "xconnect.h"
+#include "sock.h"
 
 // Backlog of every listener: the kernel caps it at somaxconn.
 #define LISTEN_BACKLOG 4096
@@ -98,13 +98,13 @@ static void *listen_in_netns(void *arg)
 	return NULL;
 }
 
-int pvx_listen(struct pvx *x, const struct sockaddr *addr, socklen_t len,
-	       int pid, const char **what)
+int pvx_listen(const struct sockaddr *addr, socklen_t len, int pid,
+	       int reuseport, const char **what)
 {
 	struct ns_listen nl = {
 		.addr = addr,
 		.len = len,
-		.reuseport = x->reuseport,
+		.reuseport = reuseport,
 		.fd = -1,
 	};
 	sigset_t all, old;
@@ -113,7 +113,7 @@ int pvx_listen(struct pvx *x, const struct sockaddr *addr, socklen_t len,
 	int rc;
 
 	if (pid <= 0)
-		return listen_here(addr, len, x->reuseport, what);
+		return listen_here(addr, len, reuseport, what);
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
 	nl.nsfd = open(path, O_RDONLY | O_CLOEXEC);

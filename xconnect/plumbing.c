@@ -33,7 +33,9 @@
 
 #include "log.h"
 #include "utils/timer.h"
-#include "xconnect.h"
+#include "defs.h"
+#include "proxy-t.h"
+#include "tunnel.h"
 
 // Reads (or splices) per flow and readiness event: a busy flow yields to
 // the others after this many and is queued again.

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "xconnect.h"
+#include "proxyproto.h"
 
 // Version 2 starts with this signature, then version/command, family,
 // and the length of the addresses that follow.

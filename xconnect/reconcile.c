@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "log.h"
-#include "xconnect.h"
+#include "graph.h"
+#include "utils/json.h"
+#include "reconcile.h"
 
 void pvx_reconciler_init(struct pvx_reconciler *r,
 			 const struct pvx_plugin *const *plugins, struct pvx *x)
@@ -16,6 +18,35 @@ void pvx_reconciler_init(struct pvx_reconciler *r,
 	r->plugins = plugins;
 	r->x = x;
 	r->last_errors = NULL;
+	r->started = 0;
+}
+
+int pvx_reconciler_start(struct pvx_reconciler *r)
+{
+	const struct pvx_plugin *const *p;
+
+	for (p = r->plugins; p && *p; p++) {
+		if ((*p)->init && (*p)->init(r->x)) {
+			pv_log(ERROR, "plugin %s: could not start", (*p)->type);
+			// The ones started already are stopped again.
+			while (p-- != r->plugins)
+				if ((*p)->fini)
+					(*p)->fini(r->x);
+			return -1;
+		}
+	}
+	r->started = 1;
+	return 0;
+}
+
+char *pvx_plugin_status(const struct pvx_plugin *p, struct pvx *x)
+{
+	struct pv_json_ser js;
+	size_t len;
+
+	pv_json_ser_init(&js);
+	p->status(x, &js);
+	return pv_json_ser_finish(&js, &len);
 }
 
 // The plugin for a link type, or NULL.
@@ -130,10 +161,17 @@ void pvx_reconciler_clear(struct pvx_reconciler *r)
 {
 	struct pvx_graph empty;
 
+	const struct pvx_plugin *const *p;
+
 	pvx_graph_init(&empty);
 	pvx_reconcile(r, &empty);
 	free(r->last_errors);
 	r->last_errors = NULL;
+	// The links are gone: each plugin lets go of what it holds itself.
+	for (p = r->plugins; r->started && p && *p; p++)
+		if ((*p)->fini)
+			(*p)->fini(r->x);
+	r->started = 0;
 }
 
 // Logs the lines of errs that the previous document did not have, each

@@ -15,12 +15,19 @@
 #include "log.h"
 #include "utils/addr.h"
 #include "utils/timer.h"
-#include "xconnect.h"
+#include "backend.h"
+#include "defs.h"
+#include "frontend.h"
+#include "obj.h"
+#include "proxy-t.h"
+#include "proxyproto.h"
+#include "session.h"
+#include "tunnel.h"
 
 // How soon a connect to a Unix backend with a full backlog is tried again.
 #define UNIX_AGAIN_MS 5
 
-static void try_connect(struct pvx_session *s, struct pvx_backend *skip);
+static void try_connect(struct pvx_session *s);
 
 // The client, for verbose logs.
 static const char *peer_str(const struct pvx_session *s, char *buf, size_t n)
@@ -39,8 +46,7 @@ static void detach(struct pvx_session *s)
 
 	if (!b)
 		return;
-	dl_list_del(&s->list);
-	b->stats.sessions_now--;
+	pvx_backend_session_del(b, &s->list);
 	s->be = NULL;
 	pvx_backend_unref(b);
 }
@@ -49,17 +55,19 @@ static void attach(struct pvx_session *s, struct pvx_backend *b)
 {
 	pvx_backend_ref(b);
 	s->be = b;
-	dl_list_add_tail(&b->sessions, &s->list);
-	b->stats.sessions_now++;
-	b->stats.sessions_total++;
+	pvx_backend_session_add(b, &s->list);
 }
 
 void pvx_session_close(struct pvx_session *s, const char *why)
 {
-	struct pvx_frontend *fe = s->fe;
+	struct pvx_frontend *fe;
 	char peer[PV_ADDR_STRLEN];
-	uint64_t in = s->tun.up.bytes, out = s->tun.down.bytes;
+	uint64_t in, out;
 
+	PVX_CHECK_OBJ_NOTNULL(s, PVX_SESSION_MAGIC);
+	fe = s->fe;
+	in = s->tun.up.bytes;
+	out = s->tun.down.bytes;
 	if (fe->x->verbose)
 		pv_log(DEBUG, "link %s: %s: %s (%llu bytes in, %llu out)",
 		       s->be ? s->be->label : fe->label,
@@ -68,15 +76,11 @@ void pvx_session_close(struct pvx_session *s, const char *why)
 	if (s->cfd != -1)
 		close(s->cfd);
 	pvx_tunnel_fini(&s->tun);
-	if (s->be) {
-		s->be->stats.bytes_in += in;
-		s->be->stats.bytes_out += out;
-	}
-	fe->stats.bytes_in += in;
-	fe->stats.bytes_out += out;
+	if (s->be)
+		pvx_backend_count_bytes(s->be, in, out);
+	pvx_frontend_session_end(fe, in, out);
 	detach(s);
 	dl_list_del(&s->all);
-	fe->stats.sessions_now--;
 	fe->x->nsessions--;
 	if (fe->x->maxconn && fe->x->nsessions + 1 >= fe->x->maxconn) {
 		// It was at the global cap: every frontend may accept again.
@@ -90,25 +94,17 @@ void pvx_session_close(struct pvx_session *s, const char *why)
 	// Pipes kept for bulk flows are fds: none stays open without users.
 	if (!fe->x->nsessions)
 		pvx_pipe_trim(fe->x);
+	s->magic = 0;
 	free(s);
 	pvx_frontend_unref(fe);
 }
 
 static void on_tunnel_done(struct pvx_tunnel *t, void *arg)
 {
-	(void)t;
-	pvx_session_close(arg, t->idle_expired ? "idle timeout" : "closed");
-}
+	struct pvx_session *s = arg;
 
-// 1 when the frontend's last lack of fds is a second old: sessions that
-// were under way when it struck do not count as recovery.
-static int backoff_over(struct pvx_frontend *fe)
-{
-	struct timeval now, since;
-
-	pvx_now(&now);
-	timersub(&now, &fe->backoff_last, &since);
-	return since.tv_sec >= 1;
+	PVX_CHECK_OBJ_NOTNULL(s, PVX_SESSION_MAGIC);
+	pvx_session_close(s, t->idle_expired ? "idle timeout" : "closed");
 }
 
 // Tells the backend who the client is, before any of the client's bytes:
@@ -137,12 +133,8 @@ static void established(struct pvx_session *s)
 	int cfd = s->cfd;
 
 	s->state = PVX_SESSION_ESTABLISHED;
-	s->fe->warned_down = 0;
 	pvx_backend_connected(b, 1);
-	if (s->fe->accept_failing && backoff_over(s->fe)) {
-		pv_log(INFO, "link %s: sessions get through again", b->label);
-		s->fe->accept_failing = 0;
-	}
+	pvx_frontend_session_through(s->fe, b->label);
 	if (s->fe->x->verbose)
 		pv_log(DEBUG, "link %s: %s connected to %s", b->label,
 		       peer_str(s, peer, sizeof(peer)),
@@ -168,12 +160,13 @@ static void attempt_failed(struct pvx_session *s, int err, const char *reason)
 	pv_log(WARN, "link %s: connect to %s failed: %s", b->label,
 	       pvx_backend_describe(b, to, sizeof(to)),
 	       reason ? reason : strerror(err));
-	b->stats.connect_errors++;
-	s->fe->stats.connect_errors++;
+	pvx_backend_count_connect_error(b);
+	pvx_frontend_count_connect_error(s->fe);
 	pvx_backend_connected(b, 0);
+	pvx_frontend_tried_mark(s->fe, &s->tried, b);
 	pvx_backend_ref(b);
 	detach(s);
-	try_connect(s, b);
+	try_connect(s);
 	pvx_backend_unref(b);
 }
 
@@ -218,7 +211,7 @@ static void connect_be(struct pvx_session *s)
 		// the bytes can move now. A TCP one is watched from now on
 		// for the connection's whole life; its first edge says the
 		// connect is over (on_connected).
-		unix_done = s->be->kind == PVX_BACKEND_UNIX;
+		unix_done = s->be->tp->connects_at_once;
 		if (pvx_tunnel_set_b(&s->tun, fd, !unix_done, unix_done)) {
 			attempt_failed(s, errno, "cannot watch the socket");
 			return;
@@ -254,6 +247,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct pvx_session *s = arg;
 
+	PVX_CHECK_OBJ_NOTNULL(s, PVX_SESSION_MAGIC);
 	(void)fd;
 	(void)what;
 	if (s->tun.b.fd != -1)
@@ -271,6 +265,7 @@ static void on_connected(struct pvx_tunnel *t, void *arg)
 	socklen_t len = sizeof(int);
 	int err = 0;
 
+	PVX_CHECK_OBJ_NOTNULL(s, PVX_SESSION_MAGIC);
 	evtimer_del(&t->ev_timer);
 	if ((t->b.readable || !t->b.writable) &&
 	    getsockopt(t->b.fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
@@ -282,49 +277,28 @@ static void on_connected(struct pvx_tunnel *t, void *arg)
 	established(s);
 }
 
-// Says once, until a session gets through again, that clients are being
-// turned away, and why.
-static void no_backend(struct pvx_frontend *fe)
-{
-	struct pvx_backend *b;
-	char to[PV_ADDR_STRLEN + 256];
-
-	if (fe->warned_down)
-		return;
-	fe->warned_down = 1;
-	b = dl_list_first(&fe->backends, struct pvx_backend, list);
-	if (!b || pvx_backend_usable(b)) {
-		pv_log(WARN, "link %s: no usable backend, closing clients",
-		       fe->label);
-		return;
-	}
-	pv_log(WARN, "link %s: no usable backend (%s: %s), closing clients",
-	       fe->label, pvx_backend_describe(b, to, sizeof(to)),
-	       pvx_backend_down_reason(b));
-}
-
-// Picks a backend (other than skip) and connects to it; with none left,
-// the client is closed at once.
-static void try_connect(struct pvx_session *s, struct pvx_backend *skip)
+// Picks a backend (one the session has not tried) and connects to it;
+// with none left, the client is closed at once.
+static void try_connect(struct pvx_session *s)
 {
 	struct pvx_frontend *fe = s->fe;
 	struct pvx_backend *b;
 	struct timeval now, tv;
-	unsigned int pool = dl_list_len(&fe->backends);
+	unsigned int pool = pvx_frontend_pool_size(fe);
 
 	if (s->attempts >= (int)(pool ? pool : 1)) {
 		pvx_session_close(s, "no backend could be reached");
 		return;
 	}
-	b = pvx_frontend_pick(fe, (struct sockaddr *)&s->peer, skip);
+	b = pvx_frontend_pick(fe, (struct sockaddr *)&s->peer, &s->tried);
 	if (!b) {
-		no_backend(fe);
+		pvx_frontend_no_backend(fe);
 		pvx_session_close(s, "no backend available");
 		return;
 	}
 	if (s->attempts > 0) {
-		b->stats.retries++;
-		fe->stats.retries++;
+		pvx_backend_count_retry(b);
+		pvx_frontend_count_retry(fe);
 	}
 	s->attempts++;
 	attach(s, b);
@@ -340,6 +314,7 @@ int pvx_session_start(struct pvx_frontend *fe, int cfd,
 {
 	struct pvx_session *s;
 
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		pv_log(ERROR, "link %s: session: %s", fe->label,
@@ -347,6 +322,7 @@ int pvx_session_start(struct pvx_frontend *fe, int cfd,
 		close(cfd);
 		return -1;
 	}
+	s->magic = PVX_SESSION_MAGIC;
 	pvx_frontend_ref(fe);
 	s->fe = fe;
 	s->cfd = cfd;
@@ -356,9 +332,8 @@ int pvx_session_start(struct pvx_frontend *fe, int cfd,
 	fe->x->nsessions++;
 	if (peer_len <= sizeof(s->peer))
 		memcpy(&s->peer, peer, peer_len);
-	fe->stats.sessions_now++;
-	fe->stats.sessions_total++;
+	pvx_frontend_session_begin(fe);
 	// TCP_NODELAY: inherited from the listener.
-	try_connect(s, NULL);
+	try_connect(s);
 	return 0;
 }

@@ -20,7 +20,14 @@
 #include "log.h"
 #include "utils/addr.h"
 #include "utils/timer.h"
-#include "xconnect.h"
+#include "defs.h"
+#include "listener.h"
+#include "figures.h"
+#include "proxy-t.h"
+#include "sock.h"
+#include "statspage.h"
+#include "status.h"
+#include "text.h"
 
 // Clients served at once; more wait in the listen backlog.
 #define MAX_CLIENTS 16
@@ -28,22 +35,16 @@
 #define REQ_MAX 4096
 // A client has this long to send its request and take the answer.
 #define CLIENT_TIMEOUT_MS 5000
-// How often a stats address that could not be bound is tried again.
-#define RETRY_MS 1000
 // The HTML page reloads itself this often unless ?refresh=N says.
 #define REFRESH_S 5
 
 struct pvx_statspage {
 	struct pvx *x;
 	char *addr_str;
+	char *name; // "stats page on ADDR", for the listener's lines
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
-	int fd; // -1 while not listening
-	struct event ev_accept;
-	struct event ev_retry;
-	unsigned accepting : 1; // ev_accept added
-	unsigned bind_failed : 1;
-	unsigned watch_failed : 1; // ev_accept could not be added (said)
+	struct pvx_listener listener;
 	int nclients;
 	struct dl_list clients; // sp_client
 };
@@ -131,45 +132,40 @@ static void put_head(struct pvx_text *t)
 
 // One backend's row, coloured like HAProxy's: green up, red down, yellow
 // while the checks are moving it.
-static void put_backend(struct pvx_text *t, const struct pvx_backend *b)
+static void put_backend(struct pvx_text *t, const struct pvx_fig_backend *b)
 {
-	const struct pvx_health *h = &b->health;
-	const char *down = pvx_backend_down_reason(b);
-	char state[32];
-	uint64_t in, out;
+	const struct pvx_fig_check *c = &b->check;
+	const char *down = b->down;
 	const char *cls;
 
-	pvx_backend_bytes(b, &in, &out);
-	pvx_health_state(b, state, sizeof(state));
 	if (down)
 		cls = "down";
-	else if (h->enabled && h->streak)
+	else if (c->enabled && c->going)
 		cls = "going";
-	else if (h->enabled)
+	else if (c->enabled)
 		cls = "up";
 	else
 		cls = "nocheck";
 	pvx_text_put(t, "<tr class=\"%s\"><td>", cls);
-	put_html(t, pvx_backend_name(b));
+	put_html(t, b->name);
 	pvx_text_put(t, "</td><td>");
 	put_html(t, b->socket);
 	pvx_text_put(t, "</td><td>%s", down ? "DOWN" : "UP");
-	if (h->enabled && strcmp(state, down ? "DOWN" : "UP")) {
+	if (c->enabled && strcmp(c->state, down ? "DOWN" : "UP")) {
 		pvx_text_put(t, " (check ");
-		put_html(t, state);
+		put_html(t, c->state);
 		pvx_text_put(t, ")");
 	}
 	pvx_text_put(t, "</td><td>");
 	put_html(t, down ? down : "");
 	pvx_text_put(t, "</td><td>");
-	if (h->enabled && h->last_ok >= 0) {
-		pvx_text_put(t, "%s %s ", h->last_ok ? "OK" : "FAIL",
-			     pvx_health_type(b));
-		put_html(t, h->last);
-		pvx_text_put(t, "</td><td class=\"n\">%d", h->last_ms);
+	if (c->enabled && c->last_ok >= 0) {
+		pvx_text_put(t, "%s %s ", c->last_ok ? "OK" : "FAIL", c->type);
+		put_html(t, c->last);
+		pvx_text_put(t, "</td><td class=\"n\">%d", c->last_ms);
 	} else {
 		pvx_text_put(t, "%s</td><td class=\"n\">",
-			     h->enabled ? "pending" : "no check");
+			     c->enabled ? "pending" : "no check");
 	}
 	pvx_text_put(t,
 		     "</td><td class=\"n\">%u</td><td class=\"n\">%llu</td>"
@@ -178,23 +174,22 @@ static void put_backend(struct pvx_text *t, const struct pvx_backend *b)
 		     "<td class=\"n\">%llu</td><td>",
 		     b->stats.sessions_now,
 		     (unsigned long long)b->stats.sessions_total,
-		     (unsigned long long)in, (unsigned long long)out,
+		     (unsigned long long)b->stats.bytes_in,
+		     (unsigned long long)b->stats.bytes_out,
 		     (unsigned long long)b->stats.connect_errors,
 		     (unsigned long long)b->stats.retries,
-		     (unsigned long long)h->downs);
-	if (h->enabled)
-		put_age(t, pvx_seconds_since(&h->changed_at));
+		     (unsigned long long)c->downs);
+	if (c->enabled)
+		put_age(t, c->last_change_s);
 	pvx_text_put(t, "</td></tr>\n");
 }
 
 // One frontend: its table, a row for itself, a row per backend.
-static void put_frontend(struct pvx_text *t, const struct pvx_frontend *fe)
+static void put_frontend(struct pvx_text *t, const struct pvx_fig_frontend *fe)
 {
-	const char *down = pvx_frontend_down_reason(fe);
-	const struct pvx_backend *b;
-	uint64_t in, out;
+	const char *down = fe->down;
+	unsigned int i;
 
-	pvx_frontend_bytes(fe, &in, &out);
 	pvx_text_put(t, "<table>\n<caption>");
 	put_html(t, fe->label);
 	if (fe->consumer) {
@@ -202,7 +197,7 @@ static void put_frontend(struct pvx_text *t, const struct pvx_frontend *fe)
 		put_html(t, fe->consumer);
 		pvx_text_put(t, ")");
 	}
-	pvx_text_put(t, " &mdash; %s", pvx_balance_name(fe->balance));
+	pvx_text_put(t, " &mdash; %s", fe->balance);
 	if (fe->maxconn)
 		pvx_text_put(t, ", maxconn %d", fe->maxconn);
 	pvx_text_put(t, "</caption>\n");
@@ -212,28 +207,26 @@ static void put_frontend(struct pvx_text *t, const struct pvx_frontend *fe)
 	pvx_text_put(t, "</td><td>%s</td><td>", down ? "DOWN" : "UP");
 	put_html(t, down ? down : "");
 	pvx_text_put(t,
-		     "</td><td>%d/%d backends up</td><td></td>"
+		     "</td><td>%d/%u backends up</td><td></td>"
 		     "<td class=\"n\">%u</td><td class=\"n\">%llu</td>"
 		     "<td class=\"n\">%llu</td><td class=\"n\">%llu</td>"
 		     "<td class=\"n\">%llu</td><td class=\"n\">%llu</td>"
 		     "<td></td><td></td></tr>\n",
-		     pvx_frontend_backends_up(fe), dl_list_len(&fe->backends),
-		     fe->stats.sessions_now,
+		     fe->backends_up, fe->nbe, fe->stats.sessions_now,
 		     (unsigned long long)fe->stats.sessions_total,
-		     (unsigned long long)in, (unsigned long long)out,
+		     (unsigned long long)fe->stats.bytes_in,
+		     (unsigned long long)fe->stats.bytes_out,
 		     (unsigned long long)fe->stats.connect_errors,
 		     (unsigned long long)fe->stats.retries);
-	dl_list_for_each (b, &fe->backends, struct pvx_backend, list) {
-		put_backend(t, b);
-	}
+	for (i = 0; i < fe->nbe; i++)
+		put_backend(t, &fe->be[i]);
 	pvx_text_put(t, "</table>\n");
 }
 
-char *pvx_status_html(struct pvx *x, int refresh_s, size_t *len)
+char *pvx_figures_html(const struct pvx_figures *f, int refresh_s, size_t *len)
 {
 	struct pvx_text t = { 0 };
-	struct pvx_frontend *fe;
-	int n = 0;
+	unsigned int i;
 
 	pvx_text_put(&t,
 		     "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
@@ -244,58 +237,26 @@ char *pvx_status_html(struct pvx *x, int refresh_s, size_t *len)
 		     "<a href=\"/metrics\">Prometheus metrics</a> and "
 		     "<a href=\"/status\">JSON</a>.</p>\n",
 		     refresh_s, style, (int)getpid(), refresh_s);
-	dl_list_for_each (fe, &x->frontends, struct pvx_frontend, list) {
-		if (fe->closed)
-			continue;
-		put_frontend(&t, fe);
-		n++;
-	}
-	if (!n)
+	for (i = 0; i < f->nfe; i++)
+		put_frontend(&t, &f->fe[i]);
+	if (!f->nfe)
 		pvx_text_put(&t, "<p>No frontends.</p>\n");
 	pvx_text_put(&t, "</body></html>\n");
 	return pvx_text_finish(&t, len);
 }
 
+char *pvx_status_html(struct pvx *x, int refresh_s, size_t *len)
+{
+	struct pvx_figures f;
+	char *out = NULL;
+
+	if (!pvx_figures_collect(x, &f))
+		out = pvx_figures_html(&f, refresh_s, len);
+	pvx_figures_free(&f);
+	return out;
+}
+
 // ---- the server ----
-
-static void start_listening(struct pvx_statspage *sp);
-
-// Arms the retry timer (bind retry, accept pause, watch retry) ms from
-// now. Returns 0, or -1 after saying so.
-static int retry_in(struct pvx_statspage *sp, int ms)
-{
-	if (!pv_timer_arm(&sp->ev_retry, ms))
-		return 0;
-	pv_log(ERROR, "stats page on %s: cannot arm its retry timer",
-	       sp->addr_str);
-	return -1;
-}
-
-// Stops or resumes accepting, by how many clients are being served.
-static void accept_by_load(struct pvx_statspage *sp)
-{
-	if (sp->fd == -1)
-		return;
-	if (sp->nclients >= MAX_CLIENTS && sp->accepting) {
-		event_del(&sp->ev_accept);
-		sp->accepting = 0;
-	} else if (sp->nclients < MAX_CLIENTS && !sp->accepting) {
-		if (!event_add(&sp->ev_accept, NULL)) {
-			sp->accepting = 1;
-			sp->watch_failed = 0;
-			return;
-		}
-		// Not taken for accepting while nothing watches it: the
-		// timer tries again (or the next client to leave does).
-		if (!sp->watch_failed)
-			pv_log(ERROR,
-			       "stats page on %s: cannot watch its listener, "
-			       "trying again every %d ms",
-			       sp->addr_str, PVX_ACCEPT_PAUSE_MS);
-		sp->watch_failed = 1;
-		retry_in(sp, PVX_ACCEPT_PAUSE_MS);
-	}
-}
 
 static void client_free(struct sp_client *c)
 {
@@ -307,7 +268,7 @@ static void client_free(struct sp_client *c)
 	dl_list_del(&c->list);
 	free(c);
 	sp->nclients--;
-	accept_by_load(sp);
+	pvx_listener_resume(&sp->listener);
 }
 
 static const char *reason_phrase(int status)
@@ -392,24 +353,18 @@ static void handle(struct sp_client *c)
 	if (query)
 		*query++ = '\0';
 	if (!strcmp(target, "/") || !strcmp(target, "/stats")) {
-		pvx_figures_begin(x); // --threads: all workers' figures
 		body = pvx_status_html(x, refresh_of(query), &len);
-		pvx_figures_end(x);
 		if (body)
 			answer(c, 200, "text/html; charset=utf-8", body, len,
 			       head);
 	} else if (!strcmp(target, "/metrics")) {
-		pvx_figures_begin(x);
 		body = pvx_status_metrics(x, &len);
-		pvx_figures_end(x);
 		if (body)
 			answer(c, 200,
 			       "text/plain; version=0.0.4; charset=utf-8", body,
 			       len, head);
 	} else if (!strcmp(target, "/status")) {
-		pvx_figures_begin(x);
 		body = pvx_status_json(x, &len);
-		pvx_figures_end(x);
 		if (body)
 			answer(c, 200, "application/json", body, len, head);
 	} else {
@@ -486,96 +441,82 @@ static void on_client(evutil_socket_t fd, short what, void *arg)
 		client_read(c);
 }
 
+// The listen step: the stats address, in our network namespace.
+static int sp_listen(struct pvx_listener *l, const char **what)
+{
+	struct pvx_statspage *sp = l->owner;
+
+	return pvx_listen((struct sockaddr *)&sp->addr, sp->addr_len, 0,
+			  sp->x->reuseport, what);
+}
+
+// Room for another client: at most MAX_CLIENTS at once, the others wait
+// in the backlog.
+static int sp_room(struct pvx_listener *l, int accepting)
+{
+	struct pvx_statspage *sp = l->owner;
+
+	(void)accepting;
+	return sp->nclients < MAX_CLIENTS;
+}
+
+static void sp_accept(struct pvx_listener *l, int cfd,
+		      const struct sockaddr *peer, socklen_t plen)
+{
+	struct pvx_statspage *sp = l->owner;
+	struct sp_client *c;
+
+	(void)peer;
+	(void)plen;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		pv_log(ERROR, "stats %s: %s", sp->addr_str, strerror(errno));
+		close(cfd);
+		return;
+	}
+	c->sp = sp;
+	c->fd = cfd;
+	event_assign(&c->ev, sp->x->base, cfd, EV_READ | EV_PERSIST, on_client,
+		     c);
+	if (pv_timer_arm(&c->ev, CLIENT_TIMEOUT_MS)) {
+		// Unwatched, it would be held and never answered.
+		pv_log(ERROR, "stats page on %s: cannot watch a client",
+		       sp->addr_str);
+		close(cfd);
+		free(c);
+		return;
+	}
+	dl_list_add_tail(&sp->clients, &c->list);
+	sp->nclients++;
+	// Full: the listener rests until a client leaves.
+	if (sp->nclients >= MAX_CLIENTS)
+		pvx_listener_pause(l);
+}
+
 // Out of fds or memory: the client stays in the backlog and the listener
 // rests a moment, rather than the loop spinning on the same error.
-static void pause_accept(struct pvx_statspage *sp)
+static void sp_accept_failed(struct pvx_listener *l)
 {
+	struct pvx_statspage *sp = l->owner;
+
 	pv_log(DEBUG, "stats %s: accept: %s", sp->addr_str, strerror(errno));
-	// A pause that nothing would end is worse than none.
-	if (retry_in(sp, PVX_ACCEPT_PAUSE_MS))
-		return;
-	if (sp->accepting)
-		event_del(&sp->ev_accept);
-	sp->accepting = 0;
+	pvx_listener_backoff(l);
 }
 
-static void on_accept(evutil_socket_t fd, short what, void *arg)
+static void sp_bound(struct pvx_listener *l)
 {
-	struct pvx_statspage *sp = arg;
-	struct sp_client *c;
-	int cfd;
+	struct pvx_statspage *sp = l->owner;
 
-	(void)what;
-	while (sp->nclients < MAX_CLIENTS) {
-		cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (cfd == -1) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			if (errno != EAGAIN)
-				pause_accept(sp);
-			return;
-		}
-		c = calloc(1, sizeof(*c));
-		if (!c) {
-			pv_log(ERROR, "stats %s: %s", sp->addr_str,
-			       strerror(errno));
-			close(cfd);
-			break;
-		}
-		c->sp = sp;
-		c->fd = cfd;
-		event_assign(&c->ev, sp->x->base, cfd, EV_READ | EV_PERSIST,
-			     on_client, c);
-		if (pv_timer_arm(&c->ev, CLIENT_TIMEOUT_MS)) {
-			// Unwatched, it would be held and never answered.
-			pv_log(ERROR, "stats page on %s: cannot watch a client",
-			       sp->addr_str);
-			close(cfd);
-			free(c);
-			break;
-		}
-		dl_list_add_tail(&sp->clients, &c->list);
-		sp->nclients++;
-	}
-	accept_by_load(sp);
-}
-
-// Timer: binds again after a failed bind, or ends an accept pause.
-static void on_retry(evutil_socket_t fd, short what, void *arg)
-{
-	struct pvx_statspage *sp = arg;
-
-	(void)fd;
-	(void)what;
-	if (sp->fd == -1)
-		start_listening(sp);
-	else
-		accept_by_load(sp);
-}
-
-// Binds the stats address; on failure says so once and retries.
-static void start_listening(struct pvx_statspage *sp)
-{
-	const char *what = "";
-
-	sp->fd = pvx_listen(sp->x, (struct sockaddr *)&sp->addr, sp->addr_len,
-			    0, &what);
-	if (sp->fd == -1) {
-		if (!sp->bind_failed)
-			pv_log(ERROR,
-			       "stats page on %s: %s: %s, retrying every %d "
-			       "ms",
-			       sp->addr_str, what, strerror(errno), RETRY_MS);
-		sp->bind_failed = 1;
-		retry_in(sp, RETRY_MS);
-		return;
-	}
-	sp->bind_failed = 0;
-	event_assign(&sp->ev_accept, sp->x->base, sp->fd, EV_READ | EV_PERSIST,
-		     on_accept, sp);
-	accept_by_load(sp);
 	pv_log(INFO, "stats page on http://%s/stats", sp->addr_str);
 }
+
+static const struct pvx_listener_ops sp_listener_ops = {
+	.listen = sp_listen,
+	.accept = sp_accept,
+	.room = sp_room,
+	.accept_failed = sp_accept_failed,
+	.bound = sp_bound,
+};
 
 struct pvx_statspage *pvx_statspage_new(struct pvx *x, const char *addr)
 {
@@ -586,11 +527,14 @@ struct pvx_statspage *pvx_statspage_new(struct pvx *x, const char *addr)
 		return NULL;
 	}
 	sp->x = x;
-	sp->fd = -1;
 	dl_list_init(&sp->clients);
 	sp->addr_str = strdup(addr);
-	if (!sp->addr_str) {
+	if (asprintf(&sp->name, "stats page on %s", addr) < 0)
+		sp->name = NULL;
+	if (!sp->addr_str || !sp->name) {
 		pv_log(ERROR, "stats page: %s", strerror(errno));
+		free(sp->addr_str);
+		free(sp->name);
 		free(sp);
 		return NULL;
 	}
@@ -600,11 +544,15 @@ struct pvx_statspage *pvx_statspage_new(struct pvx *x, const char *addr)
 		       "[IPv6]:PORT or :PORT)",
 		       addr);
 		free(sp->addr_str);
+		free(sp->name);
 		free(sp);
 		return NULL;
 	}
-	evtimer_assign(&sp->ev_retry, x->base, on_retry, sp);
-	start_listening(sp);
+	pvx_listener_init(&sp->listener, x->base, &sp_listener_ops, sp,
+			  sp->name, "");
+	// Every client waiting is taken while there is room.
+	sp->listener.batch = MAX_CLIENTS;
+	pvx_listener_start(&sp->listener);
 	return sp;
 }
 
@@ -614,18 +562,12 @@ void pvx_statspage_free(struct pvx_statspage *sp)
 
 	if (!sp)
 		return;
-	evtimer_del(&sp->ev_retry);
-	if (sp->fd != -1) {
-		if (sp->accepting)
-			event_del(&sp->ev_accept);
-		close(sp->fd);
-	}
 	// No listener left for the clients' ends to resume.
-	sp->fd = -1;
-	sp->accepting = 0;
+	pvx_listener_stop(&sp->listener);
 	dl_list_for_each_safe (c, n, &sp->clients, struct sp_client, list) {
 		client_free(c);
 	}
 	free(sp->addr_str);
+	free(sp->name);
 	free(sp);
 }

@@ -1,95 +1,18 @@
-// The proxy's figures, per frontend (listener) and per backend: as JSON
-// for GET /xconnect-status and as Prometheus text for GET /metrics (pvd
-// serves what pv-xconnect last reported).
+// The proxy's figures as JSON for GET /xconnect-status and as Prometheus
+// text for GET /metrics (pvd serves what pv-xconnect last reported):
+// renderings of one snapshot (figures.h), which they only read.
 
 #define MODULE_NAME "status"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
-#include "utils/addr.h"
-#include "xconnect.h"
-
-static const char *const balance_names[] = {
-	[PVX_BALANCE_ROUNDROBIN] = "roundrobin",
-	[PVX_BALANCE_LEASTCONN] = "leastconn",
-	[PVX_BALANCE_FIRST] = "first",
-	[PVX_BALANCE_SOURCE] = "source",
-};
-
-void pvx_backend_bytes(const struct pvx_backend *b, uint64_t *in, uint64_t *out)
-{
-	const struct pvx_session *s;
-
-	*in = b->stats.bytes_in;
-	*out = b->stats.bytes_out;
-	dl_list_for_each (s, &b->sessions, struct pvx_session, list) {
-		*in += s->tun.up.bytes;
-		*out += s->tun.down.bytes;
-	}
-}
-
-void pvx_frontend_bytes(const struct pvx_frontend *fe, uint64_t *in,
-			uint64_t *out)
-{
-	const struct pvx_backend *b;
-	const struct pvx_session *s;
-
-	*in = fe->stats.bytes_in;
-	*out = fe->stats.bytes_out;
-	dl_list_for_each (b, &fe->backends, struct pvx_backend, list) {
-		dl_list_for_each (s, &b->sessions, struct pvx_session, list) {
-			*in += s->tun.up.bytes;
-			*out += s->tun.down.bytes;
-		}
-	}
-}
-
-const char *pvx_balance_name(enum pvx_balance b)
-{
-	return b < sizeof(balance_names) / sizeof(balance_names[0])
-		       ? balance_names[b]
-		       : "?";
-}
-
-const char *pvx_backend_name(const struct pvx_backend *b)
-{
-	// A host backend has no container to be named after.
-	return strcmp(b->provider, "_host_") ? b->provider : b->socket;
-}
-
-int pvx_frontend_backends_up(const struct pvx_frontend *fe)
-{
-	const struct pvx_backend *b;
-	int n = 0;
-
-	dl_list_for_each (b, &fe->backends, struct pvx_backend, list) {
-		if (pvx_backend_usable(b))
-			n++;
-	}
-	return n;
-}
-
-const char *pvx_frontend_down_reason(const struct pvx_frontend *fe)
-{
-	if (!fe->listening)
-		return fe->netns_pid < 0 ? "consumer not running"
-					 : "not listening (bind failed)";
-	if (!pvx_frontend_backends_up(fe))
-		return "no usable backend";
-	return NULL;
-}
-
-int pvx_seconds_since(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	return now.tv_sec > t->tv_sec ? (int)(now.tv_sec - t->tv_sec) : 0;
-}
+#include "figures.h"
+#include "status.h"
+#include "text.h"
+#include "utils/json.h"
 
 static void ser_u64(struct pv_json_ser *js, const char *key, uint64_t v)
 {
@@ -105,173 +28,141 @@ static void ser_str(struct pv_json_ser *js, const char *key, const char *v)
 
 // The backend's check: its settings, state and last result; null
 // without a check.
-static void ser_check(struct pv_json_ser *js, const struct pvx_backend *b)
+static void ser_check(struct pv_json_ser *js, const struct pvx_fig_check *c)
 {
-	const struct pvx_health *h = &b->health;
-	char state[32];
-
 	pv_json_ser_key(js, "check");
-	if (!h->enabled) {
+	if (!c->enabled) {
 		pv_json_ser_null(js);
 		return;
 	}
 	pv_json_ser_object_begin(js);
-	ser_str(js, "type", pvx_health_type(b));
-	if (h->conf.type == PVX_CHECK_HTTP) {
-		ser_str(js, "path", h->conf.path);
-		ser_u64(js, "expect", h->conf.expect);
+	ser_str(js, "type", c->type);
+	if (c->path) {
+		ser_str(js, "path", c->path);
+		ser_u64(js, "expect", c->expect);
 	}
-	ser_u64(js, "interval_ms", h->conf.interval_ms);
-	ser_u64(js, "timeout_ms", h->conf.timeout_ms);
-	ser_u64(js, "rise", h->conf.rise);
-	ser_u64(js, "fall", h->conf.fall);
-	ser_str(js, "state", pvx_health_state(b, state, sizeof(state)));
-	ser_u64(js, "checks", h->checks);
-	ser_u64(js, "failures", h->failures);
-	ser_u64(js, "downs", h->downs);
-	ser_u64(js, "last_change_s", pvx_seconds_since(&h->changed_at));
+	ser_u64(js, "interval_ms", c->interval_ms);
+	ser_u64(js, "timeout_ms", c->timeout_ms);
+	ser_u64(js, "rise", c->rise);
+	ser_u64(js, "fall", c->fall);
+	ser_str(js, "state", c->state);
+	ser_u64(js, "checks", c->checks);
+	ser_u64(js, "failures", c->failures);
+	ser_u64(js, "downs", c->downs);
+	ser_u64(js, "last_change_s", c->last_change_s);
 	pv_json_ser_object_end(js);
 }
 
 // The last check's result: {"ok", "detail", "duration_ms", "age_s"}, or
 // null before the first one.
-static void ser_last_check(struct pv_json_ser *js, const struct pvx_backend *b)
+static void ser_last_check(struct pv_json_ser *js,
+			   const struct pvx_fig_check *c)
 {
-	const struct pvx_health *h = &b->health;
-
 	pv_json_ser_key(js, "last_check");
-	if (!h->enabled || h->last_ok < 0) {
+	if (!c->enabled || c->last_ok < 0) {
 		pv_json_ser_null(js);
 		return;
 	}
 	pv_json_ser_object_begin(js);
 	pv_json_ser_key(js, "ok");
-	pv_json_ser_bool(js, h->last_ok);
-	ser_str(js, "detail", h->last);
-	ser_u64(js, "duration_ms", h->last_ms);
-	ser_u64(js, "age_s", pvx_seconds_since(&h->last_at));
+	pv_json_ser_bool(js, c->last_ok);
+	ser_str(js, "detail", c->last);
+	ser_u64(js, "duration_ms", c->last_ms);
+	ser_u64(js, "age_s", c->last_age_s);
 	pv_json_ser_object_end(js);
 }
 
-static void ser_backend(struct pv_json_ser *js, const struct pvx_backend *b)
+static void ser_backend(struct pv_json_ser *js, const struct pvx_fig_backend *b)
 {
-	const char *down = pvx_backend_down_reason(b);
-	uint64_t in, out;
-
-	pvx_backend_bytes(b, &in, &out);
 	pv_json_ser_object_begin(js);
-	ser_str(js, "name", pvx_backend_name(b));
+	ser_str(js, "name", b->name);
 	ser_str(js, "provider", b->provider);
 	pv_json_ser_key(js, "provider_pid");
 	pv_json_ser_int(js, b->provider_pid);
 	ser_str(js, "socket", b->socket);
-	ser_str(js, "health", down ? "down" : "up");
-	ser_str(js, "reason", down);
+	ser_str(js, "health", b->down ? "down" : "up");
+	ser_str(js, "reason", b->down);
 	ser_u64(js, "sessions_now", b->stats.sessions_now);
 	ser_u64(js, "sessions_total", b->stats.sessions_total);
-	ser_u64(js, "bytes_in", in);
-	ser_u64(js, "bytes_out", out);
+	ser_u64(js, "bytes_in", b->stats.bytes_in);
+	ser_u64(js, "bytes_out", b->stats.bytes_out);
 	ser_u64(js, "connect_errors", b->stats.connect_errors);
 	ser_u64(js, "retries", b->stats.retries);
-	ser_check(js, b);
-	ser_last_check(js, b);
+	ser_check(js, &b->check);
+	ser_last_check(js, &b->check);
 	pv_json_ser_object_end(js);
 }
 
-char *pvx_status_json(struct pvx *x, size_t *len)
+static void ser_frontend(struct pv_json_ser *js,
+			 const struct pvx_fig_frontend *fe)
+{
+	unsigned int i;
+
+	pv_json_ser_object_begin(js);
+	ser_str(js, "name", fe->label);
+	ser_str(js, "kind", fe->consumer ? "consumer" : "ingress");
+	ser_str(js, "consumer", fe->consumer);
+	ser_str(js, "target", fe->target);
+	pv_json_ser_key(js, "netns_pid");
+	pv_json_ser_int(js, fe->netns_pid);
+	pv_json_ser_key(js, "listening");
+	pv_json_ser_bool(js, fe->listening);
+	ser_str(js, "health", fe->down ? "down" : "up");
+	ser_str(js, "reason", fe->down);
+	ser_str(js, "balance", fe->balance);
+	pv_json_ser_key(js, "maxconn");
+	pv_json_ser_int(js, fe->maxconn);
+	ser_u64(js, "backends_up", fe->backends_up);
+	ser_u64(js, "sessions_now", fe->stats.sessions_now);
+	ser_u64(js, "sessions_total", fe->stats.sessions_total);
+	ser_u64(js, "bytes_in", fe->stats.bytes_in);
+	ser_u64(js, "bytes_out", fe->stats.bytes_out);
+	ser_u64(js, "connect_errors", fe->stats.connect_errors);
+	ser_u64(js, "retries", fe->stats.retries);
+	ser_u64(js, "denied", fe->stats.denied);
+	pv_json_ser_key(js, "backends");
+	pv_json_ser_array_begin(js);
+	for (i = 0; i < fe->nbe; i++)
+		ser_backend(js, &fe->be[i]);
+	pv_json_ser_array_end(js);
+	pv_json_ser_object_end(js);
+}
+
+char *pvx_figures_json(const struct pvx_figures *f, size_t *len)
 {
 	struct pv_json_ser js;
-	struct pvx_frontend *fe;
-	struct pvx_backend *b;
-	const char *down;
-	uint64_t in, out;
+	unsigned int i;
 
 	pv_json_ser_init(&js);
 	pv_json_ser_object_begin(&js);
 	pv_json_ser_key(&js, "frontends");
 	pv_json_ser_array_begin(&js);
-	dl_list_for_each (fe, &x->frontends, struct pvx_frontend, list) {
-		if (fe->closed)
-			continue;
-		pvx_frontend_bytes(fe, &in, &out);
-		down = pvx_frontend_down_reason(fe);
+	for (i = 0; i < f->nfe; i++)
+		ser_frontend(&js, &f->fe[i]);
+	pv_json_ser_array_end(&js);
+	// What each plugin with a status hook says of itself.
+	if (f->nplugins) {
+		pv_json_ser_key(&js, "plugins");
 		pv_json_ser_object_begin(&js);
-		ser_str(&js, "name", fe->label);
-		ser_str(&js, "kind", fe->consumer ? "consumer" : "ingress");
-		ser_str(&js, "consumer", fe->consumer);
-		ser_str(&js, "target", fe->target);
-		pv_json_ser_key(&js, "netns_pid");
-		pv_json_ser_int(&js, fe->netns_pid);
-		pv_json_ser_key(&js, "listening");
-		pv_json_ser_bool(&js, fe->listening);
-		ser_str(&js, "health", down ? "down" : "up");
-		ser_str(&js, "reason", down);
-		ser_str(&js, "balance", pvx_balance_name(fe->balance));
-		pv_json_ser_key(&js, "maxconn");
-		pv_json_ser_int(&js, fe->maxconn);
-		ser_u64(&js, "backends_up", pvx_frontend_backends_up(fe));
-		ser_u64(&js, "sessions_now", fe->stats.sessions_now);
-		ser_u64(&js, "sessions_total", fe->stats.sessions_total);
-		ser_u64(&js, "bytes_in", in);
-		ser_u64(&js, "bytes_out", out);
-		ser_u64(&js, "connect_errors", fe->stats.connect_errors);
-		ser_u64(&js, "retries", fe->stats.retries);
-		ser_u64(&js, "denied", fe->stats.denied);
-		pv_json_ser_key(&js, "backends");
-		pv_json_ser_array_begin(&js);
-		dl_list_for_each (b, &fe->backends, struct pvx_backend, list) {
-			ser_backend(&js, b);
+		for (i = 0; i < f->nplugins; i++) {
+			pv_json_ser_key(&js, f->plugins[i].type);
+			pv_json_ser_raw(&js, f->plugins[i].json);
 		}
-		pv_json_ser_array_end(&js);
 		pv_json_ser_object_end(&js);
 	}
-	pv_json_ser_array_end(&js);
 	pv_json_ser_object_end(&js);
 	return pv_json_ser_finish(&js, len);
 }
 
-void pvx_text_put(struct pvx_text *t, const char *fmt, ...)
+char *pvx_status_json(struct pvx *x, size_t *len)
 {
-	va_list ap;
-	size_t cap;
-	char *nb;
-	int n;
+	struct pvx_figures f;
+	char *out = NULL;
 
-	while (!t->failed) {
-		va_start(ap, fmt);
-		n = vsnprintf(t->buf ? t->buf + t->len : NULL,
-			      t->buf ? t->cap - t->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			t->failed = 1;
-			return;
-		}
-		if (t->buf && t->len + n < t->cap) {
-			t->len += n;
-			return;
-		}
-		// Too short: grow and format again.
-		cap = t->cap ? t->cap * 2 : 4096;
-		while (cap < t->len + n + 1)
-			cap *= 2;
-		nb = realloc(t->buf, cap);
-		if (!nb) {
-			t->failed = 1;
-			return;
-		}
-		t->buf = nb;
-		t->cap = cap;
-	}
-}
-
-char *pvx_text_finish(struct pvx_text *t, size_t *len)
-{
-	if (t->failed || !t->buf) {
-		free(t->buf);
-		return NULL;
-	}
-	*len = t->len;
-	return t->buf;
+	if (!pvx_figures_collect(x, &f))
+		out = pvx_figures_json(&f, len);
+	pvx_figures_free(&f);
+	return out;
 }
 
 #define put pvx_text_put
@@ -291,275 +182,169 @@ static void put_label(struct pvx_text *t, const char *v)
 	}
 }
 
+// Which figure a family shows (of a frontend, or of a backend).
+enum fig {
+	F_UP,
+	F_LISTENING,
+	F_BACKENDS_UP,
+	F_MAXCONN,
+	F_SESSIONS_NOW,
+	F_SESSIONS_TOTAL,
+	F_BYTES_IN,
+	F_BYTES_OUT,
+	F_CONNECT_ERRORS,
+	F_RETRIES,
+	F_DENIED,
+	F_CHECK_UP,
+	F_CHECK_LAST_OK,
+	F_CHECK_DURATION,
+	F_CHECKS,
+	F_CHECK_FAILURES,
+	F_DOWNS,
+	F_LAST_CHANGE,
+};
+
+// Which samples a backend family has: every backend, those with a check,
+// those with a check result.
+enum has { ALL, CHECK, RESULT };
+
 // One metric family: each frontend (or each backend) gives a sample,
-// unless has() says it has none (a check figure without a check).
+// unless has says it has none (a check figure without a check).
 struct family {
 	const char *name;
 	const char *type;
 	const char *help;
 	int backend; // per backend, else per frontend
-	double (*value)(const struct pvx_frontend *fe,
-			const struct pvx_backend *b);
-	int (*has)(const struct pvx_backend *b);
+	enum fig fig;
+	enum has has;
 };
-
-// Frontend figures.
-static double fe_up(const struct pvx_frontend *fe, const struct pvx_backend *b)
-{
-	(void)b;
-	return !pvx_frontend_down_reason(fe);
-}
-
-static double fe_listening(const struct pvx_frontend *fe,
-			   const struct pvx_backend *b)
-{
-	(void)b;
-	return fe->listening;
-}
-
-static double fe_backends_up(const struct pvx_frontend *fe,
-			     const struct pvx_backend *b)
-{
-	(void)b;
-	return pvx_frontend_backends_up(fe);
-}
-
-static double fe_maxconn(const struct pvx_frontend *fe,
-			 const struct pvx_backend *b)
-{
-	(void)b;
-	return fe->maxconn;
-}
-
-static double fe_sessions_now(const struct pvx_frontend *fe,
-			      const struct pvx_backend *b)
-{
-	(void)b;
-	return fe->stats.sessions_now;
-}
-
-static double fe_sessions_total(const struct pvx_frontend *fe,
-				const struct pvx_backend *b)
-{
-	(void)b;
-	return fe->stats.sessions_total;
-}
-
-static double fe_bytes_in(const struct pvx_frontend *fe,
-			  const struct pvx_backend *b)
-{
-	uint64_t in, out;
-
-	(void)b;
-	pvx_frontend_bytes(fe, &in, &out);
-	return in;
-}
-
-static double fe_bytes_out(const struct pvx_frontend *fe,
-			   const struct pvx_backend *b)
-{
-	uint64_t in, out;
-
-	(void)b;
-	pvx_frontend_bytes(fe, &in, &out);
-	return out;
-}
-
-static double fe_connect_errors(const struct pvx_frontend *fe,
-				const struct pvx_backend *b)
-{
-	(void)b;
-	return fe->stats.connect_errors;
-}
-
-static double fe_retries(const struct pvx_frontend *fe,
-			 const struct pvx_backend *b)
-{
-	(void)b;
-	return fe->stats.retries;
-}
-
-static double fe_denied(const struct pvx_frontend *fe,
-			const struct pvx_backend *b)
-{
-	(void)b;
-	return fe->stats.denied;
-}
-
-// Backend figures.
-static double be_up(const struct pvx_frontend *fe, const struct pvx_backend *b)
-{
-	(void)fe;
-	return pvx_backend_usable(b);
-}
-
-static double be_sessions_now(const struct pvx_frontend *fe,
-			      const struct pvx_backend *b)
-{
-	(void)fe;
-	return b->stats.sessions_now;
-}
-
-static double be_sessions_total(const struct pvx_frontend *fe,
-				const struct pvx_backend *b)
-{
-	(void)fe;
-	return b->stats.sessions_total;
-}
-
-static double be_bytes_in(const struct pvx_frontend *fe,
-			  const struct pvx_backend *b)
-{
-	uint64_t in, out;
-
-	(void)fe;
-	pvx_backend_bytes(b, &in, &out);
-	return in;
-}
-
-static double be_bytes_out(const struct pvx_frontend *fe,
-			   const struct pvx_backend *b)
-{
-	uint64_t in, out;
-
-	(void)fe;
-	pvx_backend_bytes(b, &in, &out);
-	return out;
-}
-
-static double be_connect_errors(const struct pvx_frontend *fe,
-				const struct pvx_backend *b)
-{
-	(void)fe;
-	return b->stats.connect_errors;
-}
-
-static double be_retries(const struct pvx_frontend *fe,
-			 const struct pvx_backend *b)
-{
-	(void)fe;
-	return b->stats.retries;
-}
-
-// Check figures, for backends with a check.
-static int has_check(const struct pvx_backend *b)
-{
-	return b->health.enabled;
-}
-
-static int has_result(const struct pvx_backend *b)
-{
-	return b->health.enabled && b->health.last_ok >= 0;
-}
-
-static double be_check_up(const struct pvx_frontend *fe,
-			  const struct pvx_backend *b)
-{
-	(void)fe;
-	return b->health.up;
-}
-
-static double be_check_last_ok(const struct pvx_frontend *fe,
-			       const struct pvx_backend *b)
-{
-	(void)fe;
-	return b->health.last_ok;
-}
-
-static double be_check_duration(const struct pvx_frontend *fe,
-				const struct pvx_backend *b)
-{
-	(void)fe;
-	return b->health.last_ms / 1000.0;
-}
-
-static double be_checks(const struct pvx_frontend *fe,
-			const struct pvx_backend *b)
-{
-	(void)fe;
-	return b->health.checks;
-}
-
-static double be_check_failures(const struct pvx_frontend *fe,
-				const struct pvx_backend *b)
-{
-	(void)fe;
-	return b->health.failures;
-}
-
-static double be_downs(const struct pvx_frontend *fe,
-		       const struct pvx_backend *b)
-{
-	(void)fe;
-	return b->health.downs;
-}
-
-static double be_last_change(const struct pvx_frontend *fe,
-			     const struct pvx_backend *b)
-{
-	(void)fe;
-	return pvx_seconds_since(&b->health.changed_at);
-}
 
 static const struct family families[] = {
 	{ "pvx_frontend_up", "gauge",
-	  "1 while the frontend listens and has a usable backend", 0, fe_up,
-	  NULL },
+	  "1 while the frontend listens and has a usable backend", 0, F_UP,
+	  ALL },
 	{ "pvx_frontend_listening", "gauge", "1 while the frontend listens", 0,
-	  fe_listening, NULL },
+	  F_LISTENING, ALL },
 	{ "pvx_frontend_backends_up", "gauge",
-	  "Backends that take new sessions", 0, fe_backends_up, NULL },
+	  "Backends that take new sessions", 0, F_BACKENDS_UP, ALL },
 	{ "pvx_frontend_maxconn", "gauge",
-	  "Sessions allowed at once (0: unlimited)", 0, fe_maxconn, NULL },
+	  "Sessions allowed at once (0: unlimited)", 0, F_MAXCONN, ALL },
 	{ "pvx_frontend_current_sessions", "gauge", "Sessions open now", 0,
-	  fe_sessions_now, NULL },
+	  F_SESSIONS_NOW, ALL },
 	{ "pvx_frontend_sessions_total", "counter", "Sessions accepted", 0,
-	  fe_sessions_total, NULL },
+	  F_SESSIONS_TOTAL, ALL },
 	{ "pvx_frontend_bytes_in_total", "counter",
-	  "Bytes from clients to backends", 0, fe_bytes_in, NULL },
+	  "Bytes from clients to backends", 0, F_BYTES_IN, ALL },
 	{ "pvx_frontend_bytes_out_total", "counter",
-	  "Bytes from backends to clients", 0, fe_bytes_out, NULL },
+	  "Bytes from backends to clients", 0, F_BYTES_OUT, ALL },
 	{ "pvx_frontend_connect_errors_total", "counter",
-	  "Failed connects to backends", 0, fe_connect_errors, NULL },
+	  "Failed connects to backends", 0, F_CONNECT_ERRORS, ALL },
 	{ "pvx_frontend_retries_total", "counter",
-	  "Connects retried on another backend", 0, fe_retries, NULL },
+	  "Connects retried on another backend", 0, F_RETRIES, ALL },
 	{ "pvx_frontend_denied_total", "counter",
-	  "Clients refused by the allow list", 0, fe_denied, NULL },
+	  "Clients refused by the allow list", 0, F_DENIED, ALL },
 	{ "pvx_backend_up", "gauge", "1 while the backend takes sessions", 1,
-	  be_up, NULL },
+	  F_UP, ALL },
 	{ "pvx_backend_current_sessions", "gauge", "Sessions open now", 1,
-	  be_sessions_now, NULL },
+	  F_SESSIONS_NOW, ALL },
 	{ "pvx_backend_sessions_total", "counter", "Sessions sent here", 1,
-	  be_sessions_total, NULL },
+	  F_SESSIONS_TOTAL, ALL },
 	{ "pvx_backend_bytes_in_total", "counter",
-	  "Bytes from clients to this backend", 1, be_bytes_in, NULL },
+	  "Bytes from clients to this backend", 1, F_BYTES_IN, ALL },
 	{ "pvx_backend_bytes_out_total", "counter",
-	  "Bytes from this backend to clients", 1, be_bytes_out, NULL },
+	  "Bytes from this backend to clients", 1, F_BYTES_OUT, ALL },
 	{ "pvx_backend_connect_errors_total", "counter",
-	  "Failed connects to this backend", 1, be_connect_errors, NULL },
+	  "Failed connects to this backend", 1, F_CONNECT_ERRORS, ALL },
 	{ "pvx_backend_retries_total", "counter",
-	  "Sessions sent here after another backend failed", 1, be_retries,
-	  NULL },
+	  "Sessions sent here after another backend failed", 1, F_RETRIES,
+	  ALL },
 	{ "pvx_backend_check_up", "gauge",
-	  "1 while the health checks pass (rise/fall applied)", 1, be_check_up,
-	  has_check },
+	  "1 while the health checks pass (rise/fall applied)", 1, F_CHECK_UP,
+	  CHECK },
 	{ "pvx_backend_check_last_ok", "gauge",
-	  "1 when the last health check passed", 1, be_check_last_ok,
-	  has_result },
+	  "1 when the last health check passed", 1, F_CHECK_LAST_OK, RESULT },
 	{ "pvx_backend_check_duration_seconds", "gauge",
-	  "How long the last health check took", 1, be_check_duration,
-	  has_result },
+	  "How long the last health check took", 1, F_CHECK_DURATION, RESULT },
 	{ "pvx_backend_checks_total", "counter", "Health checks run", 1,
-	  be_checks, has_check },
+	  F_CHECKS, CHECK },
 	{ "pvx_backend_check_failures_total", "counter", "Health checks failed",
-	  1, be_check_failures, has_check },
+	  1, F_CHECK_FAILURES, CHECK },
 	{ "pvx_backend_downs_total", "counter",
-	  "Times the health checks took the backend down", 1, be_downs,
-	  has_check },
+	  "Times the health checks took the backend down", 1, F_DOWNS, CHECK },
 	{ "pvx_backend_check_last_change_seconds", "gauge",
 	  "Seconds since the checks last changed the backend's state", 1,
-	  be_last_change, has_check },
+	  F_LAST_CHANGE, CHECK },
 };
+
+// A frontend's figure.
+static double fe_value(const struct pvx_fig_frontend *fe, enum fig fig)
+{
+	switch (fig) {
+	case F_UP:
+		return !fe->down;
+	case F_LISTENING:
+		return fe->listening;
+	case F_BACKENDS_UP:
+		return fe->backends_up;
+	case F_MAXCONN:
+		return fe->maxconn;
+	case F_SESSIONS_NOW:
+		return fe->stats.sessions_now;
+	case F_SESSIONS_TOTAL:
+		return (double)fe->stats.sessions_total;
+	case F_BYTES_IN:
+		return (double)fe->stats.bytes_in;
+	case F_BYTES_OUT:
+		return (double)fe->stats.bytes_out;
+	case F_CONNECT_ERRORS:
+		return (double)fe->stats.connect_errors;
+	case F_RETRIES:
+		return (double)fe->stats.retries;
+	case F_DENIED:
+		return (double)fe->stats.denied;
+	default:
+		return 0;
+	}
+}
+
+// A backend's figure.
+static double be_value(const struct pvx_fig_backend *b, enum fig fig)
+{
+	const struct pvx_fig_check *c = &b->check;
+
+	switch (fig) {
+	case F_UP:
+		return !b->down;
+	case F_SESSIONS_NOW:
+		return b->stats.sessions_now;
+	case F_SESSIONS_TOTAL:
+		return (double)b->stats.sessions_total;
+	case F_BYTES_IN:
+		return (double)b->stats.bytes_in;
+	case F_BYTES_OUT:
+		return (double)b->stats.bytes_out;
+	case F_CONNECT_ERRORS:
+		return (double)b->stats.connect_errors;
+	case F_RETRIES:
+		return (double)b->stats.retries;
+	case F_CHECK_UP:
+		return c->up;
+	case F_CHECK_LAST_OK:
+		return c->last_ok;
+	case F_CHECK_DURATION:
+		return c->last_ms / 1000.0;
+	case F_CHECKS:
+		return (double)c->checks;
+	case F_CHECK_FAILURES:
+		return (double)c->failures;
+	case F_DOWNS:
+		return (double)c->downs;
+	case F_LAST_CHANGE:
+		return c->last_change_s;
+	default:
+		return 0;
+	}
+}
 
 // A sample's value: integers as such, others with enough digits.
 static void put_value(struct pvx_text *t, double v)
@@ -570,49 +355,67 @@ static void put_value(struct pvx_text *t, double v)
 		put(t, " %.6f\n", v);
 }
 
-char *pvx_status_metrics(struct pvx *x, size_t *len)
+// The labels every sample of fe carries, up to the closing quote of the
+// consumer's.
+static void put_fe_labels(struct pvx_text *t, const char *name,
+			  const struct pvx_fig_frontend *fe)
+{
+	put(t, "%s{frontend=\"", name);
+	put_label(t, fe->label);
+	put(t, "\",consumer=\"");
+	put_label(t, fe->consumer ? fe->consumer : "");
+}
+
+char *pvx_figures_metrics(const struct pvx_figures *f, size_t *len)
 {
 	struct pvx_text t = { 0 };
-	struct pvx_frontend *fe;
-	struct pvx_backend *b;
+	const struct pvx_fig_frontend *fe;
+	const struct pvx_fig_backend *b;
+	unsigned int j, k;
 	size_t i;
 
 	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
-		const struct family *f = &families[i];
+		const struct family *fam = &families[i];
 
-		put(&t, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help,
-		    f->name, f->type);
-		dl_list_for_each (fe, &x->frontends, struct pvx_frontend,
-				  list) {
-			if (fe->closed)
-				continue;
-			if (!f->backend) {
-				put(&t, "%s{frontend=\"", f->name);
-				put_label(&t, fe->label);
-				put(&t, "\",consumer=\"");
-				put_label(&t, fe->consumer ? fe->consumer : "");
+		put(&t, "# HELP %s %s\n# TYPE %s %s\n", fam->name, fam->help,
+		    fam->name, fam->type);
+		for (j = 0; j < f->nfe; j++) {
+			fe = &f->fe[j];
+			if (!fam->backend) {
+				put_fe_labels(&t, fam->name, fe);
 				put(&t, "\",target=\"");
 				put_label(&t, fe->target);
 				put(&t, "\"}");
-				put_value(&t, f->value(fe, NULL));
+				put_value(&t, fe_value(fe, fam->fig));
 				continue;
 			}
-			dl_list_for_each (b, &fe->backends, struct pvx_backend,
-					  list) {
-				if (f->has && !f->has(b))
+			for (k = 0; k < fe->nbe; k++) {
+				b = &fe->be[k];
+				if ((fam->has == CHECK && !b->check.enabled) ||
+				    (fam->has == RESULT &&
+				     (!b->check.enabled ||
+				      b->check.last_ok < 0)))
 					continue;
-				put(&t, "%s{frontend=\"", f->name);
-				put_label(&t, fe->label);
-				put(&t, "\",consumer=\"");
-				put_label(&t, fe->consumer ? fe->consumer : "");
+				put_fe_labels(&t, fam->name, fe);
 				put(&t, "\",provider=\"");
 				put_label(&t, b->provider);
 				put(&t, "\",backend=\"");
 				put_label(&t, b->socket);
 				put(&t, "\"}");
-				put_value(&t, f->value(fe, b));
+				put_value(&t, be_value(b, fam->fig));
 			}
 		}
 	}
 	return pvx_text_finish(&t, len);
+}
+
+char *pvx_status_metrics(struct pvx *x, size_t *len)
+{
+	struct pvx_figures f;
+	char *out = NULL;
+
+	if (!pvx_figures_collect(x, &f))
+		out = pvx_figures_metrics(&f, len);
+	pvx_figures_free(&f);
+	return out;
 }

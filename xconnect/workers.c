@@ -9,7 +9,8 @@
 // it reads the graph (pv-ctrl or file), applies it, and hands the same
 // document to each worker, which applies it in its own loop; it serves the
 // figures, adding in what each worker published last (every
-// PUBLISH_MS), so that pv-ctrl and the stats page see one proxy. Health
+// PUBLISH_MS) to the snapshot of each report (never to its own live
+// counters), so that pv-ctrl and the stats page see one proxy. Health
 // checks run in every worker (as HAProxy's processes each ran theirs with
 // nbproc): a check's traffic is multiplied by N, each worker's view of a
 // backend is its own.
@@ -27,7 +28,12 @@
 
 #include "log.h"
 #include "utils/timer.h"
-#include "xconnect.h"
+#include "backend.h"
+#include "figures.h"
+#include "frontend.h"
+#include "proxy.h"
+#include "reconcile.h"
+#include "workers.h"
 
 // How often a worker publishes its figures for the main thread.
 #define PUBLISH_MS 500
@@ -39,12 +45,6 @@ struct fig {
 	char *fe_key;
 	char *be_key;
 	struct pvx_stats stats;
-};
-
-// A figure the main thread added into one of its own, to take out again.
-struct applied {
-	struct pvx_stats *to;
-	struct pvx_stats delta;
 };
 
 struct worker {
@@ -68,8 +68,6 @@ struct worker {
 struct pvx_workers {
 	int n; // workers beside the main thread
 	struct worker *w;
-	struct applied *applied; // added by pvx_figures_begin
-	int napplied, capplied;
 };
 
 static void figs_free(struct fig *figs, int n)
@@ -81,30 +79,6 @@ static void figs_free(struct fig *figs, int n)
 		free(figs[i].be_key);
 	}
 	free(figs);
-}
-
-// Adds src's figures into dst.
-static void stats_add(struct pvx_stats *dst, const struct pvx_stats *src)
-{
-	dst->sessions_total += src->sessions_total;
-	dst->sessions_now += src->sessions_now;
-	dst->bytes_in += src->bytes_in;
-	dst->bytes_out += src->bytes_out;
-	dst->connect_errors += src->connect_errors;
-	dst->retries += src->retries;
-	dst->denied += src->denied;
-}
-
-// Takes src's figures (added before) out of dst again.
-static void stats_sub(struct pvx_stats *dst, const struct pvx_stats *src)
-{
-	dst->sessions_total -= src->sessions_total;
-	dst->sessions_now -= src->sessions_now;
-	dst->bytes_in -= src->bytes_in;
-	dst->bytes_out -= src->bytes_out;
-	dst->connect_errors -= src->connect_errors;
-	dst->retries -= src->retries;
-	dst->denied -= src->denied;
 }
 
 // Appends one figure; returns -1 when out of memory.
@@ -155,7 +129,8 @@ static void on_publish(evutil_socket_t fd, short what, void *arg)
 		pvx_frontend_bytes(fe, &st.bytes_in, &st.bytes_out);
 		if (fig_push(&figs, &n, &cap, fe->key, NULL, &st))
 			goto nomem;
-		dl_list_for_each (b, &fe->backends, struct pvx_backend, list) {
+		pvx_pool_for_each(b, fe)
+		{
 			st = b->stats;
 			pvx_backend_bytes(b, &st.bytes_in, &st.bytes_out);
 			if (fig_push(&figs, &n, &cap, fe->key, b->key, &st))
@@ -368,75 +343,22 @@ void pvx_workers_stop(struct pvx_workers *ws)
 		pthread_mutex_destroy(&w->lock);
 	}
 	free(ws->w);
-	free(ws->applied);
 	free(ws);
 }
 
-// The stats of x's frontend with f's key, or of its backend with f's
-// link key; NULL when x has none (yet, or no more).
-static struct pvx_stats *find_stats(struct pvx *x, const struct fig *f)
+void pvx_workers_figures(struct pvx_workers *ws, struct pvx_figures *f)
 {
-	struct pvx_frontend *fe;
-	struct pvx_backend *b;
-
-	dl_list_for_each (fe, &x->frontends, struct pvx_frontend, list) {
-		if (fe->closed || strcmp(fe->key, f->fe_key))
-			continue;
-		if (!f->be_key)
-			return &fe->stats;
-		dl_list_for_each (b, &fe->backends, struct pvx_backend, list) {
-			if (!strcmp(b->key, f->be_key))
-				return &b->stats;
-		}
-		return NULL;
-	}
-	return NULL;
-}
-
-void pvx_figures_begin(struct pvx *x)
-{
-	struct pvx_workers *ws = x->workers;
-	struct pvx_stats *to;
-	struct applied *a;
 	struct worker *w;
 	int i, j;
 
 	if (!ws)
 		return;
-	ws->napplied = 0;
 	for (i = 0; i < ws->n; i++) {
 		w = &ws->w[i];
 		pthread_mutex_lock(&w->lock);
-		for (j = 0; j < w->nfigs; j++) {
-			to = find_stats(x, &w->figs[j]);
-			if (!to)
-				continue;
-			if (ws->napplied == ws->capplied) {
-				int ncap = ws->capplied ? ws->capplied * 2 : 32;
-
-				a = realloc(ws->applied, ncap * sizeof(*a));
-				if (!a)
-					break;
-				ws->applied = a;
-				ws->capplied = ncap;
-			}
-			a = &ws->applied[ws->napplied++];
-			a->to = to;
-			a->delta = w->figs[j].stats;
-			stats_add(to, &a->delta);
-		}
+		for (j = 0; j < w->nfigs; j++)
+			pvx_figures_add(f, w->figs[j].fe_key, w->figs[j].be_key,
+					&w->figs[j].stats);
 		pthread_mutex_unlock(&w->lock);
 	}
-}
-
-void pvx_figures_end(struct pvx *x)
-{
-	struct pvx_workers *ws = x->workers;
-	int i;
-
-	if (!ws)
-		return;
-	for (i = 0; i < ws->napplied; i++)
-		stats_sub(ws->applied[i].to, &ws->applied[i].delta);
-	ws->napplied = 0;
 }

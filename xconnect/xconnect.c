@@ -17,7 +17,17 @@
 #include "log.h"
 #include "utils/addr.h"
 #include "utils/timer.h"
-#include "xconnect.h"
+#include "defs.h"
+#include "fetch.h"
+#include "frontend-t.h"
+#include "plugins.h"
+#include "proxy.h"
+#include "reconcile.h"
+#include "session.h"
+#include "statspage.h"
+#include "status.h"
+#include "tunnel.h"
+#include "workers.h"
 
 #define DEFAULT_CTRL	    "/run/pantavisor/pv/pv-ctrl"
 #define DEFAULT_INTERVAL_MS 1000
@@ -82,6 +92,8 @@ int pvx_init(struct pvx *x)
 	memset(x, 0, sizeof(*x));
 	x->epfd = -1;
 	x->drain_ms = PVX_DRAIN_MS;
+	x->accept = pvx_session_start;
+	x->cut = pvx_session_close;
 	dl_list_init(&x->frontends);
 	dl_list_init(&x->sessions);
 	pvx_reconciler_init(&x->rec, pvx_plugins, x);
@@ -95,6 +107,8 @@ int pvx_init(struct pvx *x)
 		return -1;
 	x->pipes_max = pipes_budget();
 	if (pvx_plumbing_init(x))
+		return -1;
+	if (pvx_reconciler_start(&x->rec))
 		return -1;
 	// Writes to a vanished peer fail with EPIPE rather than kill us
 	// (send has MSG_NOSIGNAL, splice has no such flag).
@@ -217,9 +231,7 @@ static void on_status_put(const char *body, size_t len, const char *reason,
 		report_failed(a, "PUT /xconnect-status", reason);
 		return;
 	}
-	pvx_figures_begin(&a->x);
 	text = pvx_status_metrics(&a->x, &len);
-	pvx_figures_end(&a->x);
 	if (!text) {
 		report_failed(a, "metrics", "out of memory");
 		return;
@@ -241,9 +253,7 @@ static void report(struct app *a)
 
 	if (a->report)
 		return;
-	pvx_figures_begin(&a->x);
 	json = pvx_status_json(&a->x, &len);
-	pvx_figures_end(&a->x);
 	if (!json) {
 		report_failed(a, "status", "out of memory");
 		return;

@@ -136,7 +136,8 @@ static void test_listen_in_netns(void)
 	spoil_own_netns_fds();
 
 	// Any address: the new namespace's loopback is down.
-	fd = pvx_listen(&x, (struct sockaddr *)&any, sizeof(any), pid, &what);
+	fd = pvx_listen((struct sockaddr *)&any, sizeof(any), pid, x.reuseport,
+			&what);
 	CHECK(fd != -1);
 	CHECK(sock_ns_ino(fd) == theirs);
 	CHECK(ns_ino("/proc/thread-self/ns/net") == ours);
@@ -151,7 +152,8 @@ static void test_listen_in_netns(void)
 	close(hold);
 	CHECK(waitpid(pid, &status, 0) == pid);
 	errno = 0;
-	fd = pvx_listen(&x, (struct sockaddr *)&any, sizeof(any), pid, &what);
+	fd = pvx_listen((struct sockaddr *)&any, sizeof(any), pid, x.reuseport,
+			&what);
 	CHECK(fd == -1 && errno == ENOENT);
 	CHECK_STR(what, "open network namespace");
 	CHECK(ns_ino("/proc/thread-self/ns/net") == ours);

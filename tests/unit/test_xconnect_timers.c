@@ -159,10 +159,10 @@ static void test_listener_watch(void)
 	CHECK(fe != NULL);
 	if (!fe)
 		return;
-	CHECK(fe->listening);
+	CHECK(fe->listener.listening);
 	CHECK(kit_event_failed == 1);
 	// Not taken for accepting while nothing watches it.
-	CHECK(fe->paused);
+	CHECK(fe->listener.paused);
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	a.sin_port = htons(port);
 	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -170,7 +170,7 @@ static void test_listener_watch(void)
 	// No backend: the client is taken and closed at once, counted.
 	RUN_UNTIL(fe->stats.sessions_total == 1);
 	CHECK(fe->stats.sessions_total == 1);
-	CHECK(!fe->paused);
+	CHECK(!fe->listener.paused);
 	close(c);
 	pvx_frontend_check_empty(fe);
 	pvx_frontend_unref(fe);

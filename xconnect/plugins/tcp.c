@@ -10,7 +10,12 @@
 
 #include "log.h"
 #include "utils/addr.h"
-#include "xconnect.h"
+#include "backend.h"
+#include "frontend.h"
+#include "graph-t.h"
+#include "utils/json.h"
+#include "plugins.h"
+#include "proxy-t.h"
 
 // The network namespace the link listens in: ours for ingress rules, the
 // consumer's for the others, none (-1) while the consumer is not running.
@@ -34,21 +39,6 @@ static char *frontend_key(const struct pvx_link *l)
 	return key;
 }
 
-// The pool-wide settings travel with every link of the rule; the last
-// link applied wins, which is every link when pvd wrote the graph.
-static void apply_frontend(struct pvx_frontend *fe, const struct pvx_link *l)
-{
-	fe->balance = l->balance;
-	fe->maxconn = l->maxconn;
-	if (pvx_frontend_set_allow(fe, l->allow, l->nallow))
-		pv_log(ERROR, "link %s: allow list: out of memory, not changed",
-		       l->label);
-	fe->proxy_protocol = 0;
-	if (l->proxy_protocol)
-		fe->proxy_protocol = strcmp(l->proxy_protocol, "v2") ? 1 : 2;
-	pvx_frontend_resume(fe);
-}
-
 // A backend for l in the frontend its key names. NULL on failure.
 static struct pvx_backend *attach(struct pvx *x, const struct pvx_link *l)
 {
@@ -65,7 +55,7 @@ static struct pvx_backend *attach(struct pvx *x, const struct pvx_link *l)
 	free(key);
 	if (!fe)
 		return NULL;
-	apply_frontend(fe, l);
+	pvx_frontend_configure(fe, l);
 	b = pvx_backend_new(fe, l);
 	// The backend holds its own reference on fe now (or fe is unused).
 	if (!b)
@@ -111,7 +101,7 @@ static void tcp_updated(struct pvx *x, const struct pvx_link *old,
 		}
 	}
 	free(key);
-	apply_frontend(b->fe, l);
+	pvx_frontend_configure(b->fe, l);
 	if (!pvx_backend_update(b, l))
 		pv_log(INFO, "link %s: updated", l->label);
 }
@@ -128,8 +118,25 @@ static void tcp_removed(struct pvx *x, struct pvx_link *l)
 	l->priv = NULL;
 }
 
+// {"links": N}: the tcp links this proxy serves.
+static void tcp_status(struct pvx *x, struct pv_json_ser *js)
+{
+	const struct pvx_link *l;
+	long long n = 0;
+
+	dl_list_for_each (l, &x->rec.current.links, struct pvx_link, list) {
+		if (l->served && !strcmp(l->type, pvx_plugin_tcp.type))
+			n++;
+	}
+	pv_json_ser_object_begin(js);
+	pv_json_ser_key(js, "links");
+	pv_json_ser_int(js, n);
+	pv_json_ser_object_end(js);
+}
+
 const struct pvx_plugin pvx_plugin_tcp = {
 	.type = "tcp",
+	.status = tcp_status,
 	.on_link_added = tcp_added,
 	.on_link_updated = tcp_updated,
 	.on_link_removed = tcp_removed,
