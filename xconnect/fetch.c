@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -16,6 +15,7 @@
 #include <event2/event_struct.h>
 
 #include "log.h"
+#include "utils/http1.h"
 #include "utils/json.h"
 #include "utils/timer.h"
 #include "fetch.h"
@@ -36,97 +36,45 @@ struct pvx_fetch {
 	char reason[160];
 };
 
-// Finds the end of the header block: returns the offset of the body.
-static size_t header_end(const char *buf, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i++) {
-		if (buf[i] != '\n')
-			continue;
-		if (buf[i + 1] == '\n')
-			return i + 2;
-		if (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n')
-			return i + 3;
-	}
-	return 0;
-}
-
-// The value of header name in the block hdr..end, or NULL; *vlen set.
-static const char *header_value(const char *hdr, const char *end,
-				const char *name, size_t *vlen)
-{
-	size_t nlen = strlen(name);
-	const char *line = hdr, *eol, *v;
-
-	while (line < end) {
-		eol = memchr(line, '\n', end - line);
-		if (!eol)
-			eol = end;
-		if ((size_t)(eol - line) > nlen && line[nlen] == ':' &&
-		    !strncasecmp(line, name, nlen)) {
-			v = line + nlen + 1;
-			while (v < eol && (*v == ' ' || *v == '\t'))
-				v++;
-			*vlen = eol - v;
-			while (*vlen &&
-			       (v[*vlen - 1] == '\r' || v[*vlen - 1] == ' ' ||
-				v[*vlen - 1] == '\t'))
-				(*vlen)--;
-			return v;
-		}
-		line = eol + 1;
-	}
-	return NULL;
-}
-
 int pvx_http_body(const char *buf, size_t len, const char **body,
 		  size_t *body_len, const char **reason)
 {
-	size_t hlen, vlen, i;
-	unsigned long long cl = 0;
-	const char *v;
+	struct pv_http1_head h;
+	struct pv_http1_body b;
+	size_t used, d = 0, dl = 0;
+	int r;
 
-	if (len < 12 || memcmp(buf, "HTTP/1.", 7) || buf[8] != ' ') {
-		*reason = "not an HTTP/1.x response";
+	// The project's one HTTP/1.x parser (utils/http1.c), as strict as
+	// pv-ctrl's own request reader.
+	pv_http1_response_init(&h, NULL, 0);
+	r = pv_http1_parse(&h, buf, len, &used);
+	if (r != PV_HTTP1_DONE) {
+		*reason = r == PV_HTTP1_MORE
+				  ? "response ends inside its headers"
+				  : "not an HTTP/1.x response";
 		return -1;
 	}
-	hlen = header_end(buf, len);
-	if (!hlen) {
-		*reason = "response ends inside its headers";
-		return -1;
-	}
-	if (memcmp(buf + 9, "200", 3) ||
-	    (buf[12] != ' ' && buf[12] != '\r' && buf[12] != '\n')) {
+	if (h.status != 200) {
 		*reason = "HTTP status is not 200";
 		return -1;
 	}
-	v = header_value(buf, buf + hlen, "Transfer-Encoding", &vlen);
-	if (v && !(vlen == 8 && !strncasecmp(v, "identity", 8))) {
+	// pv-ctrl answers HTTP/1.0 with a Content-Length (or none, up to its
+	// close); a chunked answer would need copying to decode: refused.
+	if (h.framing == PV_HTTP1_BODY_CHUNKED) {
 		*reason = "transfer encoding not supported (HTTP/1.0 expected)";
 		return -1;
 	}
-	*body = buf + hlen;
-	*body_len = len - hlen;
-	v = header_value(buf, buf + hlen, "Content-Length", &vlen);
-	if (!v)
-		return 0;
-	if (vlen == 0 || vlen > 15) {
-		*reason = "bad Content-Length";
-		return -1;
-	}
-	for (i = 0; i < vlen; i++) {
-		if (v[i] < '0' || v[i] > '9') {
-			*reason = "bad Content-Length";
-			return -1;
-		}
-		cl = cl * 10 + (v[i] - '0');
-	}
-	if (cl > *body_len) {
+	pv_http1_body_init(&b, &h);
+	r = pv_http1_body_parse(&b, buf + h.head_len, len - h.head_len, &used,
+				&d, &dl);
+	// The answer is whole (read until EOF): a body still short of its
+	// Content-Length was cut.
+	if (r != PV_HTTP1_DONE && pv_http1_body_eof(&b) != PV_HTTP1_DONE) {
 		*reason = "response shorter than its Content-Length";
 		return -1;
 	}
-	*body_len = cl;
+	*body = buf + h.head_len + d;
+	*body_len = dl;
 	return 0;
 }
 

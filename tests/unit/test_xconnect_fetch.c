@@ -49,6 +49,24 @@ static void test_http_body(void)
 	CHECK(body_of("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 		      "2\r\n[]\r\n0\r\n\r\n",
 		      &body, &len) == -1);
+	// Strict since utils/http1.c reads the answer: two different
+	// Content-Lengths, Content-Length with Transfer-Encoding, a space
+	// before the colon, a folded header line are all refused.
+	CHECK(body_of("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n"
+		      "Content-Length: 3\r\n\r\n[1]",
+		      &body, &len) == -1);
+	CHECK(body_of("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+		      "Transfer-Encoding: chunked\r\n\r\n[]",
+		      &body, &len) == -1);
+	CHECK(body_of("HTTP/1.0 200 OK\r\nContent-Length : 2\r\n\r\n[]", &body,
+		      &len) == -1);
+	CHECK(body_of("HTTP/1.0 200 OK\r\nX-A: 1\r\n b\r\n\r\n[]", &body,
+		      &len) == -1);
+	CHECK(body_of("HTTP/2.0 200 OK\r\n\r\n[]", &body, &len) == -1);
+	// Bytes after the Content-Length are not the body; an empty body is.
+	CHECK(body_of("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\nxx", &body,
+		      &len) == 0);
+	CHECK(len == 0);
 }
 
 struct result {

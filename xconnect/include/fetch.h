@@ -8,7 +8,8 @@
 
 #include <event2/event.h>
 
-// Finds the body of a complete HTTP/1.x response in buf: status 200,
+// Finds the body of a complete HTTP/1.x response in buf (read with the
+// strict parser of utils/http1.c; a chunked answer is refused): status 200,
 // Content-Length honoured when present (the body must be complete), else
 // everything after the headers. Returns 0, or -1 with *reason set.
 int pvx_http_body(const char *buf, size_t len, const char **body,
