@@ -19,6 +19,7 @@
 
 #include "log.h"
 #include "utils/addr.h"
+#include "utils/http1.h"
 #include "utils/timer.h"
 #include "defs.h"
 #include "listener.h"
@@ -31,7 +32,7 @@
 
 // Clients served at once; more wait in the listen backlog.
 #define MAX_CLIENTS 16
-// The request head, at most.
+// The request head, at most (a longer one is answered 431).
 #define REQ_MAX 4096
 // A client has this long to send its request and take the answer.
 #define CLIENT_TIMEOUT_MS 5000
@@ -54,9 +55,10 @@ struct sp_client {
 	struct pvx_statspage *sp;
 	int fd;
 	struct event ev;
-	char req[REQ_MAX + 1];
+	char req[REQ_MAX];
 	size_t rlen;
-	char *out; // header and body
+	struct pv_http1_head head; // the request in req, utils/http1.c
+	char *out;		   // header and body
 	size_t olen, ooff;
 	struct dl_list list; // in sp->clients
 };
@@ -282,8 +284,14 @@ static const char *reason_phrase(int status)
 		return "Not Found";
 	case 405:
 		return "Method Not Allowed";
+	case 417:
+		return "Expectation Failed";
 	case 431:
 		return "Request Header Fields Too Large";
+	case 501:
+		return "Not Implemented";
+	case 505:
+		return "HTTP Version Not Supported";
 	default:
 		return "Internal Server Error";
 	}
@@ -330,20 +338,29 @@ static int refresh_of(const char *query)
 	return v >= 1 && v <= 3600 ? (int)v : REFRESH_S;
 }
 
-// Answers the request head in c->req.
+// Answers the complete request head in c->req (c->head says where its
+// parts are).
 static void handle(struct sp_client *c)
 {
+	const struct pv_http1_head *h = &c->head;
 	struct pvx *x = c->sp->x;
-	char method[8], target[256], version[16];
+	char method[8], target[256];
 	char *query, *body;
 	size_t len = 0;
 	int head;
 
-	if (sscanf(c->req, "%7s %255s %15s", method, target, version) != 3 ||
-	    strncmp(version, "HTTP/1.", 7) || target[0] != '/') {
+	// Only "/path?query": an absolute or authority form is no request
+	// for this page; longer methods and targets are none of ours.
+	if (h->target_form != PV_HTTP1_ORIGIN ||
+	    h->method_len >= sizeof(method) ||
+	    h->target_len >= sizeof(target)) {
 		answer_text(c, 400, "bad request\n");
 		return;
 	}
+	memcpy(method, c->req + h->method_off, h->method_len);
+	method[h->method_len] = '\0';
+	memcpy(target, c->req + h->target_off, h->target_len);
+	target[h->target_len] = '\0';
 	head = !strcmp(method, "HEAD");
 	if (strcmp(method, "GET") && !head) {
 		answer_text(c, 405, "only GET and HEAD\n");
@@ -376,10 +393,15 @@ static void handle(struct sp_client *c)
 		answer_text(c, 500, "out of memory\n");
 }
 
-// Reads the request until its head is complete, then answers.
+// Reads the request until its head is complete (the project's HTTP/1.x
+// parser, utils/http1.c, however the head is split), then answers; what
+// the parser refuses is answered with its status and reason.
 static void client_read(struct sp_client *c)
 {
 	ssize_t n = recv(c->fd, c->req + c->rlen, REQ_MAX - c->rlen, 0);
+	char msg[128];
+	size_t used;
+	int r;
 
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -388,13 +410,18 @@ static void client_read(struct sp_client *c)
 		return;
 	}
 	c->rlen += n;
-	c->req[c->rlen] = '\0';
-	if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n"))
+	r = pv_http1_parse(&c->head, c->req + c->head.head_len,
+			   c->rlen - c->head.head_len, &used);
+	if (r == PV_HTTP1_DONE) {
 		handle(c);
-	else if (c->rlen == REQ_MAX)
+	} else if (r != PV_HTTP1_MORE) {
+		snprintf(msg, sizeof(msg), "bad request: %s\n", c->head.error);
+		answer_text(c, r, msg);
+	} else if (c->rlen == REQ_MAX) {
 		answer_text(c, 431, "request head too large\n");
-	else
+	} else {
 		return;
+	}
 	if (!c->out) {
 		client_free(c);
 		return;
@@ -476,6 +503,8 @@ static void sp_accept(struct pvx_listener *l, int cfd,
 	}
 	c->sp = sp;
 	c->fd = cfd;
+	pv_http1_request_init(&c->head,
+			      &(struct pv_http1_limits){ .max_head = REQ_MAX });
 	event_assign(&c->ev, sp->x->base, cfd, EV_READ | EV_PERSIST, on_client,
 		     c);
 	if (pv_timer_arm(&c->ev, CLIENT_TIMEOUT_MS)) {
