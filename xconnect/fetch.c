@@ -59,8 +59,9 @@ int pvx_http_body(const char *buf, size_t len, const char **body,
 		return -1;
 	}
 	// pv-ctrl answers HTTP/1.0 with a Content-Length (or none, up to its
-	// close); a chunked answer would need copying to decode: refused.
-	if (h.framing == PV_HTTP1_BODY_CHUNKED) {
+	// close). A transfer coding is refused: chunked would need a copy to
+	// decode, any other leaves the body coded.
+	if (h.has_te) {
 		*reason = "transfer encoding not supported (HTTP/1.0 expected)";
 		return -1;
 	}

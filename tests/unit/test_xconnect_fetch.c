@@ -58,6 +58,8 @@ static void test_http_body(void)
 	CHECK(body_of("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
 		      "Transfer-Encoding: chunked\r\n\r\n[]",
 		      &body, &len) == -1);
+	CHECK(body_of("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n[]",
+		      &body, &len) == -1);
 	CHECK(body_of("HTTP/1.0 200 OK\r\nContent-Length : 2\r\n\r\n[]", &body,
 		      &len) == -1);
 	CHECK(body_of("HTTP/1.0 200 OK\r\nX-A: 1\r\n b\r\n\r\n[]", &body,
