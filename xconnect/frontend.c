@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "rootbind.h"
 #include "utils/addr.h"
 #include "utils/timer.h"
 #include "xconnect.h"
@@ -234,6 +235,35 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		pvx_frontend_resume(fe);
 }
 
+// The listen step of a Unix listener: the socket at fe->target inside
+// the consumer's root. Returns the fd, or -1 (said once until it works).
+static int listen_unix(struct pvx_frontend *fe)
+{
+	struct pvx_rootsock *rs = calloc(1, sizeof(*rs));
+	int fd = -1;
+
+	if (!rs)
+		snprintf(fe->listen_why, sizeof(fe->listen_why), "%s",
+			 strerror(errno));
+	else
+		fd = pvx_rootbind_listen_pid(fe->netns_pid, fe->target, rs,
+					     fe->listen_why,
+					     sizeof(fe->listen_why));
+	if (fd == -1) {
+		free(rs);
+		if (!fe->bind_failed)
+			pv_log(ERROR,
+			       "link %s: socket %s in the root of pid %d: %s, "
+			       "retrying every %d ms",
+			       fe->label, fe->target, fe->netns_pid,
+			       fe->listen_why, PVX_BIND_RETRY_MS);
+		return -1;
+	}
+	fe->rootsock = rs;
+	fe->listen_why[0] = 0;
+	return fd;
+}
+
 // Binds the listener; on failure logs once and retries on a timer.
 static void start_listening(struct pvx_frontend *fe)
 {
@@ -242,8 +272,16 @@ static void start_listening(struct pvx_frontend *fe)
 
 	if (fe->listening || fe->closed || fe->netns_pid < 0)
 		return;
-	fd = pvx_listen(fe->x, (struct sockaddr *)&fe->addr, fe->addr_len,
-			fe->netns_pid, &what);
+	if (fe->unix_path)
+		fd = listen_unix(fe);
+	else
+		fd = pvx_listen(fe->x, (struct sockaddr *)&fe->addr,
+				fe->addr_len, fe->netns_pid, &what);
+	if (fd == -1 && fe->unix_path) {
+		fe->bind_failed = 1;
+		timer_in(fe, PVX_BIND_RETRY_MS, "bind retry");
+		return;
+	}
 	if (fd == -1) {
 		if (!fe->bind_failed)
 			pv_log(ERROR,
@@ -263,8 +301,13 @@ static void start_listening(struct pvx_frontend *fe)
 	fe->listening = 1;
 	fe->paused = 1;
 	pvx_frontend_resume(fe);
-	pv_log(INFO, "link %s: listening on %s%s%.0d", fe->label, fe->target,
-	       fe->netns_pid ? " in netns of pid " : "", fe->netns_pid);
+	if (fe->unix_path)
+		pv_log(INFO, "link %s: listening on %s in the root of pid %d",
+		       fe->label, fe->target, fe->netns_pid);
+	else
+		pv_log(INFO, "link %s: listening on %s%s%.0d", fe->label,
+		       fe->target, fe->netns_pid ? " in netns of pid " : "",
+		       fe->netns_pid);
 	fe->bind_failed = 0;
 }
 
@@ -279,12 +322,19 @@ static void stop_listening(struct pvx_frontend *fe)
 	fe->fd = -1;
 	fe->listening = 0;
 	fe->paused = 0;
+	// The socket file goes with its listener (if it is still ours).
+	pvx_rootbind_release(fe->rootsock);
+	free(fe->rootsock);
+	fe->rootsock = NULL;
 	pv_log(INFO, "link %s: stopped listening on %s", fe->label, fe->target);
 }
 
-struct pvx_frontend *pvx_frontend_get(struct pvx *x, const char *key,
-				      const char *label, const char *consumer,
-				      const char *target, int netns_pid)
+// pvx_frontend_get and pvx_frontend_get_unix (unix_path: target is a path).
+static struct pvx_frontend *frontend_get(struct pvx *x, const char *key,
+					 const char *label,
+					 const char *consumer,
+					 const char *target, int netns_pid,
+					 int unix_path)
 {
 	struct pvx_frontend *fe;
 
@@ -303,6 +353,7 @@ struct pvx_frontend *pvx_frontend_get(struct pvx *x, const char *key,
 	fe->x = x;
 	fe->fd = -1;
 	fe->netns_pid = netns_pid;
+	fe->unix_path = unix_path;
 	dl_list_init(&fe->backends);
 	fe->key = strdup(key);
 	fe->label = strdup(label);
@@ -310,7 +361,7 @@ struct pvx_frontend *pvx_frontend_get(struct pvx *x, const char *key,
 	fe->consumer = consumer ? strdup(consumer) : NULL;
 	if (!fe->key || !fe->label || !fe->target ||
 	    (consumer && !fe->consumer) ||
-	    pv_addr_parse(target, &fe->addr, &fe->addr_len)) {
+	    (!unix_path && pv_addr_parse(target, &fe->addr, &fe->addr_len))) {
 		pv_log(ERROR, "link %s: cannot set up a listener on %s", label,
 		       target);
 		free(fe->key);
@@ -324,6 +375,21 @@ struct pvx_frontend *pvx_frontend_get(struct pvx *x, const char *key,
 	dl_list_add_tail(&x->frontends, &fe->list);
 	start_listening(fe);
 	return fe;
+}
+
+struct pvx_frontend *pvx_frontend_get(struct pvx *x, const char *key,
+				      const char *label, const char *consumer,
+				      const char *target, int netns_pid)
+{
+	return frontend_get(x, key, label, consumer, target, netns_pid, 0);
+}
+
+struct pvx_frontend *pvx_frontend_get_unix(struct pvx *x, const char *key,
+					   const char *label,
+					   const char *consumer,
+					   const char *target, int pid)
+{
+	return frontend_get(x, key, label, consumer, target, pid, 1);
 }
 
 void pvx_frontend_ref(struct pvx_frontend *fe)

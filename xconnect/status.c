@@ -75,6 +75,8 @@ int pvx_frontend_backends_up(const struct pvx_frontend *fe)
 
 const char *pvx_frontend_down_reason(const struct pvx_frontend *fe)
 {
+	if (!fe->listening && fe->unix_path && fe->listen_why[0])
+		return fe->listen_why;
 	if (!fe->listening)
 		return fe->netns_pid < 0 ? "consumer not running"
 					 : "not listening (bind failed)";

@@ -397,6 +397,8 @@ struct pvx_stats {
 	uint64_t denied; // clients refused by the allow list
 };
 
+struct pvx_rootsock;
+
 // A listener and its pool of backends. Links with the same frontend key
 // (ingress name or consumer, consumer pid and target) share it.
 struct pvx_frontend {
@@ -419,6 +421,11 @@ struct pvx_frontend {
 	unsigned accept_failing : 1; // accept ran out of fds (said once)
 	unsigned warned_down : 1;    // "no usable backend" said
 	unsigned watch_failed : 1;   // ev_accept could not be added (said)
+	// A Unix listener (consumer links of type unix): target is a path
+	// inside the root of netns_pid's mount namespace (rootbind.c).
+	unsigned unix_path : 1;
+	struct pvx_rootsock *rootsock; // the socket made there, while listening
+	char listen_why[160];	       // why the last listen there failed
 	struct timeval backoff_last; // last pvx_frontend_backoff
 	enum pvx_balance balance;
 	int maxconn;		// 0: unlimited
@@ -477,6 +484,13 @@ struct pvx_backend {
 struct pvx_frontend *pvx_frontend_get(struct pvx *x, const char *key,
 				      const char *label, const char *consumer,
 				      const char *target, int netns_pid);
+
+// The same for a Unix listener at target, a path inside the root of
+// pid's mount namespace (-1: not running yet).
+struct pvx_frontend *pvx_frontend_get_unix(struct pvx *x, const char *key,
+					   const char *label,
+					   const char *consumer,
+					   const char *target, int pid);
 
 // Takes a reference.
 void pvx_frontend_ref(struct pvx_frontend *fe);
@@ -817,5 +831,12 @@ void pvx_statspage_free(struct pvx_statspage *sp);
 // ---- the tcp plugin (plugins/tcp.c) ----
 
 extern const struct pvx_plugin pvx_plugin_tcp;
+
+// ---- the unix plugin (plugins/unix.c) ----
+
+// Consumer links of type "unix" and "rest" with a path target: a Unix
+// socket in the consumer's root, forwarded to the export.
+extern const struct pvx_plugin pvx_plugin_unix;
+extern const struct pvx_plugin pvx_plugin_rest;
 
 #endif
