@@ -195,7 +195,8 @@ static int split(char *copy, char **names, int *ndirs, char **last, char *why,
 	char *save, *c;
 	int count = 0;
 
-	for (c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+	for (c = strtok_r(copy, "/", &save); c;
+	     c = strtok_r(NULL, "/", &save)) {
 		if (!strcmp(c, "."))
 			continue;
 		if (!strcmp(c, "..")) {
@@ -242,8 +243,9 @@ int pvx_rootbind_listen(int rootfd, const char *path, struct pvx_rootsock *rs,
 	// with its terminating NUL, as every Unix socket path does.
 	if (len >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
 		errno = ENAMETOOLONG;
-		say(why, n, "the path is %zu bytes, a Unix socket's at most %zu",
-		    len, sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+		say(why, n,
+		    "the path is %zu bytes, a Unix socket's at most %zu", len,
+		    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
 		return -1;
 	}
 	copy = strdup(path);
@@ -292,8 +294,9 @@ int pvx_rootbind_listen(int rootfd, const char *path, struct pvx_rootsock *rs,
 	}
 	if (bind_at(fd, dirfd, name, &what)) {
 		if (errno == EADDRINUSE)
-			say(why, n, "something appeared at the path meanwhile, "
-				    "left alone");
+			say(why, n,
+			    "something appeared at the path meanwhile, "
+			    "left alone");
 		else
 			say(why, n, "%s: %s", what, strerror(errno));
 		goto fail;

@@ -139,8 +139,8 @@ static void refused(const char *path, const char *want)
 	CHECK(fd == -1);
 	CHECK(rs.dirfd == -1 && rs.name == NULL);
 	if (!strstr(why, want))
-		fprintf(stderr, "%s: reason \"%s\", wanted \"%s\"\n", path,
-			why, want);
+		fprintf(stderr, "%s: reason \"%s\", wanted \"%s\"\n", path, why,
+			want);
 	CHECK(strstr(why, want) != NULL);
 	if (fd != -1)
 		close(fd);
@@ -153,8 +153,8 @@ static void test_create_with_directories(void)
 	struct stat st;
 	int fd;
 
-	fd = pvx_rootbind_listen(rootfd, "/run/pv/services/raw.sock", &rs,
-				 why, sizeof(why));
+	fd = pvx_rootbind_listen(rootfd, "/run/pv/services/raw.sock", &rs, why,
+				 sizeof(why));
 	CHECK(fd != -1);
 	CHECK_STR(why, "");
 	CHECK(type_at("run/pv/services") == S_IFDIR);

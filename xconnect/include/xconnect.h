@@ -422,10 +422,11 @@ struct pvx_frontend {
 	unsigned warned_down : 1;    // "no usable backend" said
 	unsigned watch_failed : 1;   // ev_accept could not be added (said)
 	// A Unix listener (consumer links of type unix): target is a path
-	// inside the root of netns_pid's mount namespace (rootbind.c).
+	// inside the root of netns_pid's mount namespace (rootbind.c); the
+	// socket made there while listening; why the last listen failed.
 	unsigned unix_path : 1;
-	struct pvx_rootsock *rootsock; // the socket made there, while listening
-	char listen_why[160];	       // why the last listen there failed
+	struct pvx_rootsock *rootsock;
+	char listen_why[160];
 	struct timeval backoff_last; // last pvx_frontend_backoff
 	enum pvx_balance balance;
 	int maxconn;		// 0: unlimited

@@ -99,8 +99,10 @@ static int unix_added(struct pvx *x, struct pvx_link *l)
 		return 0;
 	if (l->ingress) {
 		// pvd writes unix links for consumers only.
-		pv_log(ERROR, "link %s: a %s ingress rule on a path is not "
-			      "supported", l->label, l->type);
+		pv_log(ERROR,
+		       "link %s: a %s ingress rule on a path is not "
+		       "supported",
+		       l->label, l->type);
 		return -1;
 	}
 	b = attach(x, l);
