@@ -363,5 +363,5 @@ int main(void)
 	RUN(test_longest_path);
 	RUN(test_by_pid);
 	teardown();
-	return kit_report("xconnect_rootbind");
+	return kit_report("test_xconnect_rootbind");
 }
