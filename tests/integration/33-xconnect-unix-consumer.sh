@@ -5,7 +5,8 @@
 # directories created), forwards to the provider's socket, refuses
 # targets whose way goes through a symlink or ends on a file that is not
 # a socket, follows the consumer when it restarts, keeps the socket while
-# the provider is down, and removes it with the link.
+# the provider is down, and removes it with the link. rest links: a path
+# target as unix, an address target as tcp (in the consumer's netns).
 set -eu
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/helpers/xconnect.sh"
@@ -137,10 +138,27 @@ wait_for 20 grep -q "link raw-unix: listening on $target in the root of pid $con
 test -S "$(croot $target)" || fail "no socket in the new root"
 assert_eq "$(in_consumer $PVXTOOL tag $target)" PROVIDER "tag after the consumer restarted"
 
+# rest links: a path target is a socket as for unix, an address target
+# a listener in the consumer's network namespace (here the host's), as
+# for tcp.
+rest_port=$(free_port)
+rest_link() {
+	printf '{"type":"rest","name":"%s","consumer":"app","consumer_pid":%s,"provider":"nginx","provider_pid":%s,"role":"any","interface":"rest","target":"%s","socket":"%s"}' \
+		"$1" "$consumer" "$provider" "$2" "$T/backend.sock"
+}
+graph "$(link $target)" "$(rest_link api-path /run/api/rest.sock)" \
+	"$(rest_link api-port "127.0.0.1:$rest_port")"
+reload
+wait_for 20 test -S "$(croot /run/api/rest.sock)"
+assert_eq "$(in_consumer $PVXTOOL tag /run/api/rest.sock)" PROVIDER "rest link on a path"
+wait_for 20 grep -q "link api-port: listening on 127.0.0.1:$rest_port in netns of pid $consumer" "$T/pvx.log"
+assert_eq "$($PVXTOOL tag "127.0.0.1:$rest_port")" PROVIDER "rest link on an address"
+
 # The link goes: so does its socket (the directories stay).
 graph
 reload
 wait_for 20 sh -c "[ ! -e $(croot $target) ]"
+wait_for 20 sh -c "[ ! -e $(croot /run/api/rest.sock) ]"
 test -d "$(croot /run/pv/services)" || fail "the directory went too"
 pvx_alive
 
