@@ -61,10 +61,11 @@ assert_eq "$(status | jq -r "$fe | .kind + \" \" + .target + \" \" + .health")" 
 	"consumer $target up" "status of the frontend"
 [ "$(status | jq "$fe | .sessions_total")" -ge 2 ] || fail "sessions: $(status)"
 [ "$(status | jq "$fe | .bytes_in")" -ge 4194304 ] || fail "bytes: $(status)"
-curl -s "http://127.0.0.1:$stats/metrics" |
-	grep -q "pvx_frontend_sessions_total{frontend=\"raw-unix\",consumer=\"app\",target=\"$target\"} [2-9]" ||
+metrics=$(curl -s "http://127.0.0.1:$stats/metrics")
+echo "$metrics" | grep -q "pvx_frontend_sessions_total{frontend=\"raw-unix\",consumer=\"app\",target=\"$target\"} [2-9]" ||
 	fail "metrics: $(curl -s "http://127.0.0.1:$stats/metrics" | grep raw-unix)"
-curl -s "http://127.0.0.1:$stats/" | grep -q "$target" || fail "stats page"
+page=$(curl -s "http://127.0.0.1:$stats/")
+echo "$page" | grep -q "$target" || fail "stats page"
 
 # Hostile consumers: what it planted is left alone, nothing appears
 # outside its root, the link says why, once.

@@ -151,6 +151,7 @@ has_sessions() { [ "$(sessions)" -ge 1 ] 2>/dev/null; }
 wait_for 30 has_sessions
 assert_eq "$(ctrl "$SOCK" /xconnect-status | jq -r '.frontends[] | select(.target=="/srv/file.sock") | .reason')" \
 	"a regular file is there, left alone" "the refused link's reason in the status"
-ctrl "$SOCK" /metrics | grep -q "pvx_frontend_sessions_total{frontend=\"raw-unix\",consumer=\"raw-consumer\",target=\"$TARGET\"}" ||
+metrics=$(ctrl "$SOCK" /metrics)
+echo "$metrics" | grep -q "pvx_frontend_sessions_total{frontend=\"raw-unix\",consumer=\"raw-consumer\",target=\"$TARGET\"}" ||
 	fail "metrics lack the unix link"
 echo "PASS"

@@ -98,12 +98,14 @@ static int unix_added(struct pvx *x, struct pvx_link *l)
 	if (is_worker(x))
 		return 0;
 	if (l->ingress) {
-		// pvd writes unix links for consumers only.
+		// pvd writes unix links for consumers only. Taken as served
+		// (with nothing to serve), so that it is said once, not at
+		// every poll of the graph.
 		pv_log(ERROR,
 		       "link %s: a %s ingress rule on a path is not "
-		       "supported",
+		       "supported, skipped",
 		       l->label, l->type);
-		return -1;
+		return 0;
 	}
 	b = attach(x, l);
 	if (!b)
