@@ -138,8 +138,8 @@ static int unix_connect(const struct pvx_dest *d, int *again,
 // The socket at target inside the root of pid (addr, the same path, is
 // not needed: rootbind walks target itself); b->priv its pvx_rootsock.
 static int unix_listen(const char *target, const struct sockaddr *addr,
-		       socklen_t len, int pid, int reuseport, struct pvx_bind *b,
-		       const char **what)
+		       socklen_t len, int pid, int reuseport,
+		       struct pvx_bind *b, const char **what)
 {
 	struct pvx_rootsock *rs = calloc(1, sizeof(*rs));
 	int fd, err;
