@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "rootbind.h"
+#include "transport.h"
 #include "tests/unit/kit.h"
 
 static char top[64];
@@ -351,6 +352,46 @@ static void test_by_pid(void)
 	pvx_rootbind_release(NULL);
 }
 
+// The Unix transport's listen and unlisten, as a frontend calls them:
+// the socket made through rootbind, its reason in b.why, the file removed
+// at unlisten only while it is the one bound.
+static void test_transport_unix(void)
+{
+	const struct pvx_transport *tp = &pvx_transport_unix;
+	struct sockaddr_storage addr;
+	char path[160], why[160];
+	const char *what = "";
+	struct pvx_bind b = { .why = why, .n = sizeof(why) };
+	socklen_t len;
+	int fd;
+
+	CHECK(tp->listen && tp->unlisten && !tp->ip_peers);
+	snprintf(path, sizeof(path), "%s/root/tp/s.sock", top);
+	CHECK(tp->parse(path, &addr, &len) == 0);
+	why[0] = 0;
+	fd = tp->listen(path, (struct sockaddr *)&addr, len, getpid(), 1, &b,
+			&what);
+	CHECK(fd != -1 && b.priv != NULL && !why[0]);
+	CHECK(type_at("tp/s.sock") == S_IFSOCK);
+	if (fd != -1)
+		tp->unlisten(fd, &b);
+	CHECK(b.priv == NULL && type_at("tp/s.sock") == 0);
+	// The consumer replaced the socket: its file stays.
+	fd = tp->listen(path, (struct sockaddr *)&addr, len, getpid(), 0, &b,
+			&what);
+	CHECK(fd != -1);
+	CHECK(unlink(path) == 0);
+	mk("tp/s.sock", 0);
+	if (fd != -1)
+		tp->unlisten(fd, &b);
+	CHECK(type_at("tp/s.sock") == S_IFREG);
+	// Refused: the reason is in why, nothing to release.
+	fd = tp->listen(path, (struct sockaddr *)&addr, len, getpid(), 0, &b,
+			&what);
+	CHECK(fd == -1 && b.priv == NULL);
+	CHECK(!strcmp(why, "a regular file is there, left alone"));
+}
+
 int main(void)
 {
 	setup();
@@ -362,6 +403,7 @@ int main(void)
 	RUN(test_bad_paths);
 	RUN(test_longest_path);
 	RUN(test_by_pid);
+	RUN(test_transport_unix);
 	teardown();
 	return kit_report("test_xconnect_rootbind");
 }
