@@ -68,15 +68,31 @@ static struct pvx_frontend *listener_fe(struct pvx_listener *l)
 	return fe;
 }
 
-// The listen step: the frontend's transport, in the consumer's network
-// namespace when it has one.
+// The listen step: the frontend's transport, in the consumer's
+// namespace when it has one; a reason it gives goes to the listener's why
+// (its failure's line, the status).
 static int fe_listen(struct pvx_listener *l, const char **what)
 {
 	struct pvx_frontend *fe = listener_fe(l);
 
+	fe->bind.priv = NULL;
+	fe->bind.why = l->why;
+	fe->bind.n = sizeof(l->why);
 	return fe->tp->listen(fe->target, (struct sockaddr *)&fe->addr,
 			      fe->addr_len, fe->netns_pid, fe->x->reuseport,
-			      what);
+			      &fe->bind, what);
+}
+
+// The socket closes through the transport that made it (the Unix one
+// removes its socket file).
+static void fe_unlisten(struct pvx_listener *l, int fd)
+{
+	struct pvx_frontend *fe = listener_fe(l);
+
+	if (fe->tp->unlisten)
+		fe->tp->unlisten(fd, &fe->bind);
+	else
+		close(fd);
 }
 
 // Room for another client: under the frontend's maxconn and the global
@@ -145,7 +161,7 @@ static void fe_bound(struct pvx_listener *l)
 	struct pvx_frontend *fe = listener_fe(l);
 
 	pv_log(INFO, "link %s: listening on %s%s%.0d", fe->label, fe->target,
-	       fe->netns_pid ? " in netns of pid " : "", fe->netns_pid);
+	       fe->netns_pid ? fe->tp->pid_where : "", fe->netns_pid);
 }
 
 static const struct pvx_listener_ops fe_listener_ops = {
@@ -155,6 +171,7 @@ static const struct pvx_listener_ops fe_listener_ops = {
 	.hold = fe_hold,
 	.accept_failed = fe_accept_failed,
 	.bound = fe_bound,
+	.unlisten = fe_unlisten,
 };
 
 void pvx_frontend_resume_all(struct pvx *x)
@@ -235,8 +252,8 @@ struct pvx_frontend *pvx_frontend_get_on(struct pvx *x, const char *key,
 	fe->consumer = consumer ? strdup(consumer) : NULL;
 	if (asprintf(&fe->lname, "link %s", label) < 0)
 		fe->lname = NULL;
-	if (asprintf(&fe->lwhere, "listen on %s%s%.0d: ", target,
-		     netns_pid ? " in netns of pid " : "", netns_pid) < 0)
+	if (asprintf(&fe->lwhere, "%s %s%s%.0d: ", tp->listen_noun, target,
+		     netns_pid ? tp->pid_where : "", netns_pid) < 0)
 		fe->lwhere = NULL;
 	if (!fe->key || !fe->label || !fe->target ||
 	    (consumer && !fe->consumer) || !fe->lname || !fe->lwhere ||
@@ -400,10 +417,17 @@ void pvx_frontend_configure(struct pvx_frontend *fe, const struct pvx_link *l)
 	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
 	fe->balance = l->balance;
 	fe->maxconn = l->maxconn;
+	fe->proxy_protocol = 0;
+	// A Unix client has no address: no allow list (it would refuse
+	// every client) and no PROXY header to send.
+	if (!fe->tp->ip_peers) {
+		pvx_frontend_set_allow(fe, NULL, 0);
+		pvx_frontend_resume(fe);
+		return;
+	}
 	if (pvx_frontend_set_allow(fe, l->allow, l->nallow))
 		pv_log(ERROR, "link %s: allow list: out of memory, not changed",
 		       l->label);
-	fe->proxy_protocol = 0;
 	if (l->proxy_protocol)
 		fe->proxy_protocol = strcmp(l->proxy_protocol, "v2") ? 1 : 2;
 	pvx_frontend_resume(fe);
@@ -508,6 +532,8 @@ int pvx_frontend_backends_up(const struct pvx_frontend *fe)
 const char *pvx_frontend_down_reason(const struct pvx_frontend *fe)
 {
 	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	if (!fe->listener.listening && fe->listener.why[0])
+		return fe->listener.why;
 	if (!fe->listener.listening)
 		return fe->netns_pid < 0 ? "consumer not running"
 					 : "not listening (bind failed)";

@@ -139,12 +139,17 @@ void pvx_listener_start(struct pvx_listener *l)
 	l->enabled = 1;
 	if (l->listening)
 		return;
+	l->why[0] = 0;
 	fd = l->ops->listen(l, &what);
-	if (fd == -1) {
+	if (fd == -1 && l->why[0]) {
 		if (!l->bind_failed)
-			pv_log(ERROR, "%s: %s%s: %s, retrying every %d ms",
-			       l->name, l->where, what, strerror(errno),
-			       l->retry_ms);
+			pv_log(ERROR, "%s: %s%s, retrying every %d ms", l->name,
+			       l->where, l->why, l->retry_ms);
+	} else if (fd == -1 && !l->bind_failed) {
+		pv_log(ERROR, "%s: %s%s: %s, retrying every %d ms", l->name,
+		       l->where, what, strerror(errno), l->retry_ms);
+	}
+	if (fd == -1) {
 		l->bind_failed = 1;
 		timer_in(l, l->retry_ms, "bind retry");
 		return;
@@ -168,7 +173,10 @@ int pvx_listener_stop(struct pvx_listener *l)
 		return 0;
 	if (!l->paused)
 		event_del(&l->ev_accept);
-	close(l->fd);
+	if (l->ops->unlisten)
+		l->ops->unlisten(l, l->fd);
+	else
+		close(l->fd);
 	l->fd = -1;
 	l->listening = 0;
 	l->paused = 0;

@@ -1,5 +1,6 @@
 // The TCP and Unix transports (transport.h): plain socket calls, with
-// the namespace and root helpers of netns.c.
+// the namespace and root helpers of netns.c and the Unix listeners of
+// rootbind.c.
 
 #include <errno.h>
 #include <fcntl.h>
@@ -7,11 +8,13 @@
 #include <netinet/tcp.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "utils/addr.h"
+#include "rootbind.h"
 #include "sock.h"
 #include "transport.h"
 
@@ -22,9 +25,11 @@ static int tcp_parse(const char *target, struct sockaddr_storage *addr,
 }
 
 static int tcp_listen(const char *target, const struct sockaddr *addr,
-		      socklen_t len, int pid, int reuseport, const char **what)
+		      socklen_t len, int pid, int reuseport, struct pvx_bind *b,
+		      const char **what)
 {
 	(void)target;
+	b->priv = NULL;
 	return pvx_listen(addr, len, pid, reuseport, what);
 }
 
@@ -130,8 +135,50 @@ static int unix_connect(const struct pvx_dest *d, int *again,
 	return -1;
 }
 
+// The socket at target inside the root of pid (addr, the same path, is
+// not needed: rootbind walks target itself); b->priv its pvx_rootsock.
+static int unix_listen(const char *target, const struct sockaddr *addr,
+		       socklen_t len, int pid, int reuseport,
+		       struct pvx_bind *b, const char **what)
+{
+	struct pvx_rootsock *rs = calloc(1, sizeof(*rs));
+	int fd, err;
+
+	(void)addr;
+	(void)len;
+	// One socket per path: --threads workers do not share it.
+	(void)reuseport;
+	b->priv = NULL;
+	*what = "calloc";
+	if (!rs)
+		return -1;
+	*what = "rootbind";
+	fd = pvx_rootbind_listen_pid(pid, target, rs, b->why, b->n);
+	if (fd == -1) {
+		err = errno;
+		free(rs);
+		errno = err;
+		return -1;
+	}
+	b->priv = rs;
+	return fd;
+}
+
+// Closes the listener, then removes its socket file if the inode there
+// is still the one bound (the consumer may have replaced it).
+static void unix_unlisten(int fd, struct pvx_bind *b)
+{
+	close(fd);
+	pvx_rootbind_release(b->priv);
+	free(b->priv);
+	b->priv = NULL;
+}
+
 const struct pvx_transport pvx_transport_tcp = {
 	.name = "tcp",
+	.listen_noun = "listen on",
+	.pid_where = " in netns of pid ",
+	.ip_peers = 1,
 	.parse = tcp_parse,
 	.listen = tcp_listen,
 	.connect = tcp_connect,
@@ -139,7 +186,11 @@ const struct pvx_transport pvx_transport_tcp = {
 
 const struct pvx_transport pvx_transport_unix = {
 	.name = "unix",
+	.listen_noun = "socket",
+	.pid_where = " in the root of pid ",
 	.parse = unix_parse,
 	.connects_at_once = 1,
+	.listen = unix_listen,
+	.unlisten = unix_unlisten,
 	.connect = unix_connect,
 };

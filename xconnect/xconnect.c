@@ -36,6 +36,8 @@
 
 const struct pvx_plugin *const pvx_plugins[] = {
 	&pvx_plugin_tcp,
+	&pvx_plugin_unix,
+	&pvx_plugin_rest,
 	NULL,
 };
 

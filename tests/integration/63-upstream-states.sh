@@ -11,7 +11,7 @@
 #    the graph's nginx-http socket is 10.0.4.2:80 and the page is served
 #    on the host's port 80;
 #  - unix mesh: pvd accepts the state and puts the unix link in the graph
-#    (pv-xconnect has no unix plugin yet, so nothing is served).
+#    (served end to end by 64-upstream-unix-mesh.sh).
 set -eu
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/helpers/xconnect.sh"

@@ -4,6 +4,8 @@
 // the pause when accept runs out of fds (EMFILE) instead of a spin.
 
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -196,6 +198,54 @@ static void test_emfile_pause(void)
 	pvx_listener_stop(&l);
 }
 
+static int unlistens;
+
+// Fails once with a reason of its own, then listens.
+static int why_listen(struct pvx_listener *l, const char **what)
+{
+	listens++;
+	if (fail_listens > 0) {
+		fail_listens--;
+		*what = "rootbind";
+		errno = EEXIST;
+		snprintf(l->why, sizeof(l->why), "a regular file is there");
+		return -1;
+	}
+	return pvx_listen((struct sockaddr *)&addr, sizeof(addr), 0, 0, what);
+}
+
+static void count_unlisten(struct pvx_listener *l, int fd)
+{
+	(void)l;
+	unlistens++;
+	close(fd);
+}
+
+static const struct pvx_listener_ops why_ops = {
+	.listen = why_listen,
+	.accept = fake_accept,
+	.unlisten = count_unlisten,
+};
+
+// A listen step's own reason stays in why while it fails, is cleared when
+// it works; the owner's unlisten closes the socket, once per listen.
+static void test_why_and_unlisten(void)
+{
+	struct pvx_listener l;
+
+	pick_port();
+	listens = unlistens = 0;
+	fail_listens = 1;
+	pvx_listener_init(&l, base, &why_ops, NULL, "test", "socket x: ");
+	l.retry_ms = 10;
+	pvx_listener_start(&l);
+	CHECK(!l.listening && !strcmp(l.why, "a regular file is there"));
+	RUN_UNTIL(l.listening);
+	CHECK(l.listening && !l.why[0] && listens == 2);
+	CHECK(pvx_listener_stop(&l) == 1 && unlistens == 1);
+	CHECK(pvx_listener_stop(&l) == 0 && unlistens == 1);
+}
+
 int main(void)
 {
 	pv_log_set_level(FATAL);
@@ -205,6 +255,7 @@ int main(void)
 		return kit_report("test_xconnect_listener");
 	RUN(test_bind_retry_and_room);
 	RUN(test_emfile_pause);
+	RUN(test_why_and_unlisten);
 	event_base_free(base);
 	return kit_report("test_xconnect_listener");
 }

@@ -13,11 +13,11 @@
 #include "graph-t.h"
 #include "listener-t.h"
 #include "stats-t.h"
+#include "transport.h"
 #include "utils/list.h"
 
 struct pvx_backend;
 struct pvx_lb_slot;
-struct pvx_transport;
 
 // A frontend's backends as an array, in the order their links came: what
 // the balancer picks from (balance.h), one slot per backend.
@@ -52,6 +52,7 @@ struct pvx_frontend {
 	int netns_pid;			// 0: ours
 	const struct pvx_transport *tp; // how it listens
 	struct pvx_listener listener;	// the socket, its retry and pauses
+	struct pvx_bind bind;		// what tp's listen made with it
 	char *lname, *lwhere;		// the listener's log prefixes
 	unsigned closed : 1;	     // no links left; waits for its references
 	unsigned accept_failing : 1; // accept ran out of fds (said once)

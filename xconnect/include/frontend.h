@@ -20,8 +20,9 @@ struct pvx_frontend *pvx_frontend_get(struct pvx *x, const char *key,
 				      const char *target, int netns_pid);
 
 // The same, listening through tp (pvx_frontend_get: TCP), which parses
-// target and must have a listen step: a plugin whose listener is of its
-// own kind (a Unix socket it creates itself) passes its transport here.
+// target and must have a listen step: the unix plugin passes the Unix
+// transport (a socket made inside the consumer's root). The socket
+// closes through tp's unlisten.
 struct pvx_frontend *pvx_frontend_get_on(struct pvx *x, const char *key,
 					 const char *label,
 					 const char *consumer,
@@ -121,7 +122,8 @@ void pvx_frontend_figures(const struct pvx_frontend *fe,
 int pvx_frontend_backends_up(const struct pvx_frontend *fe);
 
 // Why fe serves nobody ("not listening (bind failed)", "no usable
-// backend"), or NULL.
+// backend", or the listen step's own reason: "a regular file is there,
+// left alone"), or NULL.
 const char *pvx_frontend_down_reason(const struct pvx_frontend *fe);
 
 #endif

@@ -35,6 +35,9 @@ struct pvx_listener_ops {
 	void (*accept_failed)(struct pvx_listener *l);
 	// The listen step worked (after failures too). NULL: nothing said.
 	void (*bound)(struct pvx_listener *l);
+	// Closes fd, the socket listen returned, with whatever the listen
+	// step made for it (a socket file). NULL: close(fd).
+	void (*unlisten)(struct pvx_listener *l, int fd);
 };
 
 struct pvx_listener {
@@ -49,6 +52,9 @@ struct pvx_listener {
 	int retry_ms; // between listen attempts
 	int pause_ms; // of an accept pause (fds or memory short)
 	int fd;	      // -1 while not listening
+	// Why the last listen step failed, when the step said more than a
+	// step's name and errno (the owner's listen fills it; "" otherwise).
+	char why[160];
 	struct event ev_accept;
 	struct event ev_timer;	   // listen retry, accept pause
 	unsigned enabled : 1;	   // started and not stopped

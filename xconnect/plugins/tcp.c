@@ -1,6 +1,7 @@
 // The tcp plugin: a link of type "tcp" is a backend in the pool of the
 // frontend that listens on its target (shared by every link of the same
-// ingress rule, or of the same consumer and target).
+// ingress rule, or of the same consumer and target). Its link hooks are
+// also the unix plugin's, with the Unix transport (plugins.h).
 
 #define MODULE_NAME "tcp"
 
@@ -16,6 +17,7 @@
 #include "utils/json.h"
 #include "plugins.h"
 #include "proxy-t.h"
+#include "transport.h"
 
 // The network namespace the link listens in: ours for ingress rules, the
 // consumer's for the others, none (-1) while the consumer is not running.
@@ -26,12 +28,12 @@ static int link_netns(const struct pvx_link *l)
 	return l->consumer_pid > 0 ? l->consumer_pid : -1;
 }
 
-// Which frontend a link belongs to. Caller frees; NULL on failure.
-static char *frontend_key(const struct pvx_link *l)
+char *pvx_plugin_link_key(const struct pvx_link *l,
+			  const struct pvx_transport *tp)
 {
 	char *key;
 
-	if (asprintf(&key, "%s\x1f%s\x1f%d\x1f%s",
+	if (asprintf(&key, "%s\x1f%s\x1f%s\x1f%d\x1f%s", tp->name,
 		     l->ingress ? "ingress" : "consumer",
 		     l->ingress ? l->ingress : (l->consumer ? l->consumer : ""),
 		     link_netns(l), l->target) < 0)
@@ -40,18 +42,20 @@ static char *frontend_key(const struct pvx_link *l)
 }
 
 // A backend for l in the frontend its key names. NULL on failure.
-static struct pvx_backend *attach(struct pvx *x, const struct pvx_link *l)
+static struct pvx_backend *attach(struct pvx *x, const struct pvx_link *l,
+				  const struct pvx_transport *tp)
 {
 	struct pvx_frontend *fe;
 	struct pvx_backend *b;
-	char *key = frontend_key(l);
+	char *key = pvx_plugin_link_key(l, tp);
 
 	if (!key) {
 		pv_log(ERROR, "link %s: out of memory", l->label);
 		return NULL;
 	}
-	fe = pvx_frontend_get(x, key, l->label, l->ingress ? NULL : l->consumer,
-			      l->target, link_netns(l));
+	fe = pvx_frontend_get_on(x, key, l->label,
+				 l->ingress ? NULL : l->consumer, l->target,
+				 link_netns(l), tp);
 	free(key);
 	if (!fe)
 		return NULL;
@@ -64,10 +68,11 @@ static struct pvx_backend *attach(struct pvx *x, const struct pvx_link *l)
 	return b;
 }
 
-static int tcp_added(struct pvx *x, struct pvx_link *l)
+int pvx_plugin_link_added(struct pvx *x, struct pvx_link *l,
+			  const struct pvx_transport *tp)
 {
 	char to[PV_ADDR_STRLEN + 256];
-	struct pvx_backend *b = attach(x, l);
+	struct pvx_backend *b = attach(x, l, tp);
 
 	if (!b)
 		return -1;
@@ -78,22 +83,23 @@ static int tcp_added(struct pvx *x, struct pvx_link *l)
 	return 0;
 }
 
-static void tcp_updated(struct pvx *x, const struct pvx_link *old,
-			struct pvx_link *l)
+void pvx_plugin_link_updated(struct pvx *x, struct pvx_link *l,
+			     const struct pvx_transport *tp)
 {
 	struct pvx_backend *b = l->priv, *nb;
-	char *key = frontend_key(l);
+	char *key = pvx_plugin_link_key(l, tp);
 
-	(void)old;
 	if (key && strcmp(key, b->fe->key)) {
 		// Another listener (target, or the consumer restarted): a new
-		// backend there; sessions on the old one run on until they end.
-		nb = attach(x, l);
+		// backend there; sessions on the old one run on until they
+		// end, and the old listener closes with its last link (a
+		// Unix one removing its socket file).
+		nb = attach(x, l, tp);
 		if (nb) {
-			pv_log(INFO, "link %s: now listening on %s%s", l->label,
-			       l->target,
-			       link_netns(l) > 0 ? " in the consumer's netns"
-						 : "");
+			pv_log(INFO, "link %s: now listening on %s%s%.0d",
+			       l->label, l->target,
+			       link_netns(l) > 0 ? tp->pid_where : "",
+			       link_netns(l) > 0 ? link_netns(l) : 0);
 			pvx_backend_remove(b, 0);
 			l->priv = nb;
 			free(key);
@@ -106,16 +112,33 @@ static void tcp_updated(struct pvx *x, const struct pvx_link *old,
 		pv_log(INFO, "link %s: updated", l->label);
 }
 
-static void tcp_removed(struct pvx *x, struct pvx_link *l)
+void pvx_plugin_link_removed(struct pvx_link *l)
 {
 	struct pvx_backend *b = l->priv;
 	char to[PV_ADDR_STRLEN + 256];
 
-	(void)x;
 	pv_log(INFO, "link %s: removed (backend %s)", l->label,
 	       pvx_backend_describe(b, to, sizeof(to)));
 	pvx_backend_remove(b, 1);
 	l->priv = NULL;
+}
+
+static int tcp_added(struct pvx *x, struct pvx_link *l)
+{
+	return pvx_plugin_link_added(x, l, &pvx_transport_tcp);
+}
+
+static void tcp_updated(struct pvx *x, const struct pvx_link *old,
+			struct pvx_link *l)
+{
+	(void)old;
+	pvx_plugin_link_updated(x, l, &pvx_transport_tcp);
+}
+
+static void tcp_removed(struct pvx *x, struct pvx_link *l)
+{
+	(void)x;
+	pvx_plugin_link_removed(l);
 }
 
 // {"links": N}: the tcp links this proxy serves.
