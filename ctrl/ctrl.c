@@ -37,6 +37,7 @@
 #include "ctrl/ctrl.h"
 #include "ctrl/ctrl_http.h"
 #include "log.h"
+#include "utils/http1.h"
 #include "utils/timer.h"
 #include "utils/json.h"
 #include "utils/list.h"
@@ -96,53 +97,6 @@ struct ctrl_conn {
 	struct pv_ctrl_http_head head; // the current request
 	struct dl_list list;	       // in pv_ctrl.conns
 };
-
-// The reason phrase of an HTTP status code.
-static const char *reason(int status)
-{
-	switch (status) {
-	case 100:
-		return "Continue";
-	case 200:
-		return "OK";
-	case 201:
-		return "Created";
-	case 202:
-		return "Accepted";
-	case 204:
-		return "No Content";
-	case 400:
-		return "Bad Request";
-	case 403:
-		return "Forbidden";
-	case 404:
-		return "Not Found";
-	case 405:
-		return "Method Not Allowed";
-	case 408:
-		return "Request Timeout";
-	case 409:
-		return "Conflict";
-	case 411:
-		return "Length Required";
-	case 413:
-		return "Content Too Large";
-	case 415:
-		return "Unsupported Media Type";
-	case 417:
-		return "Expectation Failed";
-	case 500:
-		return "Internal Server Error";
-	case 501:
-		return "Not Implemented";
-	case 503:
-		return "Service Unavailable";
-	case 505:
-		return "HTTP Version Not Supported";
-	default:
-		return "Unknown";
-	}
-}
 
 void pv_ctrl_error(struct pv_ctrl_response *resp, int status, const char *fmt,
 		   ...)
@@ -234,7 +188,8 @@ static void conn_send(struct ctrl_conn *c, int status, const char *ctype,
 			    "Cache-Control: no-store\r\n"
 			    "%s"
 			    "Connection: %s\r\n\r\n",
-			    c->head.minor == 0 ? 0 : 1, status, reason(status),
+			    c->head.minor == 0 ? 0 : 1, status,
+			    pv_http1_reason(status),
 			    json ? "application/json" : ctype, len + nl,
 			    extra ? extra : "", close ? "close" : "keep-alive");
 	if (len)
@@ -303,7 +258,7 @@ static void conn_dispatch(struct ctrl_conn *c, const char *body, size_t len)
 		ep->handler(c->ctrl->ctx, &req, &resp);
 		if (!resp.body && resp.status >= 400)
 			pv_ctrl_error(&resp, resp.status, "%s",
-				      reason(resp.status));
+				      pv_http1_reason(resp.status));
 	} else if (allow[0]) {
 		pv_ctrl_error(&resp, 405, "method %s not allowed on %s",
 			      req.method, req.path);

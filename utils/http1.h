@@ -122,6 +122,10 @@ void pv_http1_request_init(struct pv_http1_head *h,
 void pv_http1_response_init(struct pv_http1_head *h,
 			    const struct pv_http1_limits *lim, int to_head);
 
+// The reason phrase of an HTTP status code (RFC 9110's), "Unknown" for
+// a code it does not list. Static storage.
+const char *pv_http1_reason(int status);
+
 // Consumes the complete lines at the start of buf (len bytes, the input
 // from byte h->head_len of the head on), setting *used to the bytes
 // consumed. A line ends with LF, optionally preceded by CR. Returns

@@ -190,33 +190,24 @@ struct pvx_backend *pvx_backend_new(struct pvx_frontend *fe,
 	b->label = strdup(link->label);
 	b->key = strdup(link->key);
 	if (!b->label || !b->key || apply_link(b, link) ||
-	    pvx_health_configure(b, &link->check)) {
-		pv_log(ERROR, "link %s: out of memory", link->label);
-		pvx_health_fini(b);
-		provider_close(b);
-		free(b->label);
-		free(b->key);
-		free(b->provider);
-		free(b->socket);
-		b->magic = 0;
-		free(b);
-		return NULL;
-	}
-	if (pvx_frontend_pool_add(fe, b)) {
-		pv_log(ERROR, "link %s: out of memory", link->label);
-		pvx_health_fini(b);
-		provider_close(b);
-		free(b->label);
-		free(b->key);
-		free(b->provider);
-		free(b->socket);
-		b->magic = 0;
-		free(b);
-		return NULL;
-	}
+	    pvx_health_configure(b, &link->check) ||
+	    pvx_frontend_pool_add(fe, b))
+		goto out_free;
 	pvx_frontend_ref(fe);
 	b->in_pool = 1;
 	return b;
+
+out_free:
+	pv_log(ERROR, "link %s: out of memory", link->label);
+	pvx_health_fini(b);
+	provider_close(b);
+	free(b->label);
+	free(b->key);
+	free(b->provider);
+	free(b->socket);
+	b->magic = 0;
+	free(b);
+	return NULL;
 }
 
 int pvx_backend_update(struct pvx_backend *b, const struct pvx_link *link)

@@ -273,30 +273,6 @@ static void client_free(struct sp_client *c)
 	pvx_listener_resume(&sp->listener);
 }
 
-static const char *reason_phrase(int status)
-{
-	switch (status) {
-	case 200:
-		return "OK";
-	case 400:
-		return "Bad Request";
-	case 404:
-		return "Not Found";
-	case 405:
-		return "Method Not Allowed";
-	case 417:
-		return "Expectation Failed";
-	case 431:
-		return "Request Header Fields Too Large";
-	case 501:
-		return "Not Implemented";
-	case 505:
-		return "HTTP Version Not Supported";
-	default:
-		return "Internal Server Error";
-	}
-}
-
 // Sets the answer: status line, headers, body (taken over; may be NULL
 // with a short text instead).
 static void answer(struct sp_client *c, int status, const char *type,
@@ -308,7 +284,7 @@ static void answer(struct sp_client *c, int status, const char *type,
 		     "HTTP/1.0 %d %s\r\nContent-Type: %s\r\n"
 		     "Content-Length: %zu\r\nCache-Control: no-cache\r\n"
 		     "Connection: close\r\n\r\n",
-		     status, reason_phrase(status), type, len);
+		     status, pv_http1_reason(status), type, len);
 	if (!head && len)
 		pvx_text_put(&t, "%.*s", (int)len, body);
 	free(body);

@@ -222,25 +222,6 @@ static void respond(struct client *c, int status, const char *reason,
 	c->woff = 0;
 }
 
-// The reason phrase of the statuses the parser refuses with.
-static const char *refusal(int status)
-{
-	switch (status) {
-	case 414:
-		return "URI Too Long";
-	case 417:
-		return "Expectation Failed";
-	case 431:
-		return "Request Header Fields Too Large";
-	case 501:
-		return "Not Implemented";
-	case 505:
-		return "HTTP Version Not Supported";
-	default:
-		return "Bad Request";
-	}
-}
-
 // Answers the complete request head in c->req.
 static void handle(struct client *c)
 {
@@ -320,9 +301,9 @@ static void on_read(struct client *c)
 	if (r == PV_HTTP1_DONE)
 		handle(c);
 	else if (r != PV_HTTP1_MORE)
-		respond(c, r, refusal(r), "bad request\n", 0);
+		respond(c, r, pv_http1_reason(r), "bad request\n", 0);
 	else if (c->rlen == sizeof(c->req))
-		respond(c, 431, refusal(431), "request too large\n", 0);
+		respond(c, 431, pv_http1_reason(431), "request too large\n", 0);
 }
 
 // The client is writable: writes the answer, then closes.

@@ -602,6 +602,16 @@ static void test_chunks(void)
 
 // Every message, whole, byte by byte and cut in two at every byte, gives
 // the same result.
+// The reason phrases the project's servers answer with, from one table.
+static void test_reasons(void)
+{
+	CHECK_STR(pv_http1_reason(200), "OK");
+	CHECK_STR(pv_http1_reason(413), "Content Too Large");
+	CHECK_STR(pv_http1_reason(431), "Request Header Fields Too Large");
+	CHECK_STR(pv_http1_reason(502), "Bad Gateway");
+	CHECK_STR(pv_http1_reason(599), "Unknown");
+}
+
 static void test_splits(void)
 {
 	static const struct {
@@ -671,5 +681,6 @@ int main(void)
 	RUN(test_fields);
 	RUN(test_chunks);
 	RUN(test_splits);
+	RUN(test_reasons);
 	return kit_report("test_http1");
 }
