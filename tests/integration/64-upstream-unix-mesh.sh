@@ -119,7 +119,10 @@ echo "hostile targets: refused, nothing made outside the root"
 
 # The provider stops: the consumer's session ends at once (the provider's
 # end went with it), the socket stays, new clients are closed at once.
-nsenter -t "$cp" -m $PVXTOOL hold "$TARGET" --seconds 120 >"$T/hold.out" 2>&1 &
+# The container's /tmp is its own, where this checkout may live: the
+# helper is read from stdin, opened here, not by its path in there.
+nsenter -t "$cp" -m "$PYTHON" - hold "$TARGET" --seconds 120 \
+	<"$TOP/tests/helpers/pvxtool.py" >"$T/hold.out" 2>&1 &
 hold=$!
 on_cleanup "kill $hold 2>/dev/null"
 wait_for 30 grep -q connected "$T/hold.out"

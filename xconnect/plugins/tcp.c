@@ -93,10 +93,12 @@ void pvx_plugin_link_updated(struct pvx *x, struct pvx_link *l,
 		// Another listener (target, or the consumer restarted): a new
 		// backend there; sessions on the old one run on until they
 		// end, and the old listener closes with its last link (a
-		// Unix one removing its socket file).
+		// Unix one removing its socket file). Whether the new one
+		// listens yet is said by the listener.
 		nb = attach(x, l, tp);
 		if (nb) {
-			pv_log(INFO, "link %s: now listening on %s%s%.0d",
+			pv_log(INFO,
+			       "link %s: moved to the listener on %s%s%.0d",
 			       l->label, l->target,
 			       link_netns(l) > 0 ? tp->pid_where : "",
 			       link_netns(l) > 0 ? link_netns(l) : 0);
