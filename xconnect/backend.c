@@ -169,6 +169,20 @@ static int apply_link(struct pvx_backend *b, const struct pvx_link *link)
 	return 0;
 }
 
+// Frees what a backend owns and the backend itself, the magic cleared
+// first; the caller has already let go of its frontend and pool place.
+static void backend_free(struct pvx_backend *b)
+{
+	pvx_health_fini(b);
+	provider_close(b);
+	free(b->label);
+	free(b->key);
+	free(b->provider);
+	free(b->socket);
+	b->magic = 0;
+	free(b);
+}
+
 struct pvx_backend *pvx_backend_new(struct pvx_frontend *fe,
 				    const struct pvx_link *link)
 {
@@ -199,14 +213,7 @@ struct pvx_backend *pvx_backend_new(struct pvx_frontend *fe,
 
 out_free:
 	pv_log(ERROR, "link %s: out of memory", link->label);
-	pvx_health_fini(b);
-	provider_close(b);
-	free(b->label);
-	free(b->key);
-	free(b->provider);
-	free(b->socket);
-	b->magic = 0;
-	free(b);
+	backend_free(b);
 	return NULL;
 }
 
@@ -246,6 +253,8 @@ void pvx_backend_ref(struct pvx_backend *b)
 
 void pvx_backend_unref(struct pvx_backend *b)
 {
+	struct pvx_frontend *fe;
+
 	PVX_CHECK_OBJ_ORNULL(b, PVX_BACKEND_MAGIC);
 	if (!b || --b->refs > 0)
 		return;
@@ -253,15 +262,9 @@ void pvx_backend_unref(struct pvx_backend *b)
 		pvx_frontend_pool_del(b->fe, b);
 	if (b->drain_armed)
 		event_del(&b->ev_drain);
-	pvx_health_fini(b);
-	provider_close(b);
-	free(b->label);
-	free(b->key);
-	free(b->provider);
-	free(b->socket);
-	pvx_frontend_unref(b->fe);
-	b->magic = 0;
-	free(b);
+	fe = b->fe;
+	backend_free(b);
+	pvx_frontend_unref(fe);
 }
 
 // The grace period of a removed link is over: cut what is left.
