@@ -137,3 +137,16 @@ start_pvd() {
 	PID=$!
 	on_cleanup "terminate $PID"
 }
+
+# make_min_root DIR: a minimal container root in DIR: /bin/sh (dash),
+# /bin/sleep, the libraries they need, and empty /etc /proc /sys /dev.
+make_min_root() {
+	local l
+	mkdir -p "$1/bin" "$1/etc" "$1/proc" "$1/sys" "$1/dev"
+	cp /bin/dash "$1/bin/sh"
+	cp /bin/sleep "$1/bin/sleep"
+	for l in $(ldd /bin/dash /bin/sleep | grep -v ':$' | grep -o '/[^ ]*' | sort -u); do
+		mkdir -p "$1$(dirname "$l")"
+		cp "$l" "$1$l"
+	done
+}

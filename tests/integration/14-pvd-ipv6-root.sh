@@ -19,13 +19,7 @@ ip -6 addr | grep -q "fd00:201:14:" && skip "fd00:201:14::/64 in use"
 
 # A minimal root: dash, sleep and the libraries they need.
 ROOT=$T/root
-mkdir -p "$ROOT/bin" "$ROOT/etc" "$ROOT/proc" "$ROOT/sys" "$ROOT/dev"
-cp /bin/dash "$ROOT/bin/sh"
-cp /bin/sleep "$ROOT/bin/sleep"
-for l in $(ldd /bin/dash /bin/sleep | grep -v ':$' | grep -o '/[^ ]*' | sort -u); do
-	mkdir -p "$ROOT$(dirname "$l")"
-	cp "$l" "$ROOT$l"
-done
+make_min_root "$ROOT"
 
 "$PYTHON" - "$T/state.json" "$BR" "$ROOT" <<'PY'
 import json, sys

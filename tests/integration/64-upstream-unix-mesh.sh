@@ -25,13 +25,8 @@ TARGET=/run/pv/services/raw-unix.sock
 
 # The hostile consumer's root: sh and sleep, and what it planted.
 ROOT=$V/evilroot
-mkdir -p "$ROOT/bin" "$ROOT/etc" "$ROOT/proc" "$ROOT/sys" "$ROOT/dev" "$ROOT/srv"
-cp /bin/dash "$ROOT/bin/sh"
-cp /bin/sleep "$ROOT/bin/sleep"
-for l in $(ldd /bin/dash /bin/sleep | grep -v ':$' | grep -o '/[^ ]*' | sort -u); do
-	mkdir -p "$ROOT$(dirname "$l")"
-	cp "$l" "$ROOT$l"
-done
+make_min_root "$ROOT"
+mkdir -p "$ROOT/srv"
 HOSTDIR=$V/hostdir
 mkdir "$HOSTDIR"
 ln -s "$HOSTDIR" "$ROOT/srv/tohost"
