@@ -19,6 +19,8 @@
 // Adds src's figures into dst.
 static void stats_add(struct pvx_stats *dst, const struct pvx_stats *src)
 {
+	int i;
+
 	dst->sessions_total += src->sessions_total;
 	dst->sessions_now += src->sessions_now;
 	dst->bytes_in += src->bytes_in;
@@ -26,6 +28,32 @@ static void stats_add(struct pvx_stats *dst, const struct pvx_stats *src)
 	dst->connect_errors += src->connect_errors;
 	dst->retries += src->retries;
 	dst->denied += src->denied;
+	dst->http.requests += src->http.requests;
+	for (i = 0; i < PVX_HTTP_CLASSES; i++)
+		dst->http.responses[i] += src->http.responses[i];
+}
+
+int pvx_figures_fe_http(const struct pvx_fig_frontend *fe)
+{
+	int i;
+
+	if (fe->http || fe->stats.http.requests)
+		return 1;
+	for (i = 0; i < PVX_HTTP_CLASSES; i++)
+		if (fe->stats.http.responses[i])
+			return 1;
+	return 0;
+}
+
+const char *pvx_figures_http_class(enum pvx_http_class c)
+{
+	static const char *const names[PVX_HTTP_CLASSES] = {
+		[PVX_HTTP_1XX] = "1xx", [PVX_HTTP_2XX] = "2xx",
+		[PVX_HTTP_3XX] = "3xx", [PVX_HTTP_4XX] = "4xx",
+		[PVX_HTTP_5XX] = "5xx", [PVX_HTTP_OTHER] = "other",
+	};
+
+	return (unsigned)c < PVX_HTTP_CLASSES ? names[c] : "other";
 }
 
 void pvx_figures_add(struct pvx_figures *f, const char *fe_key,

@@ -418,6 +418,10 @@ void pvx_frontend_configure(struct pvx_frontend *fe, const struct pvx_link *l)
 	fe->balance = l->balance;
 	fe->maxconn = l->maxconn;
 	fe->proxy_protocol = 0;
+	// The engine flags its frontends too; a link of type http says so
+	// as well, so that the figures show the http counters from the start.
+	if (l->type && !strcmp(l->type, "http"))
+		fe->http = 1;
 	// A Unix client has no address: no allow list (it would refuse
 	// every client) and no PROXY header to send.
 	if (!fe->tp->ip_peers) {
@@ -459,6 +463,21 @@ void pvx_frontend_count_retry(struct pvx_frontend *fe)
 {
 	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
 	fe->stats.retries++;
+}
+
+void pvx_frontend_count_http_request(struct pvx_frontend *fe)
+{
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	fe->stats.http.requests++;
+}
+
+void pvx_frontend_count_http_response(struct pvx_frontend *fe, int status)
+{
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	if (status >= 100 && status <= 599)
+		fe->stats.http.responses[status / 100 - 1]++;
+	else
+		fe->stats.http.responses[PVX_HTTP_OTHER]++;
 }
 
 // 1 when the frontend's last lack of fds is a second old: sessions that
@@ -556,6 +575,7 @@ void pvx_frontend_figures(const struct pvx_frontend *fe,
 	f->balance = pvx_balance_name(fe->balance);
 	f->maxconn = fe->maxconn;
 	f->backends_up = pvx_frontend_backends_up(fe);
+	f->http = fe->http;
 	f->stats = fe->stats;
 	pvx_frontend_bytes(fe, &f->stats.bytes_in, &f->stats.bytes_out);
 	f->be = NULL;

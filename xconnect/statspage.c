@@ -113,6 +113,7 @@ static const char style[] =
 	"font-family:monospace}"
 	"td.n{text-align:right}"
 	"tr.fe td{background:#e0e0f0;font-weight:bold}"
+	"tr.http td{background:#eef}"
 	"tr.up td{background:#c0f0c0}tr.down td{background:#ffb0b0}"
 	"tr.going td{background:#ffe080}tr.nocheck td{background:#e8f8e8}";
 
@@ -186,6 +187,24 @@ static void put_backend(struct pvx_text *t, const struct pvx_fig_backend *b)
 	pvx_text_put(t, "</td></tr>\n");
 }
 
+// An http frontend's per-request figures, one row under its own: the
+// requests routed to it and the answers sent by status class.
+static void put_http(struct pvx_text *t, const struct pvx_fig_frontend *fe)
+{
+	const struct pvx_http_stats *h = &fe->stats.http;
+	int c;
+
+	pvx_text_put(t,
+		     "<tr class=\"http\"><td>HTTP</td><td colspan=\"13\">"
+		     "requests %llu; answers",
+		     (unsigned long long)h->requests);
+	for (c = 0; c < PVX_HTTP_CLASSES; c++)
+		pvx_text_put(t, "%s %s %llu", c ? "," : "",
+			     pvx_figures_http_class(c),
+			     (unsigned long long)h->responses[c]);
+	pvx_text_put(t, "</td></tr>\n");
+}
+
 // One frontend: its table, a row for itself, a row per backend.
 static void put_frontend(struct pvx_text *t, const struct pvx_fig_frontend *fe)
 {
@@ -220,6 +239,8 @@ static void put_frontend(struct pvx_text *t, const struct pvx_fig_frontend *fe)
 		     (unsigned long long)fe->stats.bytes_out,
 		     (unsigned long long)fe->stats.connect_errors,
 		     (unsigned long long)fe->stats.retries);
+	if (pvx_figures_fe_http(fe))
+		put_http(t, fe);
 	for (i = 0; i < fe->nbe; i++)
 		put_backend(t, &fe->be[i]);
 	pvx_text_put(t, "</table>\n");

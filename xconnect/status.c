@@ -93,6 +93,23 @@ static void ser_backend(struct pv_json_ser *js, const struct pvx_fig_backend *b)
 	pv_json_ser_object_end(js);
 }
 
+// An http frontend's per-request figures: {"requests": N, "responses":
+// {"1xx": N, ..., "5xx": N, "other": N}}.
+static void ser_http(struct pv_json_ser *js, const struct pvx_http_stats *h)
+{
+	int i;
+
+	pv_json_ser_key(js, "http");
+	pv_json_ser_object_begin(js);
+	ser_u64(js, "requests", h->requests);
+	pv_json_ser_key(js, "responses");
+	pv_json_ser_object_begin(js);
+	for (i = 0; i < PVX_HTTP_CLASSES; i++)
+		ser_u64(js, pvx_figures_http_class(i), h->responses[i]);
+	pv_json_ser_object_end(js);
+	pv_json_ser_object_end(js);
+}
+
 static void ser_frontend(struct pv_json_ser *js,
 			 const struct pvx_fig_frontend *fe)
 {
@@ -120,6 +137,8 @@ static void ser_frontend(struct pv_json_ser *js,
 	ser_u64(js, "connect_errors", fe->stats.connect_errors);
 	ser_u64(js, "retries", fe->stats.retries);
 	ser_u64(js, "denied", fe->stats.denied);
+	if (pvx_figures_fe_http(fe))
+		ser_http(js, &fe->stats.http);
 	pv_json_ser_key(js, "backends");
 	pv_json_ser_array_begin(js);
 	for (i = 0; i < fe->nbe; i++)
@@ -366,6 +385,45 @@ static void put_fe_labels(struct pvx_text *t, const char *name,
 	put_label(t, fe->consumer ? fe->consumer : "");
 }
 
+// The http frontends' per-request families: requests, and answers by
+// status class (a "code" label: "1xx" .. "5xx", "other").
+static void put_http_families(struct pvx_text *t, const struct pvx_figures *f)
+{
+	static const char req[] = "pvx_http_requests_total";
+	static const char resp[] = "pvx_http_responses_total";
+	const struct pvx_fig_frontend *fe;
+	unsigned int j;
+	int c;
+
+	put(t, "# HELP %s HTTP requests routed to the frontend\n", req);
+	put(t, "# TYPE %s counter\n", req);
+	for (j = 0; j < f->nfe; j++) {
+		fe = &f->fe[j];
+		if (!pvx_figures_fe_http(fe))
+			continue;
+		put_fe_labels(t, req, fe);
+		put(t, "\",target=\"");
+		put_label(t, fe->target);
+		put(t, "\"}");
+		put_value(t, (double)fe->stats.http.requests);
+	}
+	put(t, "# HELP %s HTTP answers sent to clients, by status class\n",
+	    resp);
+	put(t, "# TYPE %s counter\n", resp);
+	for (j = 0; j < f->nfe; j++) {
+		fe = &f->fe[j];
+		if (!pvx_figures_fe_http(fe))
+			continue;
+		for (c = 0; c < PVX_HTTP_CLASSES; c++) {
+			put_fe_labels(t, resp, fe);
+			put(t, "\",target=\"");
+			put_label(t, fe->target);
+			put(t, "\",code=\"%s\"}", pvx_figures_http_class(c));
+			put_value(t, (double)fe->stats.http.responses[c]);
+		}
+	}
+}
+
 char *pvx_figures_metrics(const struct pvx_figures *f, size_t *len)
 {
 	struct pvx_text t = { 0 };
@@ -406,6 +464,7 @@ char *pvx_figures_metrics(const struct pvx_figures *f, size_t *len)
 			}
 		}
 	}
+	put_http_families(&t, f);
 	return pvx_text_finish(&t, len);
 }
 

@@ -138,9 +138,132 @@ static void test_snapshot(void)
 	pvx_fini(&x);
 }
 
+// An http frontend's per-request counters: counted by class through the
+// owner functions, summed over workers exactly, shown in the JSON, the
+// Prometheus text and the stats page; a tcp frontend shows none of them.
+static void test_http(void)
+{
+	static const int statuses[] = { 100, 101, 200, 204, 299, 301, 404, 431,
+					500, 502, 504, 599, 0,	 99,  600, -1 };
+	struct pvx_frontend *web, *raw;
+	struct pvx_stats w = { 0 };
+	struct pvx_figures f;
+	struct pvx_link l = { 0 };
+	const struct pvx_http_stats *h;
+	struct pvx x;
+	char *out, *p;
+	size_t len, i;
+
+	CHECK(pvx_init(&x) == 0);
+	web = pvx_frontend_get(&x, "hk", "api", NULL, "127.0.0.1:3", -1);
+	raw = pvx_frontend_get(&x, "tk", "raw", NULL, "127.0.0.1:2", -1);
+	CHECK(web && raw);
+	if (!web || !raw)
+		return;
+	// A link of type http flags its frontend; a tcp one does not.
+	l.type = "http";
+	pvx_frontend_configure(web, &l);
+	l.type = "tcp";
+	pvx_frontend_configure(raw, &l);
+	CHECK(web->http && !raw->http);
+
+	for (i = 0; i < 7; i++)
+		pvx_frontend_count_http_request(web);
+	for (i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
+		pvx_frontend_count_http_response(web, statuses[i]);
+	h = &web->stats.http;
+	CHECK(h->requests == 7);
+	CHECK(h->responses[PVX_HTTP_1XX] == 2);
+	CHECK(h->responses[PVX_HTTP_2XX] == 3);
+	CHECK(h->responses[PVX_HTTP_3XX] == 1);
+	CHECK(h->responses[PVX_HTTP_4XX] == 2);
+	CHECK(h->responses[PVX_HTTP_5XX] == 4);
+	CHECK(h->responses[PVX_HTTP_OTHER] == 4);
+	CHECK(raw->stats.http.requests == 0);
+
+	CHECK(pvx_figures_collect(&x, &f) == 0);
+	CHECK(f.nfe == 2);
+	if (f.nfe != 2)
+		goto out;
+	CHECK(f.fe[0].http && !f.fe[1].http);
+	CHECK(pvx_figures_fe_http(&f.fe[0]) && !pvx_figures_fe_http(&f.fe[1]));
+	// Two workers: each one's counts added exactly, this thread's live
+	// counters untouched.
+	w.http.requests = 1000;
+	w.http.responses[PVX_HTTP_2XX] = 900;
+	w.http.responses[PVX_HTTP_5XX] = 100;
+	pvx_figures_add(&f, "hk", NULL, &w);
+	w.http.requests = 5;
+	w.http.responses[PVX_HTTP_2XX] = 0;
+	w.http.responses[PVX_HTTP_5XX] = 0;
+	w.http.responses[PVX_HTTP_4XX] = 5;
+	pvx_figures_add(&f, "hk", NULL, &w);
+	h = &f.fe[0].stats.http;
+	CHECK(h->requests == 1012);
+	CHECK(h->responses[PVX_HTTP_1XX] == 2);
+	CHECK(h->responses[PVX_HTTP_2XX] == 903);
+	CHECK(h->responses[PVX_HTTP_3XX] == 1);
+	CHECK(h->responses[PVX_HTTP_4XX] == 7);
+	CHECK(h->responses[PVX_HTTP_5XX] == 104);
+	CHECK(h->responses[PVX_HTTP_OTHER] == 4);
+	CHECK(web->stats.http.requests == 7);
+
+	out = pvx_figures_json(&f, &len);
+	CHECK(out && strstr(out, "\"http\":{\"requests\":1012,\"responses\":"
+				 "{\"1xx\":2,\"2xx\":903,\"3xx\":1,"
+				 "\"4xx\":7,\"5xx\":104,\"other\":4}}"));
+	// Only the http frontend has the object.
+	p = out ? strstr(out, "\"http\":") : NULL;
+	CHECK(p && !strstr(p + 1, "\"http\":"));
+	free(out);
+	out = pvx_figures_metrics(&f, &len);
+	CHECK(out && strstr(out, "# TYPE pvx_http_requests_total counter\n"));
+	CHECK(out && strstr(out, "# TYPE pvx_http_responses_total counter\n"));
+	CHECK(out && strstr(out, "\npvx_http_requests_total{frontend=\"api\","
+				 "consumer=\"\",target=\"127.0.0.1:3\"}"
+				 " 1012\n"));
+	CHECK(out && strstr(out, "\npvx_http_responses_total{frontend=\"api\","
+				 "consumer=\"\",target=\"127.0.0.1:3\","
+				 "code=\"2xx\"} 903\n"));
+	CHECK(out && strstr(out, "code=\"5xx\"} 104\n"));
+	CHECK(out && strstr(out, "code=\"other\"} 4\n"));
+	CHECK(out && !strstr(out, "pvx_http_requests_total{frontend=\"raw\""));
+	CHECK(out && !strstr(out, "pvx_http_responses_total{frontend=\"raw\""));
+	free(out);
+	out = pvx_figures_html(&f, 5, &len);
+	CHECK(out && strstr(out, "requests 1012; answers 1xx 2, 2xx 903, "
+				 "3xx 1, 4xx 7, 5xx 104, other 4"));
+	p = out ? strstr(out, "<tr class=\"http\">") : NULL;
+	CHECK(p && !strstr(p + 1, "<tr class=\"http\">"));
+	free(out);
+	pvx_figures_free(&f);
+
+	// A frontend with no flag shows the counters once it has some (a
+	// worker's frontend that served http); zeros without any.
+	raw->stats.http.responses[PVX_HTTP_4XX] = 1;
+	CHECK(pvx_figures_collect(&x, &f) == 0);
+	CHECK(f.nfe == 2 && pvx_figures_fe_http(&f.fe[1]));
+	pvx_figures_free(&f);
+	web->stats.http = (struct pvx_http_stats){ 0 };
+	CHECK(pvx_figures_collect(&x, &f) == 0);
+	out = f.nfe == 2 ? pvx_figures_json(&f, &len) : NULL;
+	CHECK(out && strstr(out, "\"http\":{\"requests\":0,\"responses\":"
+				 "{\"1xx\":0,\"2xx\":0,\"3xx\":0,"
+				 "\"4xx\":0,\"5xx\":0,\"other\":0}}"));
+	free(out);
+out:
+	pvx_figures_free(&f);
+	pvx_frontend_check_empty(web);
+	pvx_frontend_check_empty(raw);
+	pvx_frontend_unref(web);
+	pvx_frontend_unref(raw);
+	pvx_fini(&x);
+}
+
 int main(void)
 {
 	pv_log_set_level(FATAL);
 	RUN(test_snapshot);
+	RUN(test_http);
 	return kit_report("test_xconnect_figures");
 }

@@ -50,7 +50,8 @@ struct pvx_fig_frontend {
 	const char *target;
 	int netns_pid;
 	unsigned listening : 1;
-	const char *down; // why it serves nobody, or NULL
+	unsigned http : 1; // an http rule's (its stats.http shown)
+	const char *down;  // why it serves nobody, or NULL
 	const char *balance;
 	int maxconn;
 	int backends_up;

@@ -24,6 +24,14 @@ void pvx_figures_free(struct pvx_figures *f);
 void pvx_figures_add(struct pvx_figures *f, const char *fe_key,
 		     const char *be_key, const struct pvx_stats *st);
 
+// 1 when the renderings show fe's http counters: an http rule's
+// frontend, or one that counted http requests or answers (a worker's).
+int pvx_figures_fe_http(const struct pvx_fig_frontend *fe);
+
+// The name of an http status class as the renderings show it: "1xx" ..
+// "5xx", "other".
+const char *pvx_figures_http_class(enum pvx_http_class c);
+
 // The renderings of a snapshot. Caller frees; NULL on allocation failure.
 char *pvx_figures_json(const struct pvx_figures *f, size_t *len);
 char *pvx_figures_metrics(const struct pvx_figures *f, size_t *len);

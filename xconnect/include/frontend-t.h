@@ -57,6 +57,7 @@ struct pvx_frontend {
 	unsigned closed : 1;	     // no links left; waits for its references
 	unsigned accept_failing : 1; // accept ran out of fds (said once)
 	unsigned warned_down : 1;    // "no usable backend" said
+	unsigned http : 1; // an http rule's: its figures show http counters
 	struct timeval backoff_last; // last pvx_frontend_backoff
 	enum pvx_balance balance;
 	int maxconn;		// 0: unlimited

@@ -100,6 +100,14 @@ void pvx_frontend_session_end(struct pvx_frontend *fe, uint64_t in,
 void pvx_frontend_count_connect_error(struct pvx_frontend *fe);
 void pvx_frontend_count_retry(struct pvx_frontend *fe);
 
+// An http request was routed to fe.
+void pvx_frontend_count_http_request(struct pvx_frontend *fe);
+
+// An http answer with this status was sent to a client of fe (the
+// backend's, or the proxy's own error), counted by class: 100..199 is
+// 1xx, ..., 500..599 is 5xx, anything else "other".
+void pvx_frontend_count_http_response(struct pvx_frontend *fe, int status);
+
 // A session got through to a backend: "no usable backend" may be said
 // again, and a lack of fds is over once that has lasted a second.
 void pvx_frontend_session_through(struct pvx_frontend *fe, const char *label);
