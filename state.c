@@ -365,14 +365,19 @@ static void ingress_fields(struct pv_json_ser *js, struct pv_ingress *in)
 		int_field(js, "fall", in->check.fall);
 		pv_json_ser_object_end(js);
 	}
-	if (in->connect_ms > 0 || in->idle_ms > 0) {
+	if (in->connect_ms > 0 || in->idle_ms > 0 || in->head_ms > 0 ||
+	    in->response_ms > 0) {
 		pv_json_ser_key(js, "timeouts");
 		pv_json_ser_object_begin(js);
 		int_field(js, "connect_ms", in->connect_ms);
 		int_field(js, "idle_ms", in->idle_ms);
+		int_field(js, "head_ms", in->head_ms);
+		int_field(js, "response_ms", in->response_ms);
 		pv_json_ser_object_end(js);
 	}
 	int_field(js, "maxconn", in->maxconn);
+	int_field(js, "max_head_bytes", in->max_head_bytes);
+	int_field(js, "max_headers", in->max_headers);
 	if (in->proxy_protocol) {
 		pv_json_ser_key(js, "proxy_protocol");
 		pv_json_ser_string(js, in->proxy_protocol);

@@ -44,6 +44,10 @@ struct pv_ingress {
 	struct pv_ingress_check check;
 	int connect_ms;	      // 0: not set
 	int idle_ms;	      // 0: not set
+	int head_ms;	      // http only; 0: not set
+	int response_ms;      // http only; 0: not set
+	int max_head_bytes;   // http only; 0: not set
+	int max_headers;      // http only; 0: not set
 	int maxconn;	      // 0: not set
 	char *proxy_protocol; // "v1", "v2" or NULL
 	char **allow;	      // NULL-terminated client CIDRs, or NULL

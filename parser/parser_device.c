@@ -492,11 +492,29 @@ static void parse_check(struct pv_parser_ctx *c, struct pv_ingress *in,
 	free(path);
 }
 
-// A rule's optional "timeouts": connect_ms and idle_ms.
+// An http rule's setting at key of obj, in min..max, into *out; on a
+// rule of another type one error line (on a rule whose type is itself
+// wrong, only the range is checked).
+static void get_http_int(struct pv_parser_ctx *c, const struct pv_ingress *in,
+			 int obj, const char *key, const char *field,
+			 long long min, long long max, int *out)
+{
+	if (pv_json_get(c->doc, obj, key) < 0)
+		return;
+	if (in->type && !strcmp(in->type, "tcp")) {
+		pv_parser_err(c, field, "only for http rules");
+		return;
+	}
+	pv_parser_get_int(c, obj, key, field, min, max, out);
+}
+
+// A rule's optional "timeouts": connect_ms and idle_ms; for an http rule
+// also head_ms and response_ms.
 static void parse_timeouts(struct pv_parser_ctx *c, struct pv_ingress *in,
 			   int rule, const char *base)
 {
-	static const char *const keys[] = { "connect_ms", "idle_ms", NULL };
+	static const char *const keys[] = { "connect_ms", "idle_ms", "head_ms",
+					    "response_ms", NULL };
 	int tok = pv_json_get(c->doc, rule, "timeouts");
 	const char *f = pv_parser_fld(c, "%s.timeouts", base);
 
@@ -513,6 +531,24 @@ static void parse_timeouts(struct pv_parser_ctx *c, struct pv_ingress *in,
 			  PV_LINK_CONNECT_MS_MAX, &in->connect_ms);
 	pv_parser_get_int(c, tok, "idle_ms", pv_parser_fld(c, "%s.idle_ms", f),
 			  1, PV_LINK_IDLE_MS_MAX, &in->idle_ms);
+	get_http_int(c, in, tok, "head_ms", pv_parser_fld(c, "%s.head_ms", f),
+		     1, PV_LINK_HEAD_MS_MAX, &in->head_ms);
+	get_http_int(c, in, tok, "response_ms",
+		     pv_parser_fld(c, "%s.response_ms", f), 1,
+		     PV_LINK_RESPONSE_MS_MAX, &in->response_ms);
+}
+
+// An http rule's optional head limits: max_head_bytes, max_headers.
+static void parse_http_limits(struct pv_parser_ctx *c, struct pv_ingress *in,
+			      int rule, const char *base)
+{
+	get_http_int(c, in, rule, "max_head_bytes",
+		     pv_parser_fld(c, "%s.max_head_bytes", base),
+		     PV_LINK_MAX_HEAD_BYTES_MIN, PV_LINK_MAX_HEAD_BYTES_MAX,
+		     &in->max_head_bytes);
+	get_http_int(c, in, rule, "max_headers",
+		     pv_parser_fld(c, "%s.max_headers", base), 1,
+		     PV_LINK_MAX_HEADERS_MAX, &in->max_headers);
 }
 
 // A rule's optional "allow": a non-empty array of client CIDRs.
@@ -652,9 +688,11 @@ static void parse_rule(struct pv_parser_ctx *c, int rule, int index,
 		       struct bind **binds, int *nbinds)
 {
 	static const char *const keys[] = {
-		"name",	   "type",	     "external", "provider",
-		"service", "balance",	     "check",	 "timeouts",
-		"maxconn", "proxy_protocol", "allow",	 NULL,
+		"name",		  "type",     "external",
+		"provider",	  "service",  "balance",
+		"check",	  "timeouts", "maxconn",
+		"proxy_protocol", "allow",    "max_head_bytes",
+		"max_headers",	  NULL,
 	};
 	const char *base = pv_parser_fld(c, "ingress[%d]", index), *f;
 	struct pv_ingress *in, *other;
@@ -728,6 +766,7 @@ static void parse_rule(struct pv_parser_ctx *c, int rule, int index,
 	free(s);
 	parse_check(c, in, rule, base);
 	parse_timeouts(c, in, rule, base);
+	parse_http_limits(c, in, rule, base);
 	pv_parser_get_int(c, rule, "maxconn",
 			  pv_parser_fld(c, "%s.maxconn", base), 1, 1000000,
 			  &in->maxconn);

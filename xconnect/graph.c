@@ -174,7 +174,11 @@ int pvx_link_equal(const struct pvx_link *a, const struct pvx_link *b)
 	       a->provider_pid == b->provider_pid && a->balance == b->balance &&
 	       str_eq(a->proxy_protocol, b->proxy_protocol) &&
 	       a->connect_ms == b->connect_ms && a->idle_ms == b->idle_ms &&
-	       a->maxconn == b->maxconn && a->check.type == b->check.type &&
+	       a->maxconn == b->maxconn && a->head_ms == b->head_ms &&
+	       a->response_ms == b->response_ms &&
+	       a->max_head_bytes == b->max_head_bytes &&
+	       a->max_headers == b->max_headers &&
+	       a->check.type == b->check.type &&
 	       str_eq(a->check.path, b->check.path) &&
 	       a->check.expect == b->check.expect &&
 	       a->check.interval_ms == b->check.interval_ms &&
@@ -232,7 +236,8 @@ static int get_int(const struct pv_json *doc, int obj, const char *key,
 	return 0;
 }
 
-// The "timeouts" object: connect_ms, idle_ms.
+// The "timeouts" object: connect_ms, idle_ms; for http links head_ms and
+// response_ms.
 static int parse_timeouts(const struct pv_json *doc, int obj,
 			  struct pvx_link *l, struct where *w)
 {
@@ -246,7 +251,12 @@ static int parse_timeouts(const struct pv_json *doc, int obj,
 	}
 	if (get_int(doc, t, "connect_ms", 1, PV_LINK_CONNECT_MS_MAX,
 		    &l->connect_ms, w) ||
-	    get_int(doc, t, "idle_ms", 0, PV_LINK_IDLE_MS_MAX, &l->idle_ms, w))
+	    get_int(doc, t, "idle_ms", 0, PV_LINK_IDLE_MS_MAX, &l->idle_ms,
+		    w) ||
+	    get_int(doc, t, "head_ms", 1, PV_LINK_HEAD_MS_MAX, &l->head_ms,
+		    w) ||
+	    get_int(doc, t, "response_ms", 1, PV_LINK_RESPONSE_MS_MAX,
+		    &l->response_ms, w))
 		return -1;
 	return 0;
 }
@@ -422,6 +432,10 @@ static struct pvx_link *parse_link(const struct pv_json *doc, int obj,
 	    get_int(doc, obj, "provider_pid", -2147483647LL, 2147483647LL,
 		    &l->provider_pid, w) ||
 	    get_int(doc, obj, "maxconn", 0, 1000000000, &l->maxconn, w) ||
+	    get_int(doc, obj, "max_head_bytes", PV_LINK_MAX_HEAD_BYTES_MIN,
+		    PV_LINK_MAX_HEAD_BYTES_MAX, &l->max_head_bytes, w) ||
+	    get_int(doc, obj, "max_headers", 1, PV_LINK_MAX_HEADERS_MAX,
+		    &l->max_headers, w) ||
 	    parse_timeouts(doc, obj, l, w) || parse_check(doc, obj, l, w) ||
 	    parse_allow(doc, obj, l, w))
 		goto fail;

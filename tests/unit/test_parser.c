@@ -9,6 +9,7 @@
 
 #include "parser/parser.h"
 #include "state.h"
+#include "graph.h"
 #include "tests/unit/kit.h"
 #include "tests/unit/kit_parse.h"
 
@@ -288,6 +289,64 @@ static void test_same_service_two_providers(void)
 	free(text);
 }
 
+// An http rule's limits go from device.json through the graph to
+// pv-xconnect's link as written; a rule without them writes none (the
+// engine's defaults); a tcp rule with one is refused with one line.
+static void test_http_limits(void)
+{
+	struct pvx_graph pg;
+	struct pv_errors errs;
+	struct pv_state *s;
+	struct pvx_link *l;
+	char *text, *g = NULL;
+
+	pv_errors_init(&errs);
+	pvx_graph_init(&pg);
+	text = state_text(
+		"[{'name':'api','type':'http','external':':81','provider':"
+		"'nginx','service':'nginx-http','timeouts':{'connect_ms':2000,"
+		"'head_ms':500,'response_ms':7000},'max_head_bytes':4096,"
+		"'max_headers':20},{'name':'site','type':'http','external':"
+		"':82','provider':'nginx','service':'nginx-http'}]",
+		NULL, NULL, NULL);
+	s = parse(text, &errs);
+	CHECK(s != NULL);
+	if (s && !pv_state_lease_addresses(s, &errs))
+		g = pv_state_get_xconnect_graph_json(s);
+	CHECK(errs.count == 0);
+	CHECK(g && strstr(g, "\"ingress\":\"api\",\"timeouts\":{\"connect_ms\":"
+			     "2000,\"head_ms\":500,\"response_ms\":7000},"
+			     "\"max_head_bytes\":4096,\"max_headers\":20}"));
+	CHECK(g && strstr(g, "\"ingress\":\"site\"}"));
+	// pv-xconnect reads the same graph into its links.
+	CHECK(g && pvx_graph_parse(&pg, g, strlen(g), &errs) == 0);
+	CHECK(errs.count == 0 && pg.count == 2);
+	l = pg.count == 2 ? dl_list_first(&pg.links, struct pvx_link, list)
+			  : NULL;
+	CHECK(l && l->head_ms == 500 && l->response_ms == 7000 &&
+	      l->max_head_bytes == 4096 && l->max_headers == 20 &&
+	      l->connect_ms == 2000);
+	l = l ? dl_list_entry(l->list.next, struct pvx_link, list) : NULL;
+	CHECK(l && !l->head_ms && !l->response_ms && !l->max_head_bytes &&
+	      !l->max_headers);
+	pvx_graph_clear(&pg);
+	free(g);
+	pv_state_free(s);
+	free(text);
+	pv_errors_clear(&errs);
+
+	// A tcp rule: one line, no range check beside it.
+	text = state_text("[" RULE ",{'name':'x','type':'tcp','external':"
+			  "':81','provider':'nginx','service':'nginx-http',"
+			  "'max_head_bytes':5}]",
+			  NULL, NULL, NULL);
+	s = parse(text, &errs);
+	CHECK(s == NULL && errs.count == 1);
+	pv_state_free(s);
+	free(text);
+	pv_errors_clear(&errs);
+}
+
 // JSON null means absent, in every string field.
 static void test_null_is_absent(void)
 {
@@ -513,6 +572,63 @@ static const struct bad_case bad_cases[] = {
 	  NULL, NULL, NULL,
 	  "device.json: ingress[1].timeouts.connect_ms: '5s' is not an "
 	  "integer in 1..3600000" },
+	// An http rule's limits: on a tcp rule, one line each.
+	{ ING("{'name':'x','type':'tcp','external':':81','provider':'nginx',"
+	      "'service':'nginx-http','max_head_bytes':4096}"),
+	  NULL, NULL, NULL,
+	  "device.json: ingress[1].max_head_bytes: only for http rules" },
+	{ ING("{'name':'x','type':'tcp','external':':81','provider':'nginx',"
+	      "'service':'nginx-http','max_headers':10}"),
+	  NULL, NULL, NULL,
+	  "device.json: ingress[1].max_headers: only for http rules" },
+	{ ING("{'name':'x','type':'tcp','external':':81','provider':'nginx',"
+	      "'service':'nginx-http','timeouts':{'head_ms':100}}"),
+	  NULL, NULL, NULL,
+	  "device.json: ingress[1].timeouts.head_ms: only for http rules" },
+	{ ING("{'name':'x','type':'tcp','external':':81','provider':'nginx',"
+	      "'service':'nginx-http','timeouts':{'response_ms':100}}"),
+	  NULL, NULL, NULL,
+	  "device.json: ingress[1].timeouts.response_ms: only for http rules" },
+	// ... and out of range on an http rule.
+	{ ING("{'name':'x','type':'http','external':':81','provider':'nginx',"
+	      "'service':'nginx-http','timeouts':{'head_ms':0}}"),
+	  NULL, NULL, NULL,
+	  "device.json: ingress[1].timeouts.head_ms: 0 is not an integer in "
+	  "1..3600000" },
+	{ ING("{'name':'x','type':'http','external':':81','provider':'nginx',"
+	      "'service':'nginx-http','timeouts':{'response_ms':'60s'}}"),
+	  NULL, NULL, NULL,
+	  "device.json: ingress[1].timeouts.response_ms: '60s' is not an "
+	  "integer in 1..86400000" },
+	{ ING("{'name':'x','type':'http','external':':81','provider':'nginx',"
+	      "'service':'nginx-http','timeouts':{'response_ms':86400001}}"),
+	  NULL, NULL, NULL,
+	  "device.json: ingress[1].timeouts.response_ms: 86400001 is not an "
+	  "integer in 1..86400000" },
+	{ ING("{'name':'x','type':'http','external':':81','provider':'nginx',"
+	      "'service':'nginx-http','max_head_bytes':1048577}"),
+	  NULL, NULL, NULL,
+	  "device.json: ingress[1].max_head_bytes: 1048577 is not an integer "
+	  "in 256..1048576" },
+	{ ING("{'name':'x','type':'http','external':':81','provider':'nginx',"
+	      "'service':'nginx-http','max_head_bytes':255}"),
+	  NULL, NULL, NULL,
+	  "device.json: ingress[1].max_head_bytes: 255 is not an integer "
+	  "in 256..1048576" },
+	{ ING("{'name':'x','type':'http','external':':81','provider':'nginx',"
+	      "'service':'nginx-http','max_headers':0}"),
+	  NULL, NULL, NULL,
+	  "device.json: ingress[1].max_headers: 0 is not an integer in "
+	  "1..1000" },
+	{ ING("{'name':'x','type':'http','external':':81','provider':'nginx',"
+	      "'service':'nginx-http','max_headers':1001}"),
+	  NULL, NULL, NULL,
+	  "device.json: ingress[1].max_headers: 1001 is not an integer in "
+	  "1..1000" },
+	{ ING("{'name':'x','type':'http','external':':81','provider':'nginx',"
+	      "'service':'nginx-http','timeouts':{'header_ms':100}}"),
+	  NULL, NULL, NULL,
+	  "device.json: ingress[1].timeouts.header_ms: unknown field" },
 	// pv-xconnect's own bound: a state pvd accepts is one it serves.
 	{ ING("{'name':'x','type':'tcp','external':':81','provider':'nginx',"
 	      "'service':'nginx-http','timeouts':{'connect_ms':3600001}}"),
@@ -984,6 +1100,7 @@ int main(void)
 	RUN(test_golden);
 	RUN(test_full);
 	RUN(test_same_service_two_providers);
+	RUN(test_http_limits);
 	RUN(test_null_is_absent);
 	RUN(test_nul_escape);
 	RUN(test_bad_inputs);

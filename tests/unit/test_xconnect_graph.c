@@ -78,6 +78,79 @@ static void test_full_link(void)
 	pvx_graph_clear(&g);
 }
 
+#define HTTP_LINK(extra)                                                       \
+	"[{\"type\":\"http\",\"name\":\"api\",\"consumer\":\"EXTERNAL\","      \
+	"\"provider\":\"app\",\"target\":\"0.0.0.0:8080\",\"socket\":"         \
+	"\"/run/api.sock\",\"ingress\":\"api\"" extra "}]"
+
+// The one link of a one-link graph text, parsed into g (no errors).
+static struct pvx_link *only_link(struct pvx_graph *g, const char *text)
+{
+	char errs[1024];
+
+	CHECK(parse(g, text, errs, sizeof(errs)) == 0);
+	CHECK_STR(errs, "");
+	CHECK(g->count == 1);
+	return nth(g, 0);
+}
+
+// An http link's limits: read when present, 0 (the engine's default)
+// when absent, and a change of any of them is an update.
+static void test_http_limits(void)
+{
+	static const char *const changed[] = {
+		HTTP_LINK(",\"timeouts\":{\"head_ms\":501,\"response_ms\":"
+			  "7000},\"max_head_bytes\":4096,\"max_headers\":20"),
+		HTTP_LINK(",\"timeouts\":{\"head_ms\":500,\"response_ms\":"
+			  "7001},\"max_head_bytes\":4096,\"max_headers\":20"),
+		HTTP_LINK(",\"timeouts\":{\"head_ms\":500,\"response_ms\":"
+			  "7000},\"max_head_bytes\":4097,\"max_headers\":20"),
+		HTTP_LINK(",\"timeouts\":{\"head_ms\":500,\"response_ms\":"
+			  "7000},\"max_head_bytes\":4096,\"max_headers\":21"),
+		HTTP_LINK(""),
+	};
+	const char *text = HTTP_LINK(
+		",\"timeouts\":{\"head_ms\":500,\"response_ms\":7000},"
+		"\"max_head_bytes\":4096,\"max_headers\":20");
+	struct pvx_graph g, g2;
+	struct pvx_link *l, *l2;
+	size_t i;
+
+	l = only_link(&g, text);
+	CHECK(l != NULL);
+	if (!l)
+		return;
+	CHECK(l->head_ms == 500);
+	CHECK(l->response_ms == 7000);
+	CHECK(l->max_head_bytes == 4096);
+	CHECK(l->max_headers == 20);
+	// The limits leave the tcp ones alone.
+	CHECK(l->connect_ms == 0 && l->idle_ms == -1);
+	// The same text is the same link.
+	l2 = only_link(&g2, text);
+	CHECK(l2 && pvx_link_equal(l, l2));
+	pvx_graph_clear(&g2);
+	for (i = 0; i < sizeof(changed) / sizeof(changed[0]); i++) {
+		l2 = only_link(&g2, changed[i]);
+		CHECK(l2 && !pvx_link_equal(l, l2) && !pvx_link_equal(l2, l));
+		// Still one identity: an update in place, not a new link.
+		CHECK(l2 && !strcmp(l->key, l2->key));
+		if (i == sizeof(changed) / sizeof(changed[0]) - 1)
+			CHECK(l2 && !l2->head_ms && !l2->response_ms &&
+			      !l2->max_head_bytes && !l2->max_headers);
+		pvx_graph_clear(&g2);
+	}
+	pvx_graph_clear(&g);
+	// The bounds themselves are accepted.
+	l = only_link(&g, HTTP_LINK(",\"timeouts\":{\"head_ms\":1,"
+				    "\"response_ms\":86400000},"
+				    "\"max_head_bytes\":256,"
+				    "\"max_headers\":1000"));
+	CHECK(l && l->head_ms == 1 && l->response_ms == 86400000 &&
+	      l->max_head_bytes == 256 && l->max_headers == 1000);
+	pvx_graph_clear(&g);
+}
+
 // The trap: links keyed by (consumer, name) collapsed two ingress rules to
 // one service, and two providers of one service, into one link.
 static void test_keys_do_not_collapse(void)
@@ -150,6 +223,26 @@ static void test_bad_links_skipped(void)
 		  "\"target\":\":80\",\"ingress\":\"g\",\"timeouts\":{"
 		  "\"connect_ms\":-5}}",
 		  "graph: link[1] (g): connect_ms: -5 is not an integer" },
+		{ "{\"type\":\"http\",\"name\":\"i\",\"provider\":\"p\","
+		  "\"target\":\":80\",\"ingress\":\"i\",\"timeouts\":{"
+		  "\"head_ms\":0}}",
+		  "graph: link[1] (i): head_ms: 0 is not an integer in "
+		  "1..3600000" },
+		{ "{\"type\":\"http\",\"name\":\"j\",\"provider\":\"p\","
+		  "\"target\":\":80\",\"ingress\":\"j\",\"timeouts\":{"
+		  "\"response_ms\":86400001}}",
+		  "graph: link[1] (j): response_ms: 86400001 is not an integer "
+		  "in 1..86400000" },
+		{ "{\"type\":\"http\",\"name\":\"k\",\"provider\":\"p\","
+		  "\"target\":\":80\",\"ingress\":\"k\","
+		  "\"max_head_bytes\":1048577}",
+		  "graph: link[1] (k): max_head_bytes: 1048577 is not an "
+		  "integer in 256..1048576" },
+		{ "{\"type\":\"http\",\"name\":\"l\",\"provider\":\"p\","
+		  "\"target\":\":80\",\"ingress\":\"l\","
+		  "\"max_headers\":\"100\"}",
+		  "graph: link[1] (l): max_headers: \"100\" is not an integer "
+		  "in 1..1000" },
 		{ "[1,2]", "graph: link[1]: link: not an object" },
 		{ "{\"type\":\"tcp\",\"name\":\"h\",\"provider\":\"p\","
 		  "\"target\":\":80\",\"socket\":\"/ok\",\"ingress\":\"good\"}",
@@ -317,6 +410,7 @@ int main(void)
 {
 	RUN(test_allow);
 	RUN(test_full_link);
+	RUN(test_http_limits);
 	RUN(test_keys_do_not_collapse);
 	RUN(test_bad_links_skipped);
 	RUN(test_host_backends);

@@ -100,14 +100,6 @@ void pvx_frontend_session_end(struct pvx_frontend *fe, uint64_t in,
 void pvx_frontend_count_connect_error(struct pvx_frontend *fe);
 void pvx_frontend_count_retry(struct pvx_frontend *fe);
 
-// An http request was routed to fe.
-void pvx_frontend_count_http_request(struct pvx_frontend *fe);
-
-// An http answer with this status was sent to a client of fe (the
-// backend's, or the proxy's own error), counted by class: 100..199 is
-// 1xx, ..., 500..599 is 5xx, anything else "other".
-void pvx_frontend_count_http_response(struct pvx_frontend *fe, int status);
-
 // A session got through to a backend: "no usable backend" may be said
 // again, and a lack of fds is over once that has lasted a second.
 void pvx_frontend_session_through(struct pvx_frontend *fe, const char *label);
@@ -115,6 +107,11 @@ void pvx_frontend_session_through(struct pvx_frontend *fe, const char *label);
 // Says once, until a session gets through again, that clients are being
 // turned away, and why.
 void pvx_frontend_no_backend(struct pvx_frontend *fe);
+
+// An HTTP request was routed to fe; an answer with status was sent to a
+// client for fe (the proxy's own errors included).
+void pvx_frontend_count_http_request(struct pvx_frontend *fe);
+void pvx_frontend_count_http_response(struct pvx_frontend *fe, int status);
 
 // Bytes in (client to backend) and out so far, sessions still open
 // included.

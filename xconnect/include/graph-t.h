@@ -36,7 +36,9 @@ enum pvx_balance {
 
 // One entry of the xconnect-graph. Absent strings are NULL, except those
 // every link has (type, name, provider, target), and socket ("" when
-// absent).
+// absent). An http link's limits, 0 when absent (the engine's default):
+// head_ms (the client's request head, 408 past it), response_ms (the
+// backend's response head, 504), max_head_bytes (431), max_headers.
 struct pvx_link {
 	char *key;   // identity across graphs, see pvx_link_key
 	char *label; // for logs: the ingress name, else the service name
@@ -56,6 +58,10 @@ struct pvx_link {
 	int connect_ms; // 0: default
 	int idle_ms;	// -1: PVX_IDLE_MS_DEFAULT; 0: no idle timeout
 	int maxconn;	// 0: unlimited
+	int head_ms;
+	int response_ms;
+	int max_head_bytes;
+	int max_headers;
 	struct pvx_check check;
 	struct pvx_cidr *allow; // clients allowed in; NULL: all
 	int nallow;
