@@ -10,6 +10,8 @@ backend sees, after the proxy stripped its prefix):
 
   /close      closes the connection without answering (a 502 for the proxy)
   /hang       holds the connection, answers nothing for up to 60 s (504)
+  /chunked/N  answers N pseudo-random bytes, chunked (64 KiB chunks), their
+              SHA-256 in a trailer-free header X-Sha256 sent first
   /status/N   answers status N with no body (204, 304) or a short one
   /upgrade    (or any request with Connection: upgrade and Upgrade: echo)
               answers 101 and then echoes every byte until EOF, then
@@ -95,6 +97,29 @@ def answer(c, status, headers, body, head_only=False):
     c.sock.sendall(data)
 
 
+def stream_bytes(n):
+    """n deterministic bytes, in pieces of at most 64 KiB."""
+    i = 0
+    while n > 0:
+        block = b"".join(hashlib.sha256(b"%d.%d" % (i, j)).digest() for j in range(2048))
+        i += 1
+        yield block[:n]
+        n -= len(block[:n])
+
+
+def chunked(c, n, head_only):
+    h = hashlib.sha256()
+    for b in stream_bytes(n):
+        h.update(b)
+    c.sock.sendall(("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Backend: %s\r\n"
+                    "X-Sha256: %s\r\n\r\n" % (NAME, h.hexdigest())).encode())
+    if head_only:
+        return
+    for b in stream_bytes(n):
+        c.sock.sendall(b"%x\r\n" % len(b) + b + b"\r\n")
+    c.sock.sendall(b"0\r\n\r\n")
+
+
 def serve(sock):
     with lock:
         conn_seq[0] += 1
@@ -168,7 +193,9 @@ def serve(sock):
             elif "content-length" in low:
                 size = int(low["content-length"][0])
                 c.exact(size, h)
-            if path.startswith("/status/"):
+            if path.startswith("/chunked/"):
+                chunked(c, int(path[9:]), method == "HEAD")
+            elif path.startswith("/status/"):
                 status = int(path[8:11])
                 answer(c, status, [["X-Backend", NAME]], b"status %d\n" % status,
                        method == "HEAD")

@@ -111,7 +111,14 @@ assert_eq "$(json_field "$got" sha256)" "$want" "SHA-256 of the 8 MiB chunked up
 assert_eq "$(json_field "$got" method)" PUT "method of the chunked upload"
 got=$(get "$U/big.bin" | sha256sum | cut -d' ' -f1)
 assert_eq "$got" "$want" "SHA-256 of the 8 MiB download from nginx"
-echo "8 MiB: Content-Length upload (100-continue), chunked upload, download: SHA-256 ${want:0:16}... identical"
+# A chunked answer of 8 MiB from the app, its SHA-256 in a header.
+curl -sS --max-time 60 -D "$T/chunked.hdr" "$U/api/chunked/$((8 << 20))" >"$T/chunked.body" ||
+	fail "chunked download failed"
+assert_eq "$(sha256sum <"$T/chunked.body" | cut -d' ' -f1)" \
+	"$(tr -d '\r' <"$T/chunked.hdr" | awk -F': ' 'tolower($1) == "x-sha256" {print $2}')" \
+	"SHA-256 of the 8 MiB chunked download against the app's X-Sha256"
+assert_eq "$(stat -c %s "$T/chunked.body")" $((8 << 20)) "bytes of the chunked download"
+echo "8 MiB: Content-Length upload (100-continue), chunked upload, download, chunked download: SHA-256 ${want:0:16}... identical"
 
 # HEAD, 204 and 304 carry no body, and pipelined requests are answered in
 # order: every answer is framed by its own head, nothing left over.
@@ -122,6 +129,11 @@ assert_eq "$(awk '{printf "%s%s ", $1, ($1 == 200 || $1 == 204 || $1 == 304) && 
 	"200/empty 204/empty 200 200/empty 304/empty 200 200 " "statuses of 7 pipelined answers (HEAD, 204, 304 without a body)"
 assert_eq "$(awk '{print $4}' "$T/pipe.out" | tr '\n' ' ')" "- - /first - - - /last " "paths of the pipelined answers, in order"
 echo "pipelining: 7 answers in order; HEAD, 204, 304 without bodies"
+
+# HTTP/1.0 clients: answered, then closed (curl -0 says HTTP/1.0).
+got=$(curl -sS -0 --max-time 20 "$U/api/ten")
+assert_eq "$(json_field "$got" path)" /ten "path the app saw for an HTTP/1.0 request"
+assert_eq "$(curl -sS -0 --max-time 20 "$U/")" "hello from nginx" "nginx's page to an HTTP/1.0 client"
 
 # An upgrade: 101, then a 1 MiB echo through the tunnel, half-close.
 out=$($CLIENT upgrade "$P" /api/ws 2>&1) || fail "upgrade echo: $out"
