@@ -9,6 +9,7 @@ what the proxy sends, not to be lenient). Answers, by path (the path the
 backend sees, after the proxy stripped its prefix):
 
   /close      closes the connection without answering (a 502 for the proxy)
+  /garbage    answers a head that is not HTTP, then closes (a 502)
   /hang       holds the connection, answers nothing for up to 60 s (504)
   /chunked/N  answers N pseudo-random bytes, chunked (64 KiB chunks), their
               SHA-256 in a trailer-free header X-Sha256 sent first
@@ -153,6 +154,9 @@ def serve(sock):
                                       "headers": headers}) + "\n")
             conn_tokens = ",".join(low.get("connection", [])).lower()
             if path == "/close" or path.startswith("/close?"):
+                return
+            if path == "/garbage":
+                c.sock.sendall(b"HTTP/1.1 2x0 Broken\r\nno colon here\r\n\r\n")
                 return
             if path == "/hang" or path.startswith("/hang?"):
                 c.sock.settimeout(60)

@@ -7,8 +7,9 @@
 # coding, as docs/http1.md documents), the connection closed, and the
 # backend sees nothing of the smuggled request (its raw input is kept). Then
 # 431 for a 20 KiB header, 408 for half a head (head_ms 1000), 502 for a
-# backend that closes before answering, 504 for one that never answers
-# (response_ms 1000), 503 with no backend up.
+# backend that closes before answering, answers garbage or refuses the
+# connection, 504 for one that never answers (response_ms 1000), 503 with no
+# backend up; the per-rule max_head_bytes and max_headers.
 #
 # PVX_HTTP_PROXY=pv-xconnect (default) or haproxy: the proxy under test.
 set -eu
@@ -18,13 +19,15 @@ set -eu
 need_cmd curl
 CLIENT="$PYTHON $TOP/tests/helpers/httpclient.py"
 
-read -r bport P PDOWN dead <<<"$(free_ports 4 | tr "\n" " ")"
+read -r bport P PDOWN dead PREF refused PSMALL <<<"$(free_ports 7 | tr "\n" " ")"
 backend app "127.0.0.1:$bport"
 T1000='"timeouts":{"head_ms":1000,"response_ms":1000}'
 CHK='"check":{"type":"tcp","interval_ms":200,"timeout_ms":200,"rise":1,"fall":1}'
 graph "$(http_link app "127.0.0.1:$P" "127.0.0.1:$bport" "$T1000")" \
-	"$(http_link down "127.0.0.1:$PDOWN" "127.0.0.1:$dead" "$CHK")"
-start_http_proxy "$P" "$PDOWN"
+	"$(http_link down "127.0.0.1:$PDOWN" "127.0.0.1:$dead" "$CHK")" \
+	"$(http_link refused "127.0.0.1:$PREF" "127.0.0.1:$refused")" \
+	"$(http_link small "127.0.0.1:$PSMALL" "127.0.0.1:$bport" '"max_head_bytes":4096,"max_headers":10')"
+start_http_proxy "$P" "$PDOWN" "$PREF" "$PSMALL"
 U=http://127.0.0.1:$P
 assert_eq "$(status_of "$U/ok")" 200 "a plain request before the refusals"
 
@@ -115,10 +118,27 @@ else
 	assert_eq "$code" 400 "a 20 KiB header (HAProxy's answer)"
 fi
 grep -aq SMUGGLED "$T/app.raw" && fail "the backend saw the request with a 20 KiB header"
+# 150 header lines, over the default count limit (docs/http1.md: 100;
+# HAProxy's 101, answered 400).
+hdrs=()
+for i in $(seq 1 150); do hdrs+=(-H "X-H$i: $i"); done
+code=$(status_of "$U/SMUGGLED-many" "${hdrs[@]}")
+if pvx_only "431 (HAProxy answers 400) for 150 header lines"; then
+	assert_eq "$code" 431 "150 header lines"
+	# The per-rule limits: max_head_bytes 4096, max_headers 10.
+	S=http://127.0.0.1:$PSMALL
+	assert_eq "$(status_of "$S/ok" -H 'X-A: 1' -H 'X-B: 2')" 200 "a small head under max_head_bytes 4096, max_headers 10"
+	assert_eq "$(status_of "$S/SMUGGLED-6k" -H "X-Big: ${big:0:6144}")" 431 "a 6 KiB head against max_head_bytes 4096"
+	assert_eq "$(status_of "$S/SMUGGLED-12" "${hdrs[@]:0:24}")" 431 "12 header lines against max_headers 10"
+else
+	assert_eq "$code" 400 "150 header lines (HAProxy's answer)"
+fi
+grep -aq SMUGGLED "$T/app.raw" && fail "the backend saw a request over a head limit"
 printf 'GET /half HTTP/1.1\r\nHost: test.local\r\nX-A:' >"$T/half.req"
 assert_eq "$($CLIENT raw "$P" @"$T/half.req" 2>&1)" "408 closed" "half a head, then nothing (head_ms 1000)"
 assert_eq "$(status_of "$U/close")" 502 "a backend that closes before answering"
 grep -aq "GET /close HTTP/1.1" "$T/app.raw" || fail "the backend never got /close"
+assert_eq "$(status_of "$U/garbage")" 502 "a backend that answers a head that is not HTTP"
 assert_eq "$(status_of "$U/hang")" 504 "a backend that never answers (response_ms 1000)"
 # The only backend of `down` refuses connections; its check marks it down.
 down_503() { [ "$(status_of "http://127.0.0.1:$PDOWN/")" = 503 ]; }
@@ -126,7 +146,15 @@ wait_for 10 down_503
 assert_eq "$(status_of "http://127.0.0.1:$PDOWN/")" 503 "no backend up"
 body=$(curl -s --max-time 10 "http://127.0.0.1:$PDOWN/")
 [ -n "$body" ] || fail "the 503 has no body, want a short one"
-echo "431 (20 KiB header), 408 (half a head), 502 (backend closed), 504 (no answer), 503 (none up)"
+# A backend that refuses the connection, no check: 502 after the retry
+# (HAProxy answers 503 for a failed connect).
+code=$(status_of "http://127.0.0.1:$PREF/")
+if pvx_only "502 (HAProxy answers 503) for a refused connect"; then
+	assert_eq "$code" 502 "a backend that refuses the connection"
+else
+	assert_eq "$code" 503 "a backend that refuses the connection (HAProxy's answer)"
+fi
+echo "431 (20 KiB header, 150 headers), 408 (half a head), 502 (backend closed, bad head, refused), 504 (no answer), 503 (none up)"
 
 assert_eq "$(status_of "$U/ok")" 200 "a plain request at the end"
 proxy_alive
