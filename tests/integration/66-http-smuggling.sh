@@ -73,6 +73,8 @@ refused 400 "bare CR in a header value" \
 	"GET /SMUGGLED-cr HTTP/1.1\r\n${H}X-A: a\rb\r\n\r\n"
 refused 400 "space before the colon" \
 	"POST /SMUGGLED-sp HTTP/1.1\r\n${H}Transfer-Encoding : chunked\r\nContent-Length: 3\r\n\r\nabc"
+refused 400 "two Host headers" \
+	"GET /SMUGGLED-2host HTTP/1.1\r\n${H}Host: other.local\r\n\r\n"
 refused 400 "Transfer-Encoding: chunked, gzip" \
 	"POST /SMUGGLED-te-cg HTTP/1.1\r\n${H}Transfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n"
 refused 400 "Transfer-Encoding: gzip" \
@@ -82,10 +84,11 @@ refused 400 "Transfer-Encoding: chunked twice" \
 # HAProxy 2.6 takes these (it answers the backend's 200; for gzip, chunked
 # 422): it drops a Content-Length beside a Transfer-Encoding (RFC 9112 6.3
 # lets it), unfolds obs-fold (RFC 9112 5.2 lets a proxy), passes a NUL in a
-# value, takes several spaces in the request line and Transfer-Encoding from
-# HTTP/1.0. SPEC.md ("HTTP links") and docs/http1.md refuse them all, and no
-# HAProxy setting does: pv-xconnect only.
-if pvx_only "CL with TE, obs-fold, NUL, two spaces, TE from HTTP/1.0, gzip, chunked (8 cases)"; then
+# value, takes several spaces in the request line, Transfer-Encoding from
+# HTTP/1.0 and an HTTP/1.1 request without Host. SPEC.md ("HTTP links"),
+# docs/http1.md and RFC 9112 3.2 refuse them, and no HAProxy setting does:
+# pv-xconnect only.
+if pvx_only "CL with TE, obs-fold, NUL, two spaces, TE from HTTP/1.0, gzip, chunked, no Host (9 cases)"; then
 	refused 400 "Content-Length and Transfer-Encoding" \
 		"POST /SMUGGLED-cl-te HTTP/1.1\r\n${H}Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n$NEXT"
 	refused 400 "Transfer-Encoding and Content-Length" \
@@ -100,6 +103,8 @@ if pvx_only "CL with TE, obs-fold, NUL, two spaces, TE from HTTP/1.0, gzip, chun
 		"GET  /SMUGGLED-2sp HTTP/1.1\r\n${H}\r\n"
 	refused 400 "Transfer-Encoding in an HTTP/1.0 request" \
 		"POST /SMUGGLED-te10 HTTP/1.0\r\n${H}Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+	refused 400 "HTTP/1.1 without Host (RFC 9112 3.2)" \
+		"GET /SMUGGLED-nohost HTTP/1.1\r\nX-A: a\r\n\r\n"
 	refused 501 "Transfer-Encoding: gzip, chunked (an unknown coding)" \
 		"POST /SMUGGLED-te-gc HTTP/1.1\r\n${H}Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n"
 fi
