@@ -49,8 +49,10 @@ wait_for 20 port_open "$n1"
 wait_for 20 port_open "$n2"
 backend app "$T/app.sock"
 
-graph "$(http_link web "127.0.0.1:$P" "127.0.0.1:$n1" '"balance":"roundrobin"' nginx $$)" \
-	"$(http_link web "127.0.0.1:$P" "127.0.0.1:$n2" '"balance":"roundrobin"' nginx $$)" \
+# Both nginx servers are _host_ backends of rule web, told apart by their
+# address (a link is the rule and its provider, and a _host_ one's socket).
+graph "$(http_link web "127.0.0.1:$P" "127.0.0.1:$n1" '"balance":"roundrobin"')" \
+	"$(http_link web "127.0.0.1:$P" "127.0.0.1:$n2" '"balance":"roundrobin"')" \
 	"$(http_link api "127.0.0.1:$P/api" "$T/app.sock")"
 start_http_proxy "$P"
 U=http://127.0.0.1:$P
