@@ -11,6 +11,11 @@
       Connection: Upgrade, Upgrade: echo; after the 101 sends 1 MiB in
       pieces, reads it all back, half-closes, expects EOF; prints
       "101 echoed N bytes, EOF after half-close".
+  httpclient.py halfheads FAST SLOW
+      half a request head to port FAST and to port SLOW at once; waits (at
+      most 30 s) for FAST's answer and its close, then looks whether SLOW
+      is still open and silent: prints "STATUS closed, other open" (or what
+      happened instead). Orders two timeouts without timing either.
   httpclient.py raw PORT HEX-OR-@FILE
       sends the bytes, prints the first answer's status line and whether the
       proxy then closed: "STATUS closed" or "STATUS open".
@@ -178,12 +183,44 @@ def raw(port, spec):
     print(status, state)
 
 
+def halfheads(fast, slow):
+    half = b"GET /half HTTP/1.1\r\nHost: test.local\r\nX-A:"
+    s_slow = connect(slow)
+    s_slow.sendall(half)
+    s_fast = connect(fast)
+    s_fast.sendall(half)
+    s_fast.settimeout(30)
+    buf = b""
+    try:
+        while True:
+            d = s_fast.recv(4096)
+            if not d:
+                break
+            buf += d
+    except socket.timeout:
+        print("no close within 30 s: %r" % buf[:100])
+        return
+    st = buf.split(b"\r\n")[0].split(b" ")
+    status = st[1].decode() if len(st) > 1 else "000"
+    s_slow.setblocking(False)
+    try:
+        d = s_slow.recv(4096)
+        other = "answered %r" % d[:60] if d else "closed"
+    except BlockingIOError:
+        other = "open"
+    except OSError as e:
+        other = "error %s" % e
+    print("%s closed, other %s" % (status, other))
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "pipeline":
         pipeline(sys.argv[2], sys.argv[3:])
     elif cmd == "upgrade":
         upgrade(sys.argv[2], sys.argv[3])
+    elif cmd == "halfheads":
+        halfheads(sys.argv[2], sys.argv[3])
     elif cmd == "raw":
         raw(sys.argv[2], sys.argv[3])
     else:

@@ -26,7 +26,7 @@ CHK='"check":{"type":"tcp","interval_ms":200,"timeout_ms":200,"rise":1,"fall":1}
 graph "$(http_link app "127.0.0.1:$P" "127.0.0.1:$bport" "$T1000")" \
 	"$(http_link down "127.0.0.1:$PDOWN" "127.0.0.1:$dead" "$CHK")" \
 	"$(http_link refused "127.0.0.1:$PREF" "127.0.0.1:$refused")" \
-	"$(http_link small "127.0.0.1:$PSMALL" "127.0.0.1:$bport" '"max_head_bytes":4096,"max_headers":10')"
+	"$(http_link small "127.0.0.1:$PSMALL" "127.0.0.1:$bport" '"max_head_bytes":4096,"max_headers":10,"timeouts":{"head_ms":30000}')"
 start_http_proxy "$P" "$PDOWN" "$PREF" "$PSMALL"
 U=http://127.0.0.1:$P
 assert_eq "$(status_of "$U/ok")" 200 "a plain request before the refusals"
@@ -139,8 +139,11 @@ else
 	assert_eq "$code" 400 "150 header lines (HAProxy's answer)"
 fi
 grep -aq SMUGGLED "$T/app.raw" && fail "the backend saw a request over a head limit"
-printf 'GET /half HTTP/1.1\r\nHost: test.local\r\nX-A:' >"$T/half.req"
-assert_eq "$($CLIENT raw "$P" @"$T/half.req" 2>&1)" "408 closed" "half a head, then nothing (head_ms 1000)"
+# Half a head to the head_ms 1000 rule and to the head_ms 30000 one at
+# once: the first gets its 408 and is closed while the other still waits
+# (an order, not a time: the rule's own head_ms counts, not a default).
+assert_eq "$($CLIENT halfheads "$P" "$PSMALL" 2>&1)" "408 closed, other open" \
+	"half a head, then nothing (head_ms 1000; the other rule's 30000)"
 assert_eq "$(status_of "$U/close")" 502 "a backend that closes before answering"
 grep -aq "GET /close HTTP/1.1" "$T/app.raw" || fail "the backend never got /close"
 assert_eq "$(status_of "$U/garbage")" 502 "a backend that answers a head that is not HTTP"
