@@ -461,6 +461,17 @@ void pvx_frontend_count_retry(struct pvx_frontend *fe)
 	fe->stats.retries++;
 }
 
+void pvx_frontend_count_http_request(struct pvx_frontend *fe)
+{
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+}
+
+void pvx_frontend_count_http_response(struct pvx_frontend *fe, int status)
+{
+	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
+	(void)status;
+}
+
 // 1 when the frontend's last lack of fds is a second old: sessions that
 // were under way when it struck do not count as recovery.
 static int backoff_over(const struct pvx_frontend *fe)

@@ -108,6 +108,11 @@ void pvx_frontend_session_through(struct pvx_frontend *fe, const char *label);
 // turned away, and why.
 void pvx_frontend_no_backend(struct pvx_frontend *fe);
 
+// An HTTP request was routed to fe; an answer with status was sent to a
+// client for fe (the proxy's own errors included).
+void pvx_frontend_count_http_request(struct pvx_frontend *fe);
+void pvx_frontend_count_http_response(struct pvx_frontend *fe, int status);
+
 // Bytes in (client to backend) and out so far, sessions still open
 // included.
 void pvx_frontend_bytes(const struct pvx_frontend *fe, uint64_t *in,

@@ -60,6 +60,10 @@ struct pvx_link {
 	int connect_ms; // 0: default
 	int idle_ms;	// -1: PVX_IDLE_MS_DEFAULT; 0: no idle timeout
 	int maxconn;	// 0: unlimited
+	int head_ms;
+	int response_ms;
+	int max_head_bytes;
+	int max_headers;
 	struct pvx_check check;
 	struct pvx_cidr *allow; // clients allowed in; NULL: all
 	int nallow;
