@@ -88,7 +88,7 @@ static void buf_compact(struct pvx_hbuf *b)
 		b->off = b->len = 0;
 		return;
 	}
-	if (b->off && PVX_HTTP_BUF - b->len < PVX_HTTP_BUF / 4) {
+	if (b->off && PVX_HTTP_BUF - b->len < PVX_HTTP_BUF / 2) {
 		memmove(b->data, b->data + b->off, b->len - b->off);
 		b->len -= b->off;
 		b->off = 0;
@@ -352,8 +352,8 @@ static void conn_pool(struct pvx_http_conn *c)
 		return;
 	}
 	if (ctx->nidle >= PVX_HTTP_IDLE_CONNS)
-		conn_free(dl_list_first(&ctx->idle, struct pvx_http_conn,
-					idle));
+		conn_free(
+			dl_list_first(&ctx->idle, struct pvx_http_conn, idle));
 	evtimer_assign(&c->ev_idle, ctx->x->base, on_idle_timer, c);
 	if (pv_timer_arm(&c->ev_idle, PVX_HTTP_IDLE_CONN_MS)) {
 		conn_free(c);
@@ -523,8 +523,8 @@ static void answer(struct pvx_http_session *s, int status, const char *why)
 
 	if (s->x->verbose || status >= 500)
 		pv_log(status >= 500 ? WARN : DEBUG, "http %s: %d %s: %s",
-		       s->fe ? s->fe->label : s->site->addr_str, status,
-		       reason, why);
+		       s->fe ? s->fe->label : s->site->addr_str, status, reason,
+		       why);
 	if (s->fe)
 		pvx_frontend_count_http_response(s->fe, status);
 	if (s->resp_sent) {
@@ -621,8 +621,8 @@ static void start_request(struct pvx_http_session *s)
 	s->retried = s->upgrade = 0;
 	s->attempts = 0;
 	memset(&s->tried, 0, sizeof(s->tried));
-	s->is_head = s->h.method_len == 4 && !memcmp(head + s->h.method_off,
-						     "HEAD", 4);
+	s->is_head = s->h.method_len == 4 &&
+		     !memcmp(head + s->h.method_off, "HEAD", 4);
 	if (s->h.minor == 1 && !s->h.has_host) {
 		answer(s, 400, "HTTP/1.1 request without Host");
 		return;
@@ -646,9 +646,8 @@ static void start_request(struct pvx_http_session *s)
 	pvx_frontend_ref(r->fe);
 	s->fe = r->fe;
 	pvx_frontend_count_http_request(s->fe);
-	if (s->fe->nallow &&
-	    !pvx_cidr_match(s->fe->allow, s->fe->nallow,
-			    (struct sockaddr *)&s->peer)) {
+	if (s->fe->nallow && !pvx_cidr_match(s->fe->allow, s->fe->nallow,
+					     (struct sockaddr *)&s->peer)) {
 		s->fe->stats.denied++;
 		answer(s, 403, "client not allowed");
 		return;
@@ -711,11 +710,10 @@ static int build_request(struct pvx_http_session *s)
 		t = tmp;
 		tl++;
 	}
-	n = pvx_http_build_request(&s->h, head, t, tl,
-				   client_ip(s, ip, sizeof(ip)),
-				   s->site->addr_str, s->upgrade,
-				   s->ob.data + PROXY_ROOM,
-				   PVX_HTTP_BUF - PROXY_ROOM);
+	n = pvx_http_build_request(
+		&s->h, head, t, tl, client_ip(s, ip, sizeof(ip)),
+		s->site->addr_str, s->upgrade, s->ob.data + PROXY_ROOM,
+		PVX_HTTP_BUF - PROXY_ROOM);
 	free(tmp);
 	if (n < 0)
 		return -1;
@@ -742,10 +740,9 @@ static void conn_ready(struct pvx_http_session *s)
 	// A new connection tells who the client is first, when asked.
 	if (s->fe->proxy_protocol && !s->bc->reused &&
 	    getsockname(s->cfd, (struct sockaddr *)&local, &llen) == 0) {
-		n = pvx_proxy_header(s->fe->proxy_protocol,
-				     (struct sockaddr *)&s->peer,
-				     (struct sockaddr *)&local, hdr,
-				     sizeof(hdr));
+		n = pvx_proxy_header(
+			s->fe->proxy_protocol, (struct sockaddr *)&s->peer,
+			(struct sockaddr *)&local, hdr, sizeof(hdr));
 		if (n > 0) {
 			s->ob.off -= n;
 			memcpy(s->ob.data + s->ob.off, hdr, n);
@@ -834,8 +831,8 @@ static void try_backend(struct pvx_http_session *s)
 // The answer is complete and written: the next request, or the close.
 static void answer_done(struct pvx_http_session *s)
 {
-	int conn_ok = s->rh.keep_alive && s->req_done && s->rs.off == s->rs.len &&
-		      !s->closing;
+	int conn_ok = s->rh.keep_alive && s->req_done &&
+		      s->rs.off == s->rs.len && !s->closing;
 
 	if (s->ctx->access_log)
 		pv_log(INFO, "http %s: %d", s->fe ? s->fe->label : "-",
@@ -1034,7 +1031,8 @@ static int backend_gone(struct pvx_http_session *s, int err)
 		return 1;
 	if (!s->resp_head && !s->resp_sent) {
 		answer(s, 502,
-		       err ? strerror(err) : "the backend closed before answering");
+		       err ? strerror(err)
+			   : "the backend closed before answering");
 		return 1;
 	}
 	if (s->resp_head && !s->resp_done &&
@@ -1069,15 +1067,19 @@ static int step_forward(struct pvx_http_session *s)
 		c->writable = w;
 	}
 	if (!s->req_done) {
+		uint32_t before = s->rq_ready;
+
 		rc = check_body(&s->rb, &s->rq, &s->rq_ready);
+		if (s->rq_ready != before)
+			moved = 1;
 		if (rc == 1) {
 			s->req_done = 1;
 			moved = 1;
 		} else if (rc > 1) {
 			answer(s, rc, s->rb.error);
 			return 1;
-		} else if (s->c_readable && s->rq.len < PVX_HTTP_BUF) {
-			buf_compact(&s->rq);
+		} else if (s->c_readable &&
+			   (buf_compact(&s->rq), s->rq.len < PVX_HTTP_BUF)) {
 			n = buf_read(s->cfd, &s->rq);
 			if (n > 0) {
 				moved = 1;
@@ -1093,12 +1095,13 @@ static int step_forward(struct pvx_http_session *s)
 		}
 	}
 	// Backend to client.
+	if (s->rs.data)
+		buf_compact(&s->rs);
 	if (c->readable && s->rs.len < PVX_HTTP_BUF && !s->resp_done) {
 		if (buf_get(s->ctx, &s->rs)) {
 			pvx_http_session_close(s, "out of memory");
 			return -1;
 		}
-		buf_compact(&s->rs);
 		n = buf_read(c->fd, &s->rs);
 		if (n > 0) {
 			moved = 1;
@@ -1112,10 +1115,9 @@ static int step_forward(struct pvx_http_session *s)
 	    s->ob.off == s->ob.len) {
 		size_t used;
 
-		rc = pv_http1_parse(&s->rh, s->rs.data + s->rs.off +
-						     s->rh.head_len,
-				    s->rs.len - s->rs.off - s->rh.head_len,
-				    &used);
+		rc = pv_http1_parse(
+			&s->rh, s->rs.data + s->rs.off + s->rh.head_len,
+			s->rs.len - s->rs.off - s->rh.head_len, &used);
 		if (rc == PV_HTTP1_DONE) {
 			if (answer_head(s))
 				return 1;
@@ -1351,8 +1353,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	if (s->st == PVX_HS_FORWARD && s->resp_head) {
 		timersub(&now, &s->last, &left);
 		if (left.tv_sec * 1000 + left.tv_usec / 1000 < s->idle_ms) {
-			int ms = s->idle_ms -
-				 (int)(left.tv_sec * 1000 + left.tv_usec / 1000);
+			int ms = s->idle_ms - (int)(left.tv_sec * 1000 +
+						    left.tv_usec / 1000);
 
 			if (pv_timer_arm(&s->ev_timer, ms) == 0)
 				s->timer_on = 1;

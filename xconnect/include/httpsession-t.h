@@ -22,15 +22,15 @@ struct pvx_tunnel;
 // Each of a session's buffers (client input, backend input, the head
 // being written) holds this much: the largest head read is half of it,
 // so that a rewritten head (X-Forwarded-Host repeats Host) still fits.
-#define PVX_HTTP_BUF (32 * 1024)
+#define PVX_HTTP_BUF	  (32 * 1024)
 #define PVX_HTTP_MAX_HEAD (PVX_HTTP_BUF / 2)
 // Free buffers kept for reuse per proxy context: no malloc per request.
 #define PVX_HTTP_FREE_BUFS 256
 // Idle backend connections kept per proxy context, and for how long.
-#define PVX_HTTP_IDLE_CONNS 256
+#define PVX_HTTP_IDLE_CONNS   256
 #define PVX_HTTP_IDLE_CONN_MS 4000
 // Defaults of a rule's http timeouts.
-#define PVX_HTTP_HEAD_MS_DEFAULT 10000
+#define PVX_HTTP_HEAD_MS_DEFAULT     10000
 #define PVX_HTTP_RESPONSE_MS_DEFAULT 60000
 // How long a client that is being closed may still send bytes (read and
 // dropped, so that its last answer is not lost to a reset).
@@ -80,9 +80,9 @@ struct pvx_http_site {
 // between requests when the backend allows.
 struct pvx_http_conn {
 	int fd;
-	struct event ev;      // edge-triggered, read and write, for good
-	struct event ev_idle; // while pooled
-	struct pvx_backend *be; // reference held
+	struct event ev;	    // edge-triggered, read and write, for good
+	struct event ev_idle;	    // while pooled
+	struct pvx_backend *be;	    // reference held
 	struct pvx_http_session *s; // the user, NULL while pooled
 	struct pvx_http_ctx *ctx;
 	unsigned readable : 1, writable : 1, connecting : 1, reused : 1;
@@ -116,12 +116,12 @@ struct pvx_http_session {
 	unsigned req_done : 1, resp_head : 1, resp_done : 1, resp_sent : 1;
 	unsigned keep : 1, is_head : 1, retried : 1, ob_resp : 1;
 	unsigned upgrade : 1, timer_on : 1, in_pump : 1, closing : 1;
-	struct pvx_hbuf rq; // from the client
-	struct pvx_hbuf rs; // from the backend
-	struct pvx_hbuf ob; // a head being written (request, then answer)
-	uint32_t ob_hs, ob_he; // the rewritten request head in ob
-	uint32_t rq_ready; // body bytes at rq.off checked, not yet sent
-	uint32_t rs_ready; // same from the backend
+	struct pvx_hbuf rq;	 // from the client
+	struct pvx_hbuf rs;	 // from the backend
+	struct pvx_hbuf ob;	 // a head being written (request, then answer)
+	uint32_t ob_hs, ob_he;	 // the rewritten request head in ob
+	uint32_t rq_ready;	 // body bytes at rq.off checked, not yet sent
+	uint32_t rs_ready;	 // same from the backend
 	struct pv_http1_head h;	 // the request head
 	struct pv_http1_head rh; // the answer head
 	struct pv_http1_body rb; // the request body
@@ -135,11 +135,11 @@ struct pvx_http_session {
 	int response_ms, idle_ms;
 	uint64_t in, out; // bytes of this request each way
 	unsigned nreq;
-	struct timeval last;	   // last progress (loop time)
-	struct timeval deadline;   // of the current wait
-	int deadline_status;	   // answered when it passes (0: close)
-	struct pvx_tunnel *tun;	   // after an upgrade
-	struct dl_list list;	   // in ctx->sessions
+	struct timeval last;	 // last progress (loop time)
+	struct timeval deadline; // of the current wait
+	int deadline_status;	 // answered when it passes (0: close)
+	struct pvx_tunnel *tun;	 // after an upgrade
+	struct dl_list list;	 // in ctx->sessions
 };
 
 // The http plugin's state per proxy context (x->http).

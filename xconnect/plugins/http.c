@@ -66,10 +66,9 @@ static int site_listen(struct pvx_listener *l, const char **what)
 	site->bind.priv = NULL;
 	site->bind.why = l->why;
 	site->bind.n = sizeof(l->why);
-	return pvx_transport_tcp.listen(site->addr_str,
-					(struct sockaddr *)&site->addr,
-					site->addr_len, site->netns_pid,
-					site->x->reuseport, &site->bind, what);
+	return pvx_transport_tcp.listen(
+		site->addr_str, (struct sockaddr *)&site->addr, site->addr_len,
+		site->netns_pid, site->x->reuseport, &site->bind, what);
 }
 
 static void site_accept(struct pvx_listener *l, int fd,
@@ -206,8 +205,8 @@ static void route_configure(struct pvx_http_route *r, const struct pvx_link *l)
 						: PV_HTTP1_MAX_HEAD;
 	if (r->lim.max_head > PVX_HTTP_MAX_HEAD)
 		r->lim.max_head = PVX_HTTP_MAX_HEAD;
-	r->lim.max_headers = l->max_headers > 0 ? l->max_headers
-						: PV_HTTP1_MAX_HEADERS;
+	r->lim.max_headers =
+		l->max_headers > 0 ? l->max_headers : PV_HTTP1_MAX_HEADERS;
 }
 
 static struct pvx_http_route *route_by_fe(struct pvx_http_site *site,
