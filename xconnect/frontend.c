@@ -24,10 +24,22 @@
 #include "proxy-t.h"
 #include "transport.h"
 
+// The listener fe is served on: its own, or its site's when pool-only
+// (NULL once it left the site).
+static struct pvx_listener *fe_listener(const struct pvx_frontend *fe)
+{
+	return fe->pool_only ? fe->shared
+			     : (struct pvx_listener *)&fe->listener;
+}
+
 void pvx_frontend_resume(struct pvx_frontend *fe)
 {
+	struct pvx_listener *l;
+
 	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
-	pvx_listener_resume(&fe->listener);
+	l = fe_listener(fe);
+	if (l)
+		pvx_listener_resume(l);
 }
 
 void pvx_frontend_backoff(struct pvx_frontend *fe, const char *what)
@@ -222,11 +234,11 @@ static void fe_free(struct pvx_frontend *fe)
 	free(fe);
 }
 
-struct pvx_frontend *pvx_frontend_get_on(struct pvx *x, const char *key,
-					 const char *label,
-					 const char *consumer,
-					 const char *target, int netns_pid,
-					 const struct pvx_transport *tp)
+static struct pvx_frontend *fe_get(struct pvx *x, const char *key,
+				   const char *label, const char *consumer,
+				   const char *target, int netns_pid,
+				   const struct pvx_transport *tp,
+				   int pool_only)
 {
 	struct pvx_frontend *fe;
 
@@ -243,6 +255,7 @@ struct pvx_frontend *pvx_frontend_get_on(struct pvx *x, const char *key,
 	}
 	fe->magic = PVX_FRONTEND_MAGIC;
 	fe->refs = 1;
+	fe->pool_only = pool_only;
 	fe->x = x;
 	fe->tp = tp;
 	fe->netns_pid = netns_pid;
@@ -257,7 +270,8 @@ struct pvx_frontend *pvx_frontend_get_on(struct pvx *x, const char *key,
 		fe->lwhere = NULL;
 	if (!fe->key || !fe->label || !fe->target ||
 	    (consumer && !fe->consumer) || !fe->lname || !fe->lwhere ||
-	    !tp->listen || tp->parse(target, &fe->addr, &fe->addr_len)) {
+	    (!pool_only &&
+	     (!tp->listen || tp->parse(target, &fe->addr, &fe->addr_len)))) {
 		pv_log(ERROR, "link %s: cannot set up a listener on %s", label,
 		       target);
 		fe_free(fe);
@@ -266,8 +280,27 @@ struct pvx_frontend *pvx_frontend_get_on(struct pvx *x, const char *key,
 	pvx_listener_init(&fe->listener, x->base, &fe_listener_ops, fe,
 			  fe->lname, fe->lwhere);
 	dl_list_add_tail(&x->frontends, &fe->list);
-	start_listening(fe);
+	if (!pool_only)
+		start_listening(fe);
 	return fe;
+}
+
+struct pvx_frontend *pvx_frontend_get_on(struct pvx *x, const char *key,
+					 const char *label,
+					 const char *consumer,
+					 const char *target, int netns_pid,
+					 const struct pvx_transport *tp)
+{
+	return fe_get(x, key, label, consumer, target, netns_pid, tp, 0);
+}
+
+struct pvx_frontend *pvx_frontend_get_pool(struct pvx *x, const char *key,
+					   const char *label,
+					   const char *consumer,
+					   const char *target, int netns_pid)
+{
+	return fe_get(x, key, label, consumer, target, netns_pid,
+		      &pvx_transport_tcp, 1);
 }
 
 void pvx_frontend_ref(struct pvx_frontend *fe)
@@ -550,10 +583,15 @@ int pvx_frontend_backends_up(const struct pvx_frontend *fe)
 
 const char *pvx_frontend_down_reason(const struct pvx_frontend *fe)
 {
+	const struct pvx_listener *l;
+
 	PVX_CHECK_OBJ_NOTNULL(fe, PVX_FRONTEND_MAGIC);
-	if (!fe->listener.listening && fe->listener.why[0])
-		return fe->listener.why;
-	if (!fe->listener.listening)
+	l = fe_listener(fe);
+	if (!l)
+		return "removed";
+	if (!l->listening && l->why[0])
+		return l->why;
+	if (!l->listening)
 		return fe->netns_pid < 0 ? "consumer not running"
 					 : "not listening (bind failed)";
 	if (!pvx_frontend_backends_up(fe))
@@ -570,7 +608,7 @@ void pvx_frontend_figures(const struct pvx_frontend *fe,
 	f->consumer = fe->consumer;
 	f->target = fe->target;
 	f->netns_pid = fe->netns_pid;
-	f->listening = fe->listener.listening;
+	f->listening = fe_listener(fe) && fe_listener(fe)->listening;
 	f->down = pvx_frontend_down_reason(fe);
 	f->balance = pvx_balance_name(fe->balance);
 	f->maxconn = fe->maxconn;

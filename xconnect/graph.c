@@ -61,6 +61,8 @@ void pvx_link_free(struct pvx_link *l)
 	free(l->role);
 	free(l->interface);
 	free(l->target);
+	free(l->http_addr);
+	free(l->http_prefix);
 	free(l->socket);
 	free(l->ingress);
 	free(l->proxy_protocol);
@@ -388,6 +390,61 @@ static int check_socket(struct pvx_link *l, struct where *w)
 	return 0;
 }
 
+int pvx_http_prefix_valid(const char *p)
+{
+	const char *seg, *end;
+	size_t n;
+
+	if (p[0] != '/' || strlen(p) > 1024)
+		return 0;
+	if (!p[1])
+		return 1;
+	for (seg = p + 1;; seg = end + 1) {
+		end = strchrnul(seg, '/');
+		n = end - seg;
+		if (!n || (n == 1 && seg[0] == '.') ||
+		    (n == 2 && !strncmp(seg, "..", 2)) ||
+		    strspn(seg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRST"
+				"UVWXYZ0123456789-._~!$&'()*+,;=:@%") < n)
+			return 0;
+		if (!*end)
+			return 1;
+	}
+}
+
+// An http link's target: IP:PORT with an optional path prefix (none:
+// "/"), as pvd's parser checks an http rule's "external".
+static int parse_http_target(struct pvx_link *l, struct where *w)
+{
+	struct sockaddr_storage ss;
+	const char *slash = strchr(l->target, '/');
+	size_t alen = slash ? (size_t)(slash - l->target) : strlen(l->target);
+	socklen_t len;
+
+	l->http_addr = strndup(l->target, alen);
+	l->http_prefix = strdup(slash ? slash : "/");
+	if (!l->http_addr || !l->http_prefix) {
+		bad(w, "target", "out of memory");
+		return -1;
+	}
+	if (pv_addr_parse(l->http_addr, &ss, &len)) {
+		bad(w, "target",
+		    "\"%s\" is not an address with an optional path prefix "
+		    "(IP:PORT[/PREFIX], [IPv6]:PORT[/PREFIX] or "
+		    ":PORT[/PREFIX])",
+		    l->target);
+		return -1;
+	}
+	if (!pvx_http_prefix_valid(l->http_prefix)) {
+		bad(w, "target",
+		    "\"%s\" is not a path prefix ('/' segments of URI path "
+		    "characters, none empty, '.' or '..', no '/' at the end)",
+		    l->http_prefix);
+		return -1;
+	}
+	return 0;
+}
+
 // Parses the link object at obj. Returns the link or NULL (logged).
 static struct pvx_link *parse_link(const struct pv_json *doc, int obj,
 				   struct where *w)
@@ -452,8 +509,11 @@ static struct pvx_link *parse_link(const struct pv_json *doc, int obj,
 	}
 	// Links of other types (pvd's "unix" consumer links) may name a
 	// path; they are served only by a plugin of their type.
-	if (!(strcmp(l->type, "tcp") && l->target[0] == '/') &&
-	    pv_addr_parse(l->target, &ss, &len)) {
+	if (!strcmp(l->type, "http")) {
+		if (parse_http_target(l, w))
+			goto fail;
+	} else if (!(strcmp(l->type, "tcp") && l->target[0] == '/') &&
+		   pv_addr_parse(l->target, &ss, &len)) {
 		bad(w, "target",
 		    "\"%s\" is not an address (IP:PORT, [IPv6]:PORT or :PORT)",
 		    l->target);

@@ -38,6 +38,7 @@ const struct pvx_plugin *const pvx_plugins[] = {
 	&pvx_plugin_tcp,
 	&pvx_plugin_unix,
 	&pvx_plugin_rest,
+	&pvx_plugin_http,
 	NULL,
 };
 

@@ -40,25 +40,6 @@ static void finding(const char *what, const char *graph,
 	abort();
 }
 
-// 1 if every error line is about the target of an http link with a
-// path prefix ("IP:PORT/PATH"): pvd puts http ingress rules in the
-// graph, pv-xconnect's graph parser does not read such targets yet and
-// skips those links. Any other skipped link is a finding. To go once
-// xconnect/graph.c reads http targets.
-static int only_http_targets(const struct pv_errors *errs)
-{
-	const char *t;
-	int i;
-
-	for (i = 0; i < errs->count; i++) {
-		t = strstr(errs->lines[i], "): target: \"");
-		if (!t || t[12] == '/' || !strchr(t + 12, '/') ||
-		    !strstr(t, "is not an address"))
-			return 0;
-	}
-	return 1;
-}
-
 // The graph pvd would serve must be one that pv-xconnect takes whole.
 static void check_graph(const char *graph)
 {
@@ -75,7 +56,7 @@ static void check_graph(const char *graph)
 	pv_errors_init(&errs);
 	pvx_graph_init(&g);
 	if (pvx_graph_parse(&g, graph, strlen(graph), &errs) == -1 ||
-	    (errs.count && !only_http_targets(&errs)))
+	    errs.count)
 		finding("pv-xconnect refuses the graph pvd made", graph, &errs);
 	pvx_graph_clear(&g);
 	pv_errors_clear(&errs);

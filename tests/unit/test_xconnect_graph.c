@@ -406,8 +406,67 @@ static void test_allow(void)
 	CHECK(g.count == 0);
 }
 
+// http links: IP:PORT[/PREFIX], the whole target kept, split for the
+// plugin; a bad address or prefix skips the link with one line.
+static void test_http_targets(void)
+{
+	static const struct {
+		const char *target, *addr, *prefix, *error;
+	} cases[] = {
+		{ "0.0.0.0:80/api", "0.0.0.0:80", "/api", NULL },
+		{ "0.0.0.0:80", "0.0.0.0:80", "/", NULL },
+		{ ":8080/a/b-c_d", ":8080", "/a/b-c_d", NULL },
+		{ "[::1]:80/v1", "[::1]:80", "/v1", NULL },
+		{ "0.0.0.0:80/", "0.0.0.0:80", "/", NULL },
+		{ "0.0.0.0:80/api/", NULL, NULL, "is not a path prefix" },
+		{ "0.0.0.0:80//x", NULL, NULL, "is not a path prefix" },
+		{ "0.0.0.0:80/a/../b", NULL, NULL, "is not a path prefix" },
+		{ "0.0.0.0:80/a b", NULL, NULL, "is not a path prefix" },
+		{ "0.0.0.0:80/a?b", NULL, NULL, "is not a path prefix" },
+		{ "localhost:80/api", NULL, NULL, "is not an address" },
+		{ "/api", NULL, NULL, "is not an address" },
+	};
+	char text[1024], errs[1024];
+	struct pvx_graph g;
+	struct pvx_link *l;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "[{\"type\":\"http\",\"name\":\"h\",\"provider\":"
+			 "\"p\",\"target\":\"%s\",\"ingress\":\"h\"}]",
+			 cases[i].target);
+		CHECK(parse(&g, text, errs, sizeof(errs)) == 0);
+		l = nth(&g, 0);
+		if (cases[i].error) {
+			if (g.count)
+				CHECK_STR(cases[i].target, "(refused)");
+			CHECK(g.count == 0);
+			CHECK(strstr(errs, "graph: link[0] (h): target: ") ==
+			      errs);
+			CHECK(strstr(errs, cases[i].error) != NULL);
+		} else if (l) {
+			CHECK(!errs[0]);
+			CHECK_STR(l->target, cases[i].target);
+			CHECK_STR(l->http_addr, cases[i].addr);
+			CHECK_STR(l->http_prefix, cases[i].prefix);
+		} else {
+			CHECK_STR(errs, "(a link)");
+		}
+		pvx_graph_clear(&g);
+	}
+	// Other types have no split.
+	CHECK(parse(&g,
+		    "[{\"type\":\"tcp\",\"name\":\"t\",\"provider\":\"p\","
+		    "\"target\":\":80\",\"ingress\":\"t\"}]",
+		    errs, sizeof(errs)) == 0);
+	CHECK(g.count == 1 && !nth(&g, 0)->http_prefix);
+	pvx_graph_clear(&g);
+}
+
 int main(void)
 {
+	RUN(test_http_targets);
 	RUN(test_allow);
 	RUN(test_full_link);
 	RUN(test_http_limits);

@@ -54,6 +54,11 @@ struct pvx_frontend {
 	struct pvx_listener listener;	// the socket, its retry and pauses
 	struct pvx_bind bind;		// what tp's listen made with it
 	char *lname, *lwhere;		// the listener's log prefixes
+	// A pool-only frontend (pvx_frontend_get_pool: an http route) has no
+	// listener of its own: shared is the one it is served on (an http
+	// site's), NULL once it left it.
+	struct pvx_listener *shared;
+	unsigned pool_only : 1;
 	unsigned closed : 1;	     // no links left; waits for its references
 	unsigned accept_failing : 1; // accept ran out of fds (said once)
 	unsigned warned_down : 1;    // "no usable backend" said

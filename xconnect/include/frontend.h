@@ -29,6 +29,15 @@ struct pvx_frontend *pvx_frontend_get_on(struct pvx *x, const char *key,
 					 const char *target, int netns_pid,
 					 const struct pvx_transport *tp);
 
+// The frontend with this key, or a new pool-only one: a pool of
+// backends with its balancing, health, limits and figures, and no
+// listener (an http route, served on its site's listener, which the
+// caller sets in fe->shared). Returns a new reference, or NULL.
+struct pvx_frontend *pvx_frontend_get_pool(struct pvx *x, const char *key,
+					   const char *label,
+					   const char *consumer,
+					   const char *target, int netns_pid);
+
 // Takes a reference.
 void pvx_frontend_ref(struct pvx_frontend *fe);
 

@@ -49,6 +49,10 @@ struct pvx_link {
 	char *role;
 	char *interface;
 	char *target;
+	// An http link's target split: the address it listens on and its
+	// path prefix ("/" when the target has none); NULL for other types.
+	char *http_addr;
+	char *http_prefix;
 	char *socket;
 	char *ingress;
 	int consumer_pid; // <= 0: not running

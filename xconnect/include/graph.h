@@ -42,6 +42,11 @@ int pvx_link_equal(const struct pvx_link *a, const struct pvx_link *b);
 // "roundrobin"... as the enum; -1 when unknown.
 int pvx_balance_parse(const char *s);
 
+// 1 when p is an http link's path prefix: "/", or '/' segments of URI
+// path characters, none empty, "." or "..", no '/' at the end (as pvd's
+// parser checks an http rule's "external").
+int pvx_http_prefix_valid(const char *p);
+
 // "roundrobin"... for the enum.
 const char *pvx_balance_name(enum pvx_balance b);
 

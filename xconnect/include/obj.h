@@ -28,8 +28,10 @@ void pvx_obj_fail(const char *what, unsigned magic, const char *want,
 			PVX_CHECK_OBJ_NOTNULL(o, m);                           \
 	} while (0)
 
-#define PVX_FRONTEND_MAGIC 0x7f0e7e01u
-#define PVX_BACKEND_MAGIC  0xbac4e7d2u
-#define PVX_SESSION_MAGIC  0x5e551043u
+#define PVX_FRONTEND_MAGIC     0x7f0e7e01u
+#define PVX_BACKEND_MAGIC      0xbac4e7d2u
+#define PVX_SESSION_MAGIC      0x5e551043u
+#define PVX_HTTP_SITE_MAGIC    0x517e0a15u
+#define PVX_HTTP_SESSION_MAGIC 0x4770e55au
 
 #endif

@@ -18,6 +18,10 @@ extern const struct pvx_plugin pvx_plugin_tcp;
 extern const struct pvx_plugin pvx_plugin_unix;
 extern const struct pvx_plugin pvx_plugin_rest;
 
+// The http plugin (plugins/http.c): HTTP/1.1 reverse proxying, links of
+// one address and port sharing a site routed by path prefix.
+extern const struct pvx_plugin pvx_plugin_http;
+
 // The link hooks of the tcp plugin, shared with the unix plugin: a link
 // is a backend in the pool of the frontend that listens on its target
 // through tp, shared by every link of the same ingress rule, or of the

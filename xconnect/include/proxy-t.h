@@ -13,6 +13,7 @@
 #include "utils/list.h"
 
 struct pvx_frontend;
+struct pvx_http_ctx;
 struct pvx_session;
 struct pvx_statspage;
 struct pvx_workers;
@@ -42,6 +43,7 @@ struct pvx {
 	struct pvx_statspage *statspage; // the HTML stats page, or NULL
 	int reuseport;		     // listeners share their ports (--threads)
 	struct pvx_workers *workers; // --threads: the others (main's only)
+	struct pvx_http_ctx *http;   // the http plugin's (httpsession.h)
 	// How frontends hand an accepted client up, and how a backend whose
 	// grace period is over cuts its sessions: the sessions layer's
 	// pvx_session_start and pvx_session_close, set by pvx_init, so that
