@@ -7,7 +7,8 @@
 #   bench/c10k.sh                        10,000 through pv-xconnect
 #   BENCH_C10K_CONNS=2000 bench/c10k.sh  fewer
 #   BENCH_C10K_PROXY=haproxy bench/c10k.sh   the check itself, on a reference
-#                                        (haproxy, nginx-stream or socat)
+#                                        (haproxy, nginx-stream or socat) or
+#                                        on pv-xconnect-splice
 #
 # Exit 0: all held and answered. 1: some were refused, dropped or unanswered.
 # 77: could not be checked in full here (a tool is missing, or the fd hard
@@ -21,9 +22,9 @@ N=${BENCH_C10K_CONNS:-10000}
 PROXY=${BENCH_C10K_PROXY:-pv-xconnect}
 [[ "$N" =~ ^[1-9][0-9]{0,4}$ ]] || die "BENCH_C10K_CONNS must be 1..99999"
 case $PROXY in
-pv-xconnect | haproxy | haproxy-splice | nginx-stream | socat) ;;
-*) die "BENCH_C10K_PROXY: $PROXY is not one of pv-xconnect, haproxy," \
-	"haproxy-splice, nginx-stream, socat" ;;
+pv-xconnect | pv-xconnect-splice | haproxy | haproxy-splice | nginx-stream | socat) ;;
+*) die "BENCH_C10K_PROXY: $PROXY is not one of pv-xconnect," \
+	"pv-xconnect-splice, haproxy, haproxy-splice, nginx-stream, socat" ;;
 esac
 need_cmd nginx iperf3 taskset ss "$PYTHON"
 
