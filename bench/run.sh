@@ -270,28 +270,54 @@ measure_mem() {
 
 # ---- results ---------------------------------------------------------------
 
+# stats MODE VALUE...: one awk for the median ("median", nothing without
+# values), the spread ("spread": (max - min) / median in percent, n/a under
+# two values) or the median of ratios ("ratio": each VALUE is A/B, the
+# median of A / B as %.2f, n/a without one). One process per table cell:
+# the report has hundreds, on a machine that may be busy.
+stats() {
+	awk -v mode="$1" 'BEGIN {
+		for (i = 2; i < ARGC; i++) {
+			if (mode == "ratio") {
+				split(ARGV[i], ab, "/")
+				if (ab[2] + 0 <= 0)
+					continue
+				x = ab[1] / ab[2]
+			} else
+				x = ARGV[i] + 0
+			# Insertion sort: a handful of runs.
+			for (j = ++n; j > 1 && v[j - 1] > x; j--)
+				v[j] = v[j - 1]
+			v[j] = x
+		}
+		if (!n) {
+			if (mode != "median")
+				print "n/a"
+			exit
+		}
+		m = n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+		if (mode == "median")
+			print m
+		else if (mode == "ratio")
+			printf "%.2f\n", m
+		else if (n < 2 || m == 0)
+			print "n/a"
+		else
+			printf "%.0f\n", 100 * (v[n] - v[1]) / m
+		exit
+	}' "$@"
+}
+
 # median NAME METRIC: the median of the runs, or nothing.
 median() {
-	# shellcheck disable=SC2086
-	printf '%s\n' ${VALS["$1|$2"]:-} | sort -g | awk '
-		NF { v[++n] = $1 }
-		END {
-			if (!n) exit
-			if (n % 2) print v[(n + 1) / 2]
-			else print (v[n / 2] + v[n / 2 + 1]) / 2
-		}'
+	# shellcheck disable=SC2086 # one word per run
+	stats median ${VALS["$1|$2"]:-}
 }
 
 # spread NAME METRIC: (max - min) / median of the runs, in percent.
 spread() {
-	# shellcheck disable=SC2086
-	printf '%s\n' ${VALS["$1|$2"]:-} | sort -g | awk '
-		NF { v[++n] = $1 }
-		END {
-			if (n < 2) { print "n/a"; exit }
-			m = n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-			if (m == 0) print "n/a"; else printf "%.0f", 100 * (v[n] - v[1]) / m
-		}'
+	# shellcheck disable=SC2086 # one word per run
+	stats spread ${VALS["$1|$2"]:-}
 }
 
 # The figure is n/a by design (see applies).
@@ -305,12 +331,6 @@ by_design_na() {
 known_na() {
 	[ "${UNSUP[$1]:-0}" = 1 ] || return 1
 	[ -n "${DOWN[$1]:-}" ] || is_http_metric "$2"
-}
-
-# ref_of METRIC: the HAProxy row a ratio compares with: mode http for the
-# HTTP figures, mode tcp for the others.
-ref_of() {
-	if is_http_metric "$1"; then echo haproxy-http; else echo haproxy; fi
 }
 
 declare -A MED
@@ -346,25 +366,20 @@ ratio() {
 		echo n/a
 		return
 	fi
-	for r in $(seq "$RUNS"); do
+	for ((r = 1; r <= RUNS; r++)); do
 		[ -n "${BYRUN["$1|$2|$r"]:-}" ] && [ -n "${BYRUN["$3|$2|$r"]:-}" ] &&
 			list+=" ${BYRUN["$1|$2|$r"]}/${BYRUN["$3|$2|$r"]}"
 	done
-	# shellcheck disable=SC2086
-	printf '%s\n' $list | awk -F/ '
-		$2 > 0 { print $1 / $2 }' | sort -g | awk '
-		{ v[++n] = $1 }
-		END {
-			if (!n) { print "n/a"; exit }
-			printf "%.2f\n", n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-		}'
+	# shellcheck disable=SC2086 # one word per run
+	stats ratio $list
 }
 
 # table KIND METRIC...: KIND is "value", "spread", "direct" (ratio to
-# direct) or "haproxy" (ratio to HAProxy: ref_of each metric). One row per
+# direct) or "haproxy" (ratio to HAProxy: haproxy-http for the HTTP figures,
+# haproxy, mode tcp, for the others). One row per
 # proxy for which at least one of the METRICs applies.
 table() {
-	local kind=$1 t m line any
+	local kind=$1 t m line any ref
 	shift
 	line="| proxy |"
 	for m in "$@"; do line+=" ${HEAD[$m]} |"; done
@@ -381,7 +396,11 @@ table() {
 			case $kind in
 			value) line+=" $(fmt "$t" "$m") |" ;;
 			spread) line+=" $(spread "$t" "$m") |" ;;
-			haproxy) line+=" $(ratio "$t" "$m" "$(ref_of "$m")") |" ;;
+			haproxy)
+				ref=haproxy
+				is_http_metric "$m" && ref=haproxy-http
+				line+=" $(ratio "$t" "$m" "$ref") |"
+				;;
 			*) line+=" $(ratio "$t" "$m" "$kind") |" ;;
 			esac
 		done
@@ -725,18 +744,20 @@ blog "written: $OUT/results.md, results.tsv, raw.tsv$([ -e "$OUT/chart.png" ] &&
 # taken (BENCH_ALLOW_NA=1 accepts gaps, e.g. before pv-xconnect works).
 if [ "$SMOKE" = 1 ] && [ "${BENCH_ALLOW_NA:-0}" != 1 ]; then
 	for t in $TARGETS; do
+		known=0
 		for m in $METRICS; do
 			if [ "${MED["$t|$m"]}" != n/a ] || by_design_na "$t" "$m"; then
 				continue
 			fi
 			if known_na "$t" "$m"; then
-				blog "smoke: $t has no ${HEAD[$m]} figure:" \
-					"${DOWN[$t]:-${HTTP_NA[$t]:-}} (not a failure)"
+				known=$((known + 1))
 				continue
 			fi
 			blog "smoke: $t has no ${HEAD[$m]} figure"
 			rc=1
 		done
+		[ $known = 0 ] || blog "smoke: $t: $known figures n/a, not a" \
+			"failure: ${DOWN[$t]:-${HTTP_NA[$t]:-}}"
 	done
 	case $C10K_VERDICT in met | "not run") ;; *)
 		blog "smoke: the $C10K_CONNS-connection check: $C10K_DETAIL"
