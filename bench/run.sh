@@ -45,7 +45,13 @@ M_TCP="ka_tcp close_tcp ka_unix close_unix bulk_up bulk_down p50 p99 mem"
 M_HTTP="ka_http close_http p50_http p99_http mem_http"
 M_CPU="cpu_ka_tcp cpu_close_tcp cpu_ka_unix cpu_close_unix cpu_bulk_up"
 M_CPU+=" cpu_bulk_down cpu_ka_http cpu_close_http"
-METRICS="$M_TCP $M_HTTP $M_CPU"
+# The server core's busy time (every process on it, the backend's and the
+# kernel's softirq work too), per request or GB: what the proxy costs where
+# its own CPU time undercounts, e.g. a kernel data path whose forwarding is
+# charged to the sender.
+M_CORE="core_ka_tcp core_close_tcp core_ka_unix core_close_unix core_bulk_up"
+M_CORE+=" core_bulk_down core_ka_http core_close_http"
+METRICS="$M_TCP $M_HTTP $M_CPU $M_CORE"
 # The figures a load run takes (the others derive from them or from the
 # memory tests), in the order of a run.
 LOADS="ka_tcp close_tcp ka_unix close_unix bulk_up bulk_down ka_http close_http"
@@ -71,7 +77,8 @@ declare -A FMT=(
 	[mem]="%.2f" [ka_http]="%.0f" [close_http]="%.0f" [p50_http]="%.3f"
 	[p99_http]="%.3f" [mem_http]="%.2f"
 )
-for m in $M_CPU; do FMT[$m]="%.1f"; done
+for m in $M_CPU $M_CORE; do FMT[$m]="%.1f"; done
+for m in $M_CORE; do HEAD[$m]=${HEAD[cpu_${m#core_}]}; done
 
 declare -A VALS NOTE # key "target|metric": one value per run; why not
 
@@ -102,8 +109,8 @@ is_http_metric() {
 # reverse proxy has only the HTTP figures; a TCP proxy only the others;
 # pv-xconnect both; pv-xconnect-splice (the same program) only the TCP ones,
 # which its data path moves. direct has no Unix path (wrk cannot dial a Unix
-# socket, and any relay would be a proxy), and no memory or CPU figure (no
-# proxy).
+# socket, and any relay would be a proxy), and no memory or proxy CPU figure
+# (no proxy; the server core's figures it has: the backend's cost alone).
 applies() {
 	local t=$1 m=$2
 	if is_http_metric "$m"; then
@@ -114,7 +121,7 @@ applies() {
 		is_http_proxy "$t" && return 1
 	fi
 	if [ "$t" = direct ]; then
-		case $m in ka_unix | close_unix | mem | mem_http | cpu_*) return 1 ;; esac
+		case $m in *_unix | mem | mem_http | cpu_*) return 1 ;; esac
 	fi
 	return 0
 }
@@ -130,11 +137,19 @@ to_ms() {
 		printf "%.4f", n }'
 }
 
-# cpu_start NAME: notes the CPU time of NAME's processes before a load run.
+# core_ticks: the server core's busy time so far (user, nice, system, irq,
+# softirq, steal), in clock ticks.
+core_ticks() {
+	awk -v c="cpu$SERVER_CPU" '$1 == c { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+}
+
+# cpu_start NAME: notes the CPU time of NAME's processes and of the server
+# core before a load run.
 cpu_start() {
-	CPU0="" CPU1=""
+	CPU0="" CPU1="" CORE1=""
 	# shellcheck disable=SC2086 # one word per pid
 	[ -n "${PIDS[$1]}" ] && CPU0=$(cpu_ticks ${PIDS[$1]})
+	CORE0=$(core_ticks)
 	return 0
 }
 
@@ -144,8 +159,11 @@ cpu_start() {
 # milliseconds per GB). Empty without cpu_start's figure or an AMOUNT.
 cpu_per() {
 	local cpu1
-	CPU1=""
-	[ -n "$CPU0" ] && [ -n "$2" ] || return 0
+	CPU1="" CORE1=""
+	[ -n "$2" ] || return 0
+	CORE1=$(awk -v a="$CORE0" -v b="$(core_ticks)" -v hz="$CLK_TCK" -v n="$2" \
+		-v u="$3" 'BEGIN { if (n > 0 && a != "") printf "%.4f", (b - a) / hz * u / n }')
+	[ -n "$CPU0" ] || return 0
 	# shellcheck disable=SC2086 # one word per pid
 	cpu1=$(cpu_ticks ${PIDS[$1]})
 	CPU1=$(awk -v a="$CPU0" -v b="$cpu1" -v hz="$CLK_TCK" -v n="$2" \
@@ -183,6 +201,7 @@ run_wrk() {
 	[ "$errs" -gt 0 ] && note "$t" "$m" "$errs socket errors in $total requests"
 	add_val "$t" "$m" "$rps"
 	[ -n "$CPU1" ] && add_val "$t" "cpu_$m" "$CPU1"
+	[ -n "$CORE1" ] && add_val "$t" "core_$m" "$CORE1"
 	case $m in
 	ka_tcp)
 		add_val "$t" p50 "$(to_ms "$(awk '$1 == "50%" { print $2 }' "$f")")"
@@ -218,6 +237,7 @@ run_iperf() {
 	bps=$(jq -r '.end.sum_received.bits_per_second // 0' "$f")
 	add_val "$t" "$m" "$(awk -v b="$bps" 'BEGIN { printf "%.4f", b / 1e9 }')"
 	[ -n "$CPU1" ] && add_val "$t" "cpu_$m" "$CPU1"
+	[ -n "$CORE1" ] && add_val "$t" "core_$m" "$CORE1"
 	return 0
 }
 
@@ -475,6 +495,14 @@ report() {
 	echo
 	table value $M_CPU
 	echo
+	echo "## Server core (CPU $SERVER_CPU) busy time per request and per GB"
+	echo
+	echo "All the work on the core of the proxies and backends over each load"
+	echo "run (/proc/stat: the backend, the proxy, the kernel's softirq work;"
+	echo "other work on the machine too), per request (us) or GB (ms)."
+	echo
+	table value $M_CORE
+	echo
 	echo "## Ratio to direct"
 	echo
 	table direct $M_TCP
@@ -492,6 +520,8 @@ report() {
 	echo
 	table haproxy $M_CPU
 	echo
+	table haproxy $M_CORE
+	echo
 	echo "Higher is better for req/s and Gbit/s, lower for ms, KiB, us/req and ms/GB."
 	echo
 	if [ "$RUNS" -gt 1 ]; then
@@ -505,6 +535,8 @@ report() {
 		table spread $M_HTTP
 		echo
 		table spread $M_CPU
+		echo
+		table spread $M_CORE
 		echo
 	fi
 	echo "## Targets (same run)"
@@ -551,7 +583,7 @@ report() {
 	done
 	echo "- n/a by design: direct has no Unix figures (wrk cannot dial a Unix" \
 		"socket, and any relay would be a proxy) and no memory or CPU figure" \
-		"(no proxy); the HTTP reverse proxies (haproxy-http, nginx-proxy) have" \
+		"(no proxy; it has the server core's, the backend's cost alone); the HTTP reverse proxies (haproxy-http, nginx-proxy) have" \
 		"only the HTTP figures, the TCP proxies only the TCP ones;" \
 		"pv-xconnect-splice has the TCP figures (its data path moves them)."
 	echo "- $C10K_CONNS-connection check: $C10K_DETAIL"
