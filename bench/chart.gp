@@ -20,6 +20,10 @@ set terminal pngcairo size 1600,1500 font ",9"
 set output outfile
 set datafile separator "\t"
 set style fill solid 0.8 border -1
+# Nine rows and more: gnuplot's default colours repeat after eight.
+set linetype 9 lc rgb "#8c564b"
+set linetype 10 lc rgb "#17becf"
+set linetype 11 lc rgb "#7f7f7f"
 set boxwidth 0.7
 set yrange [0:*]
 # Every proxy keeps its slot (and its colour) in every panel, even where its
