@@ -7,13 +7,18 @@ concurrent connections). The sequence:
   1. connect COUNT sockets, at most --inflight connects pending at a time so
      a proxy's accept backlog never overflows (a dropped SYN would cost a 1 s
      retransmit and skew the timing);
-  2. write "connected N" to --ready-file, then wait (idle) until --go-file
-     exists or --hold seconds have passed;
-  3. count connections the far side closed while they were idle ("dropped");
-  4. with --verify, send one HTTP/1.1 request on every connection at once and
+  2. with --request-first (an HTTP reverse proxy, whose per-connection state
+     exists once a request went through), send one HTTP/1.1 request on every
+     connection and read every answer, keeping the connections open (16
+     requests in flight at a time);
+  3. write "connected N" (with --request-first: "connected N primed M", M the
+     answers read) to --ready-file, then wait (idle) until --go-file exists
+     or --hold seconds have passed;
+  4. count connections the far side closed while they were idle ("dropped");
+  5. with --verify, send one HTTP/1.1 request on every connection at once and
      read every answer (status 200 and Content-Length bytes of body);
-  5. print one summary line and exit 0 if every connection was held and (with
-     --verify) answered, 1 otherwise, 2 on bad usage.
+  6. print one summary line and exit 0 if every connection was held and (with
+     --verify, --request-first) answered, 1 otherwise, 2 on bad usage.
 
 Every wait is bounded by --timeout (the whole run) so a stuck proxy cannot
 hang the benchmark. Loopback only: the host must be a loopback address.
@@ -30,6 +35,8 @@ import sys
 import time
 
 REQUEST = b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n"
+# --request-first: requests in flight at once.
+PRIME_BATCH = 16
 
 
 def log(msg):
@@ -157,6 +164,9 @@ def main():
     ap.add_argument("--ready-file")
     ap.add_argument("--go-file")
     ap.add_argument("--verify", action="store_true")
+    ap.add_argument("--request-first", action="store_true",
+                    help="one request and its answer on every connection "
+                    "before holding it idle")
     ap.add_argument("--timeout", type=float, default=120.0)
     args = ap.parse_args()
 
@@ -174,9 +184,18 @@ def main():
     socks, failed = connect_all(args.host, args.port, args.count,
                                 args.inflight, deadline)
     t_conn = time.monotonic() - t0
+    primed = None
+    if args.request_first:
+        # A few at a time: the memory measured is that of idle sessions,
+        # not of the buffers a proxy's pools keep from a burst of requests.
+        primed = sum(verify(socks[i:i + PRIME_BATCH], deadline)
+                     for i in range(0, len(socks), PRIME_BATCH))
     if args.ready_file:
         with open(args.ready_file + ".tmp", "w") as f:
-            f.write(f"connected {len(socks)}\n")
+            line = f"connected {len(socks)}"
+            if primed is not None:
+                line += f" primed {primed}"
+            f.write(line + "\n")
         os.rename(args.ready_file + ".tmp", args.ready_file)
     wait_for_go(args.go_file, args.hold, deadline)
     dropped = count_dropped(socks)
@@ -186,10 +205,14 @@ def main():
 
     summary = (f"count={args.count} connected={len(socks)} failed={failed} "
                f"dropped={dropped} connect_s={t_conn:.2f}")
+    if primed is not None:
+        summary += f" primed={primed}"
     if answered is not None:
         summary += f" answered={answered}"
     print(summary, flush=True)
     good = len(socks) == args.count and dropped == 0
+    if primed is not None:
+        good = good and primed == args.count
     if answered is not None:
         good = good and answered == args.count
     return 0 if good else 1

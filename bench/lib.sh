@@ -3,8 +3,9 @@
 # Gives: a work dir $W removed at exit, process tracking (every process we
 # start is killed at exit, with its children, by pid), config templating, the
 # backends (nginx with a 100-byte answer on TCP and on a Unix socket, iperf3),
-# the proxies under test, and the idle-connection hold used for the memory
-# figure and for the 10,000-connection check.
+# the proxies under test (TCP proxies and HTTP reverse proxies), the CPU time
+# of a proxy's processes, and the idle-connection hold used for the memory
+# figures and for the 10,000-connection check.
 #
 # Knobs (environment): BENCH_CLIENT_CPU (0) and BENCH_SERVER_CPU (1) for the
 # pinning, BENCH_KEEP=1 keeps $W, PVX names the pv-xconnect binary,
@@ -205,25 +206,29 @@ raise_fd_limit() {
 	return 0
 }
 
-# The backends. Sets HTTP_PORT, HTTP_SOCK, IPERF_PORT, BACKEND_PID, IPERF_PID.
+# The backends. Sets HTTP_PORT, HTTP_SOCK, HTTP_POOL_PORT (the same nginx
+# server on the port the HTTP proxies dial), IPERF_PORT, BACKEND_PID,
+# IPERF_PID.
 start_backends() {
 	local ports body
-	ports=$(free_ports 2)
+	ports=$(free_ports 3)
 	HTTP_PORT=$(echo "$ports" | sed -n 1p)
 	IPERF_PORT=$(echo "$ports" | sed -n 2p)
+	HTTP_POOL_PORT=$(echo "$ports" | sed -n 3p)
 	HTTP_SOCK=$W/backend.sock
 	# 99 characters and a newline: the 100-byte body.
 	body="$(printf '%099d' 0 | tr 0 x)\\n"
 	mkdir -p "$W/backend/tmp"
 	render "$BENCH/conf/backend-nginx.conf" "$W/backend/nginx.conf" \
 		"DIR=$W/backend" "HTTP_PORT=$HTTP_PORT" \
+		"HTTP_POOL_PORT=$HTTP_POOL_PORT" \
 		"HTTP_SOCK=$HTTP_SOCK" "BODY=$body" "FD_LIMIT=$FD_LIMIT" \
 		"WORKER_CONNS=$WORKER_CONNS"
 	start_bg "$W/backend.log" nginx -p "$W/backend" -e "$W/backend.log" \
 		-c "$W/backend/nginx.conf"
 	BACKEND_PID=$STARTED_PID
-	wait_until 5 tcp_listening "$HTTP_PORT" ||
-		die "backend nginx did not listen on 127.0.0.1:$HTTP_PORT"
+	wait_until 5 all_listening "$BACKEND_PID" "$HTTP_PORT" "$HTTP_POOL_PORT" ||
+		die "backend nginx did not listen on 127.0.0.1:$HTTP_PORT and :$HTTP_POOL_PORT"
 	wait_until 5 test -S "$HTTP_SOCK" ||
 		die "backend nginx did not create $HTTP_SOCK"
 	start_bg "$W/iperf3.log" iperf3 -s -B 127.0.0.1 -p "$IPERF_PORT" \
@@ -231,35 +236,71 @@ start_backends() {
 	IPERF_PID=$STARTED_PID
 	wait_until 5 tcp_listening "$IPERF_PORT" ||
 		die "iperf3 server did not listen on 127.0.0.1:$IPERF_PORT"
-	blog "backends: nginx 127.0.0.1:$HTTP_PORT and $HTTP_SOCK," \
-		"iperf3 127.0.0.1:$IPERF_PORT"
+	blog "backends: nginx 127.0.0.1:$HTTP_PORT, $HTTP_SOCK and" \
+		"127.0.0.1:$HTTP_POOL_PORT (HTTP proxies), iperf3 127.0.0.1:$IPERF_PORT"
 }
 
-# start_pvx FRONT_TCP FRONT_UNIX FRONT_IPERF: pv-xconnect from a --graph file
-# with the three links. Sets PVX_PID; false with NA_REASON when it fails.
+# pvx_has_datapath: the pv-xconnect binary knows --datapath (the data path
+# switch, auto|sockmap|splice).
+pvx_has_datapath() {
+	"$PVX" --help 2>&1 | grep -q -- --datapath
+}
+
+# start_pvx NAME FRONT_TCP FRONT_UNIX FRONT_IPERF FRONT_HTTP [ARG...]:
+# pv-xconnect from a --graph file with the three tcp links and, when
+# FRONT_HTTP is not empty, an http link to the backend's HTTP_POOL_PORT; ARGs
+# go to pv-xconnect before BENCH_PVX_ARGS. Waits for the three tcp
+# listeners. Sets PVX_PID; false with NA_REASON when it fails. The http
+# listener is not waited for here: pvx_http_listening says whether it came.
 start_pvx() {
+	local t=$1 a=$2 b=$3 c=$4 h=$5 graph=$W/$1/xconnect-graph.json
+	shift 5
 	NA_REASON=""
 	if [ ! -x "$PVX" ]; then
 		NA_REASON="$PVX is not built"
 		return 1
 	fi
-	render "$BENCH/conf/xconnect-graph.json" "$W/xconnect-graph.json" \
-		"FRONT_TCP=$1" "FRONT_UNIX=$2" "FRONT_IPERF=$3" \
-		"HTTP_PORT=$HTTP_PORT" "HTTP_SOCK=$HTTP_SOCK" \
+	render "$BENCH/conf/xconnect-graph.json" "$graph.in" \
+		"FRONT_TCP=$a" "FRONT_UNIX=$b" "FRONT_IPERF=$c" \
+		"FRONT_HTTP=${h:-0}" "HTTP_PORT=$HTTP_PORT" \
+		"HTTP_POOL_PORT=$HTTP_POOL_PORT" "HTTP_SOCK=$HTTP_SOCK" \
 		"IPERF_PORT=$IPERF_PORT"
+	if [ -n "$h" ]; then
+		mv "$graph.in" "$graph"
+	else
+		jq 'map(select(.type != "http"))' "$graph.in" >"$graph"
+	fi
 	# shellcheck disable=SC2086 # BENCH_PVX_ARGS is a list of arguments
-	start_bg "$W/pv-xconnect.log" "$PVX" --graph "$W/xconnect-graph.json" \
-		${BENCH_PVX_ARGS:-}
+	start_bg "$W/$t.log" "$PVX" --graph "$graph" "$@" ${BENCH_PVX_ARGS:-}
 	PVX_PID=$STARTED_PID
-	if wait_until 5 all_listening "$PVX_PID" "$1" "$2" "$3"; then
+	if wait_until 5 all_listening "$PVX_PID" "$a" "$b" "$c"; then
 		return 0
 	fi
 	if alive "$PVX_PID"; then
-		NA_REASON="pv-xconnect did not listen on all of :$1 :$2 :$3 in 5 s"
+		NA_REASON="$t did not listen on all of :$a :$b :$c in 5 s"
 	else
-		NA_REASON="pv-xconnect exited: $(tail -n 1 "$W/pv-xconnect.log")"
+		NA_REASON="$t exited: $(tail -n 1 "$W/$t.log")"
 	fi
 	kill_tree "$PVX_PID" KILL
+	return 1
+}
+
+# pvx_http_listening NAME PORT: waits (3 s) for pv-xconnect's http listener.
+# False with NA_REASON and, when this pv-xconnect does not serve http links
+# at all (the http plugin is not in it yet), UNSUPPORTED=1.
+pvx_http_listening() {
+	local log=$W/$1.log
+	NA_REASON="" UNSUPPORTED=0
+	wait_until 3 tcp_listening "$2" && return 0
+	if grep -q 'type "http" is not supported' "$log"; then
+		NA_REASON="this pv-xconnect does not serve http links yet"
+		NA_REASON+=" ($(grep -m1 'type "http" is not supported' "$log" |
+			sed 's/^.*WARN: //'))"
+		UNSUPPORTED=1
+	else
+		NA_REASON="no http listener on :$2 in 3 s"
+		NA_REASON+=" ($(tail -n 1 "$log" 2>/dev/null || true))"
+	fi
 	return 1
 }
 
@@ -310,19 +351,24 @@ mem_kib() {
 	}' $(printf '/proc/%s/smaps_rollup ' $pids)
 }
 
-# hold_conns PORT COUNT MEMPID VERIFY: opens COUNT idle connections to PORT,
-# waits until the backend holds them (so the proxy dialled every one), then
-# measures MEMPID's tree (skipped when MEMPID is empty). Sets HOLD_SUMMARY
-# (holdconns.py's line), HOLD_KIB_PER_CONN, HOLD_REASON on failure; false if
-# any connection failed, dropped or (with VERIFY=1) went unanswered.
+# hold_conns PORT COUNT MEMPID VERIFY [HTTP]: opens COUNT idle connections to
+# PORT, waits until the backend holds them (so the proxy dialled every one),
+# then measures MEMPID's tree (skipped when MEMPID is empty). With HTTP=1 (an
+# HTTP reverse proxy, which pools its backend connections) every connection
+# first makes one request and reads its answer, so that the proxy holds its
+# per-connection HTTP state, and the wait is for those answers instead of the
+# backend's connections. Sets HOLD_SUMMARY (holdconns.py's line),
+# HOLD_KIB_PER_CONN, HOLD_REASON on failure; false if any connection failed,
+# dropped or (with VERIFY=1) went unanswered.
 hold_conns() {
-	local port=$1 count=$2 mempid=$3 verify=$4 before=0 after base hold_pid
-	local rc=0 timeout=$((30 + count / 100)) flag=()
+	local port=$1 count=$2 mempid=$3 verify=$4 http=${5:-0} before=0 after
+	local base hold_pid rc=0 timeout=$((30 + count / 100)) flag=()
 	HOLD_SUMMARY="" HOLD_KIB_PER_CONN="" HOLD_REASON=""
 	base=$(backend_conns)
 	[ -n "$mempid" ] && before=$(mem_kib "$mempid")
 	rm -f "$W/hold.ready" "$W/hold.go"
 	[ "$verify" = 1 ] && flag=(--verify)
+	[ "$http" = 1 ] && flag+=(--request-first)
 	taskset -c "$CLIENT_CPU" "$PYTHON" "$BENCH/holdconns.py" \
 		--port "$port" --count "$count" --hold "$timeout" \
 		--ready-file "$W/hold.ready" --go-file "$W/hold.go" \
@@ -331,7 +377,10 @@ hold_conns() {
 	hold_pid=$!
 	if ! wait_until "$timeout" test -e "$W/hold.ready"; then
 		HOLD_REASON="client did not finish connecting in ${timeout} s"
-	elif ! wait_until "$timeout" backend_has $((base + count)); then
+	elif [ "$http" = 1 ] && ! grep -qx "connected $count primed $count" \
+		"$W/hold.ready"; then
+		HOLD_REASON="$(cat "$W/hold.ready") of $count"
+	elif [ "$http" != 1 ] && ! wait_until "$timeout" backend_has $((base + count)); then
 		HOLD_REASON="backend holds $(($(backend_conns) - base)) of $count"
 		HOLD_REASON+=" connections after ${timeout} s"
 	elif [ -n "$mempid" ]; then
@@ -347,8 +396,9 @@ hold_conns() {
 	if [ $rc -ne 0 ] && [ -z "$HOLD_REASON" ]; then
 		HOLD_REASON="${HOLD_SUMMARY:-$(tail -n 1 "$W/hold.log")}"
 	fi
-	# Let the proxy tear the sessions down before the next measurement.
-	wait_until 30 backend_below $((base + 1)) ||
+	# Let the proxy tear the sessions down before the next measurement
+	# (HTTP proxies dial HTTP_POOL_PORT, which backend_conns leaves out).
+	[ "$http" = 1 ] || wait_until 30 backend_below $((base + 1)) ||
 		blog "backend still holds $(backend_conns) connections"
 	[ -z "$HOLD_REASON" ]
 }
@@ -356,49 +406,107 @@ hold_conns() {
 backend_has() { [ "$(backend_conns)" -ge "$1" ]; }
 backend_below() { [ "$(backend_conns)" -lt "$1" ]; }
 
+CLK_TCK=$(getconf CLK_TCK)
+
+# cpu_ticks PID...: the CPU time (user + system, clock ticks) used so far by
+# each PID and all its descendants, summed. Children that exited and were
+# reaped count through their parent's cutime and cstime (socat forks one per
+# connection), so a delta over a run counts every process that worked in it.
+cpu_ticks() {
+	local p pids=""
+	for p in "$@"; do pids+=" $p $(descendants "$p")"; done
+	# shellcheck disable=SC2046,SC2086 # one word per pid
+	awk 'BEGIN {
+		for (i = 1; i < ARGC; i++) {
+			if ((getline line < ARGV[i]) <= 0)
+				continue
+			close(ARGV[i])
+			# Fields after the command name, which may hold spaces:
+			# utime stime cutime cstime are the 12th to 15th.
+			sub(/^.*\) /, "", line)
+			split(line, f, " ")
+			t += f[12] + f[13] + f[14] + f[15]
+		}
+		print t + 0
+	}' $(printf '/proc/%s/stat ' $pids)
+}
+
 # ---- the proxies under test ------------------------------------------------
 
-# Per proxy name: its three listening ports, its pids, the root of the
-# process tree whose memory counts, and why it is down (empty while up).
-declare -A FRONT_TCP FRONT_UNIX FRONT_IPERF PIDS MEMPID DOWN
+# Per proxy name: its listening ports (FRONT_HTTP: the HTTP reverse proxy's
+# listener to HTTP_POOL_PORT; each is empty where the proxy has no such
+# listener), its pids, the root of the process tree whose memory counts, why
+# it is down (empty while up), why its HTTP listener is missing (HTTP_NA),
+# and UNSUP (1: down or without HTTP because the pv-xconnect binary lacks the
+# feature, not because something failed).
+declare -A FRONT_TCP FRONT_UNIX FRONT_IPERF FRONT_HTTP PIDS MEMPID DOWN HTTP_NA UNSUP
 
-# start_target NAME: starts one proxy with its three listeners (HTTP to the
-# TCP backend, HTTP to the Unix backend, iperf3), or marks it DOWN with why.
+# is_http_proxy NAME: the proxy is an HTTP reverse proxy only (no TCP rows).
+is_http_proxy() {
+	case $1 in haproxy-http | nginx-proxy) true ;; *) false ;; esac
+}
+
+# start_target NAME: starts one proxy with its listeners (a TCP proxy: HTTP
+# to the TCP backend, HTTP to the Unix backend, iperf3; an HTTP reverse
+# proxy: one HTTP listener; pv-xconnect both), or marks it DOWN with why.
 start_target() {
-	local t=$1 ports a b c
-	PIDS[$t]="" MEMPID[$t]=""
+	local t=$1 ports a="" b="" c="" h="" listen
+	PIDS[$t]="" MEMPID[$t]="" UNSUP[$t]=0
 	if [ "$t" = direct ]; then
 		FRONT_TCP[$t]=$HTTP_PORT FRONT_UNIX[$t]="" FRONT_IPERF[$t]=$IPERF_PORT
-		PIDS[$t]="" MEMPID[$t]=""
+		FRONT_HTTP[$t]=$HTTP_POOL_PORT
 		return
 	fi
-	ports=$(free_ports 3)
-	a=$(echo "$ports" | sed -n 1p)
-	b=$(echo "$ports" | sed -n 2p)
-	c=$(echo "$ports" | sed -n 3p)
-	FRONT_TCP[$t]=$a FRONT_UNIX[$t]=$b FRONT_IPERF[$t]=$c
+	ports=$(free_ports 4)
+	if ! is_http_proxy "$t"; then
+		a=$(echo "$ports" | sed -n 1p)
+		b=$(echo "$ports" | sed -n 2p)
+		c=$(echo "$ports" | sed -n 3p)
+	fi
+	case $t in
+	pv-xconnect | haproxy-http | nginx-proxy) h=$(echo "$ports" | sed -n 4p) ;;
+	esac
+	FRONT_TCP[$t]=$a FRONT_UNIX[$t]=$b FRONT_IPERF[$t]=$c FRONT_HTTP[$t]=$h
+	# shellcheck disable=SC2086,SC2116 # the ports this proxy has, one word each
+	listen=$(echo $a $b $c $h)
 	local fill=("DIR=$W/$t" "FRONT_TCP=$a" "FRONT_UNIX=$b" "FRONT_IPERF=$c"
+		"FRONT_HTTP=$h" "HTTP_POOL_PORT=$HTTP_POOL_PORT"
 		"HTTP_PORT=$HTTP_PORT" "HTTP_SOCK=$HTTP_SOCK" "IPERF_PORT=$IPERF_PORT"
 		"FD_LIMIT=$FD_LIMIT" "WORKER_CONNS=$WORKER_CONNS"
 		"MAXCONN=$HAPROXY_MAXCONN")
 	mkdir -p "$W/$t"
 	case $t in
-	pv-xconnect)
-		if ! start_pvx "$a" "$b" "$c"; then
+	pv-xconnect | pv-xconnect-splice)
+		local args=()
+		if [ "$t" = pv-xconnect-splice ]; then
+			if [ -x "$PVX" ] && ! pvx_has_datapath; then
+				DOWN[$t]="$PVX has no --datapath option (the data path"
+				DOWN[$t]+=" switch is not in this build)"
+				UNSUP[$t]=1
+				return
+			fi
+			args=(--datapath splice)
+		fi
+		if ! start_pvx "$t" "$a" "$b" "$c" "$h" "${args[@]}"; then
 			DOWN[$t]=$NA_REASON
 			return
 		fi
 		PIDS[$t]=$PVX_PID MEMPID[$t]=$PVX_PID
+		if [ -n "$h" ] && ! pvx_http_listening "$t" "$h"; then
+			HTTP_NA[$t]=$NA_REASON UNSUP[$t]=$UNSUPPORTED
+			FRONT_HTTP[$t]=""
+		fi
 		return
 		;;
-	haproxy | haproxy-splice)
+	haproxy | haproxy-splice | haproxy-http)
 		command -v haproxy >/dev/null || {
 			DOWN[$t]="haproxy is not installed"
 			return
 		}
-		local splice=""
+		local splice="" conf=haproxy.cfg
 		[ "$t" = haproxy-splice ] && splice="option splice-auto"
-		render "$BENCH/conf/haproxy.cfg" "$W/$t/haproxy.cfg" \
+		[ "$t" = haproxy-http ] && conf=haproxy-http.cfg
+		render "$BENCH/conf/$conf" "$W/$t/haproxy.cfg" \
 			"${fill[@]}" "SPLICE=$splice"
 		start_bg "$W/$t.log" haproxy -db -f "$W/$t/haproxy.cfg"
 		PIDS[$t]=$STARTED_PID MEMPID[$t]=$STARTED_PID
@@ -410,6 +518,13 @@ start_target() {
 		fi
 		render "$BENCH/conf/nginx-stream.conf" "$W/$t/nginx.conf" \
 			"${fill[@]}" "STREAM_MODULE=$STREAM_MODULE"
+		start_bg "$W/$t.log" nginx -p "$W/$t" -e "$W/$t.log" \
+			-c "$W/$t/nginx.conf"
+		PIDS[$t]=$STARTED_PID MEMPID[$t]=$STARTED_PID
+		;;
+	nginx-proxy)
+		mkdir -p "$W/$t/tmp"
+		render "$BENCH/conf/nginx-proxy.conf" "$W/$t/nginx.conf" "${fill[@]}"
 		start_bg "$W/$t.log" nginx -p "$W/$t" -e "$W/$t.log" \
 			-c "$W/$t/nginx.conf"
 		PIDS[$t]=$STARTED_PID MEMPID[$t]=$STARTED_PID
@@ -430,10 +545,14 @@ start_target() {
 			"TCP4:127.0.0.1:$IPERF_PORT"
 		PIDS[$t]+=" $STARTED_PID"
 		;;
+	*)
+		DOWN[$t]="unknown proxy (BENCH_TARGETS)"
+		return
+		;;
 	esac
 	# shellcheck disable=SC2086
-	if ! wait_until 5 all_listening ${PIDS[$t]%% *} "$a" "$b" "$c"; then
-		DOWN[$t]="did not listen on :$a :$b :$c in 5 s"
+	if ! wait_until 5 all_listening ${PIDS[$t]%% *} $listen; then
+		DOWN[$t]="did not listen on :${listen// / :} in 5 s"
 		DOWN[$t]+=" ($(tail -n 1 "$W/$t.log" 2>/dev/null || true))"
 	fi
 }
@@ -445,8 +564,10 @@ check_alive() {
 	# shellcheck disable=SC2086
 	if [ -n "${PIDS[$t]}" ] && ! alive ${PIDS[$t]}; then
 		DOWN[$t]="exited during $2"
-		[ "$t" = pv-xconnect ] &&
-			DOWN[$t]+=": $(tail -n 1 "$W/pv-xconnect.log" 2>/dev/null)"
+		case $t in pv-xconnect*)
+			DOWN[$t]+=": $(tail -n 1 "$W/$t.log" 2>/dev/null)"
+			;;
+		esac
 		return 1
 	fi
 }
