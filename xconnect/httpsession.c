@@ -1060,17 +1060,11 @@ static int step_forward(struct pvx_http_session *s)
 
 	// Client to backend: the head, then checked body bytes.
 	if (c->writable) {
-		uint64_t in_before = s->in;
-		uint32_t ob_before = s->ob.off;
-
 		w = c->writable;
 		if (send_out(s, c->fd, s->ob_resp ? NULL : &s->ob, &s->rq,
 			     &s->rq_ready, &s->in, &w))
 			return backend_gone(s, errno);
 		c->writable = w;
-		// As below: room made in rq lets the client be read again.
-		if (s->in != in_before || s->ob.off != ob_before)
-			moved = 1;
 	}
 	if (!s->req_done) {
 		uint32_t before = s->rq_ready;
@@ -1147,9 +1141,6 @@ static int step_forward(struct pvx_http_session *s)
 		}
 	}
 	if (s->ob_resp && s->c_writable) {
-		uint64_t out_before = s->out;
-		uint32_t ob_before = s->ob.off;
-
 		w = s->c_writable;
 		if (send_out(s, s->cfd, &s->ob, &s->rs,
 			     s->resp_head ? &s->rs_ready : &zero,
@@ -1158,11 +1149,6 @@ static int step_forward(struct pvx_http_session *s)
 			return -1;
 		}
 		s->c_writable = w;
-		// Bytes out make room in rs: the backend, whose edge came
-		// already, is read again on the next round, not on an edge
-		// that will not come (edge-triggered).
-		if (s->out != out_before || s->ob.off != ob_before)
-			moved = 1;
 	}
 	if (s->st == PVX_HS_UPGRADE)
 		return 1;
