@@ -106,8 +106,8 @@ static void test_build_request(void)
 	req = "GET / HTTP/1.0\r\nUpgrade: websocket\r\n"
 	      "Connection: Upgrade\r\n\r\n";
 	CHECK(parse_req(&h, req) == PV_HTTP1_DONE);
-	n = pvx_http_build_request(&h, req, "/", 1, NULL, "10.0.0.2:80", 1,
-				   out, sizeof(out));
+	n = pvx_http_build_request(&h, req, "/", 1, NULL, "10.0.0.2:80", 1, out,
+				   sizeof(out));
 	CHECK(n > 0);
 	if (n > 0) {
 		out[n] = '\0';
