@@ -1328,8 +1328,11 @@ static void on_conn(evutil_socket_t fd, short what, void *arg)
 	if (what & EV_WRITE)
 		c->writable = 1;
 	if (!s) {
-		// Pooled: the backend closed it (or sent what nobody asked).
-		conn_free(c);
+		// Pooled: the backend closed it (or sent what nobody asked);
+		// room to write (the last request's bytes acknowledged) is no
+		// news.
+		if (what & EV_READ)
+			conn_free(c);
 		return;
 	}
 	PVX_CHECK_OBJ_NOTNULL(s, PVX_HTTP_SESSION_MAGIC);
