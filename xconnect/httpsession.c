@@ -1060,11 +1060,16 @@ static int step_forward(struct pvx_http_session *s)
 
 	// Client to backend: the head, then checked body bytes.
 	if (c->writable) {
+		uint64_t before = s->in + s->ob.off;
+
 		w = c->writable;
 		if (send_out(s, c->fd, s->ob_resp ? NULL : &s->ob, &s->rq,
 			     &s->rq_ready, &s->in, &w))
 			return backend_gone(s, errno);
 		c->writable = w;
+		// Room made in rq: the client may be read again.
+		if (s->in + s->ob.off != before)
+			moved = 1;
 	}
 	if (!s->req_done) {
 		uint32_t before = s->rq_ready;
@@ -1141,6 +1146,8 @@ static int step_forward(struct pvx_http_session *s)
 		}
 	}
 	if (s->ob_resp && s->c_writable) {
+		uint64_t before = s->out + s->ob.off;
+
 		w = s->c_writable;
 		if (send_out(s, s->cfd, &s->ob, &s->rs,
 			     s->resp_head ? &s->rs_ready : &zero,
@@ -1149,6 +1156,9 @@ static int step_forward(struct pvx_http_session *s)
 			return -1;
 		}
 		s->c_writable = w;
+		// Room made in rs: the backend may be read again.
+		if (s->out + s->ob.off != before)
+			moved = 1;
 	}
 	if (s->st == PVX_HS_UPGRADE)
 		return 1;
@@ -1318,8 +1328,11 @@ static void on_conn(evutil_socket_t fd, short what, void *arg)
 	if (what & EV_WRITE)
 		c->writable = 1;
 	if (!s) {
-		// Pooled: the backend closed it (or sent what nobody asked).
-		conn_free(c);
+		// Pooled: the backend closed it (or sent what nobody asked);
+		// room to write (the last request's bytes acknowledged) is no
+		// news.
+		if (what & EV_READ)
+			conn_free(c);
 		return;
 	}
 	PVX_CHECK_OBJ_NOTNULL(s, PVX_HTTP_SESSION_MAGIC);

@@ -14,6 +14,8 @@ backend sees, after the proxy stripped its prefix):
   /chunked/N  answers N pseudo-random bytes, chunked (64 KiB chunks), their
               SHA-256 in a trailer-free header X-Sha256 sent first
   /status/N   answers status N with no body (204, 304) or a short one
+  /until-close/N  answers N pseudo-random bytes without a length, then
+              closes (a body read until close), their SHA-256 in X-Sha256
   /upgrade    (or any request with Connection: upgrade and Upgrade: echo)
               answers 101 and then echoes every byte until EOF, then
               half-closes its side
@@ -108,6 +110,16 @@ def stream_bytes(n):
         n -= len(block[:n])
 
 
+def until_close(c, n):
+    h = hashlib.sha256()
+    for b in stream_bytes(n):
+        h.update(b)
+    c.sock.sendall(("HTTP/1.1 200 OK\r\nConnection: close\r\nX-Backend: %s\r\n"
+                    "X-Sha256: %s\r\n\r\n" % (NAME, h.hexdigest())).encode())
+    for b in stream_bytes(n):
+        c.sock.sendall(b)
+
+
 def chunked(c, n, head_only):
     h = hashlib.sha256()
     for b in stream_bytes(n):
@@ -197,6 +209,9 @@ def serve(sock):
             elif "content-length" in low:
                 size = int(low["content-length"][0])
                 c.exact(size, h)
+            if path.startswith("/until-close/"):
+                until_close(c, int(path[13:]))
+                return
             if path.startswith("/chunked/"):
                 chunked(c, int(path[9:]), method == "HEAD")
             elif path.startswith("/status/"):

@@ -115,7 +115,8 @@ static void test_snapshot(void)
 	json = pvx_figures_json(&f, &len);
 	CHECK(json && strstr(json, "\"sessions_total\":2103"));
 	CHECK(json && strstr(json, "\"sessions_total\":1022"));
-	CHECK(json && strstr(json, "\"plugins\":{\"tcp\":{\"links\":0}}"));
+	CHECK(json && strstr(json, "\"plugins\":{\"tcp\":{\"links\":0},"
+				   "\"http\":{\"links\":0,\"unrouted\":0}}"));
 	free(json);
 	json = pvx_figures_metrics(&f, &len);
 	CHECK(json && strstr(json, "pvx_frontend_sessions_total{frontend="

@@ -269,11 +269,11 @@ static void route_del(struct pvx_http_site *site, struct pvx_frontend *fe)
 	if (!r)
 		return;
 	dl_list_del(&r->list);
+	site_limits(site);
 	fe->shared = NULL;
 	pvx_frontend_unref(fe);
 	free(r->prefix);
 	free(r);
-	site_limits(site);
 }
 
 // The site's last route is gone: the port is free at once; sessions
