@@ -106,8 +106,9 @@ int pvx_datapath_choose(enum pvx_datapath want)
 	}
 	snprintf(chosen_why, sizeof(chosen_why), "%s", why);
 	if (want == PVX_DP_SOCKMAP) {
-		pv_log(ERROR, "data path: sockmap requested, but it does not "
-			      "work here: %s",
+		pv_log(ERROR,
+		       "data path: sockmap requested, but it does not "
+		       "work here: %s",
 		       why);
 		return -1;
 	}
@@ -247,8 +248,8 @@ static void way_give(struct pvx_tunnel *t, struct pvx_flow *f, int from_a)
 {
 	uint64_t k[2];
 
-	if (pvx_sockmap_counters(t->x->sm, t->sm_cookie, &k[0], &k[1],
-				 NULL) == 0)
+	if (pvx_sockmap_counters(t->x->sm, t->sm_cookie, &k[0], &k[1], NULL) ==
+	    0)
 		f->bytes += k[from_a ? 0 : 1];
 	f->kernel_folded = 1;
 	f->kernel = f->kernel_leaving = 0;
@@ -491,19 +492,21 @@ int pvx_dp_tunnel_edge(struct pvx_tunnel *t)
 
 	if (!t->kernel)
 		return 1;
-	// Edges may be stale (bytes that came as the pair entered, which
-	// the kernel moved): only what a source holds for user space now
-	// (an EOF, bytes passed to it past the limit or because its peer
-	// left the maps) ends the kernel's part of that way.
-	if (t->up.kernel && !t->up.kernel_leaving &&
-	    (poll_now(t->a.fd, POLLIN | POLLRDHUP) & want))
-		way_leave(t, 1);
-	if (t->down.kernel && !t->down.kernel_leaving &&
-	    (poll_now(t->b.fd, POLLIN | POLLRDHUP) & want))
-		way_leave(t, 0);
 	if (t->up.kernel_leaving || t->down.kernel_leaving)
-		release(t);
-	return !t->up.kernel || !t->down.kernel;
+		return release(t);
+	// Edges may be stale (bytes that came as the pair entered, which
+	// the kernel moved): only what a socket holds for user space now
+	// (an EOF, an error, bytes the program passed to it) ends the
+	// kernel's part. Both ways then: a socket that stays in the
+	// verdict map does not read back reliably on every kernel (its
+	// EOF may not show).
+	if (!(poll_now(t->a.fd, POLLIN | POLLRDHUP) & want) &&
+	    !(poll_now(t->b.fd, POLLIN | POLLRDHUP) & want))
+		return 0;
+	pvx_sockmap_stop(t->x->sm, t->sm_cookie);
+	way_leave(t, 1);
+	way_leave(t, 0);
+	return release(t);
 }
 
 void pvx_dp_tunnel_activity(struct pvx_tunnel *t)
