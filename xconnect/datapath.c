@@ -259,53 +259,43 @@ static void way_give(struct pvx_tunnel *t, struct pvx_flow *f, int from_a)
 		t->b.readable = t->a.writable = 1;
 }
 
-// Gives user space each leaving way the kernel has flushed; polls again
-// later for those it has not. Returns 1 when a way was given (the tunnel
-// should run).
+// Once the kernel has flushed both leaving ways, takes the pair out of
+// the maps (a socket still known to them does not read back reliably:
+// a Unix one reads EOF after its own shutdown, a TCP one may lose its
+// sequence) and gives both ways to user space; else polls again later.
+// Returns 1 when the ways were given (the tunnel should run).
 static int release(struct pvx_tunnel *t)
 {
 	struct pvx *x = t->x;
-	int given = 0, waiting = 0;
 
-	if (t->up.kernel_leaving) {
-		if (way_flushed(t, 1)) {
-			way_give(t, &t->up, 1);
-			given = 1;
-		} else {
-			waiting = 1;
-		}
-	}
-	if (t->down.kernel_leaving) {
-		if (way_flushed(t, 0)) {
-			way_give(t, &t->down, 0);
-			given = 1;
-		} else {
-			waiting = 1;
-		}
-	}
-	if (t->kernel && !t->up.kernel && !t->down.kernel) {
-		t->kernel = 0;
-		x->sm_now--;
-		if (t->kernel_ev)
-			evtimer_del(&t->ev_kernel);
-		if (x->verbose)
-			pv_log(DEBUG, "session: left the kernel path");
-	}
-	if (waiting) {
+	if (!t->up.kernel_leaving && !t->down.kernel_leaving)
+		return 0;
+	if ((t->up.kernel_leaving && !way_flushed(t, 1)) ||
+	    (t->down.kernel_leaving && !way_flushed(t, 0))) {
 		t->kernel_ms = t->kernel_ms ? t->kernel_ms * 2 : 1;
 		if (t->kernel_ms > FLUSH_POLL_MAX_MS)
 			t->kernel_ms = FLUSH_POLL_MAX_MS;
-		if (kernel_arm(t, t->kernel_ms)) {
-			// No timer: given unflushed rather than never (the
-			// kernel's rest may be lost; the session goes on).
-			if (t->up.kernel_leaving)
-				way_give(t, &t->up, 1);
-			if (t->down.kernel_leaving)
-				way_give(t, &t->down, 0);
-			given = 1;
-		}
+		if (!kernel_arm(t, t->kernel_ms))
+			return 0;
+		// No timer: given unflushed rather than never (the
+		// kernel's rest may be lost; the session goes on).
 	}
-	return given;
+	way_give(t, &t->up, 1);
+	way_give(t, &t->down, 0);
+	pvx_sockmap_remove_pair(x->sm, t->sm_cookie);
+	t->sm_cookie = 0;
+	t->kernel_done = 1;
+	// Ordinary sockets again: bulk may splice.
+	t->up.nosplice = t->down.nosplice = 0;
+	if (t->kernel_ev)
+		evtimer_del(&t->ev_kernel);
+	if (t->kernel) {
+		t->kernel = 0;
+		x->sm_now--;
+	}
+	if (x->verbose)
+		pv_log(DEBUG, "session: left the kernel path");
+	return 1;
 }
 
 // The way from a (from_a) or b leaves the kernel: once flushed, user
@@ -540,4 +530,5 @@ void pvx_dp_tunnel_fini(struct pvx_tunnel *t)
 	if (x->sm)
 		pvx_sockmap_remove_pair(x->sm, t->sm_cookie);
 	t->sm_cookie = 0;
+	t->kernel_done = 1;
 }
