@@ -207,6 +207,7 @@ static int flow_idle(const struct pvx_flow *f)
 }
 
 static void on_kernel(evutil_socket_t fd, short what, void *arg);
+static int eof_check(struct pvx_tunnel *t);
 
 // Runs ev_kernel in ms. Returns 0, or -1 (said).
 static int kernel_arm(struct pvx_tunnel *t, int ms)
@@ -230,6 +231,8 @@ static int way_flushed(struct pvx_tunnel *t, int from_a)
 
 	if (rc == 1)
 		return 1;
+	if (rc == -1 && errno == EAGAIN)
+		return 0; // the socket's figures moved while read: later
 	if (rc == -1) {
 		if (t->x->verbose)
 			pv_log(DEBUG,
@@ -259,19 +262,28 @@ static void way_give(struct pvx_tunnel *t, struct pvx_flow *f, int from_a)
 		t->b.readable = t->a.writable = 1;
 }
 
-// Once the kernel has flushed both leaving ways, takes the pair out of
-// the maps (a socket still known to them does not read back reliably:
-// a Unix one reads EOF after its own shutdown, a TCP one may lose its
-// sequence) and gives both ways to user space; else polls again later.
+// Once the kernel has flushed both leaving ways, gives both to user
+// space; else polls again later.
 // Returns 1 when the ways were given (the tunnel should run).
 static int release(struct pvx_tunnel *t)
 {
 	struct pvx *x = t->x;
 
+	uint64_t k[2] = { 0, 0 };
+	int flushed;
+
 	if (!t->up.kernel_leaving && !t->down.kernel_leaving)
 		return 0;
-	if ((t->up.kernel_leaving && !way_flushed(t, 1)) ||
-	    (t->down.kernel_leaving && !way_flushed(t, 0))) {
+	// Flushed twice in a row with the counts unchanged in between: a
+	// verdict already running when the pair stopped counts its skb
+	// before the kernel queues it.
+	pvx_sockmap_counters(x->sm, t->sm_cookie, &k[0], &k[1], NULL);
+	flushed = (!t->up.kernel_leaving || way_flushed(t, 1)) &&
+		  (!t->down.kernel_leaving || way_flushed(t, 0));
+	if (flushed && t->kernel_seen == k[0] + k[1] + 1 && t->kernel_ms)
+		flushed = 2;
+	t->kernel_seen = k[0] + k[1] + 1;
+	if (flushed != 2) {
 		t->kernel_ms = t->kernel_ms ? t->kernel_ms * 2 : 1;
 		if (t->kernel_ms > FLUSH_POLL_MAX_MS)
 			t->kernel_ms = FLUSH_POLL_MAX_MS;
@@ -280,13 +292,13 @@ static int release(struct pvx_tunnel *t)
 		// No timer: given unflushed rather than never (the
 		// kernel's rest may be lost; the session goes on).
 	}
+	// The pair stays in the maps, stopped, until the tunnel ends: a
+	// TCP socket taken out of them while bytes wait in it may lose its
+	// place in the stream (Linux 6.18); read through the maps' hooks
+	// its bytes come in order. Copied, not spliced (way_leave).
 	way_give(t, &t->up, 1);
 	way_give(t, &t->down, 0);
-	pvx_sockmap_remove_pair(x->sm, t->sm_cookie);
-	t->sm_cookie = 0;
 	t->kernel_done = 1;
-	// Ordinary sockets again: bulk may splice.
-	t->up.nosplice = t->down.nosplice = 0;
 	if (t->kernel_ev)
 		evtimer_del(&t->ev_kernel);
 	if (t->kernel) {
@@ -384,6 +396,12 @@ static void on_kernel(evutil_socket_t fd, short what, void *arg)
 			pvx_tunnel_run(t);
 		return;
 	}
+	if ((t->up.kernel_eof && !t->up.done) ||
+	    (t->down.kernel_eof && !t->down.done)) {
+		if (eof_check(t))
+			pvx_tunnel_run(t);
+		return;
+	}
 	if (t->kernel && t->kernel_watch)
 		watch(t);
 }
@@ -476,27 +494,78 @@ int pvx_dp_tunnel_maybe_enter(struct pvx_tunnel *t, int at_join)
 	return 0;
 }
 
+// EOF on a way's source while the kernel moves it: once the kernel has
+// flushed that way, the destination's write side is shut down, in the
+// kernel path still (a TCP socket stays in the maps after it; the other
+// way goes on). Returns 1 when a way ended (the tunnel should run: it
+// may be over); polls again later for those not flushed yet.
+static int eof_check(struct pvx_tunnel *t)
+{
+	struct pvx_flow *f;
+	int i, ended = 0, waiting = 0;
+
+	for (i = 0; i < 2; i++) {
+		f = i ? &t->down : &t->up;
+		if (!f->kernel_eof || f->done || f->kernel_leaving)
+			continue;
+		if (!way_flushed(t, !i)) {
+			waiting = 1;
+			continue;
+		}
+		f->eof = f->done = 1;
+		// ENOTCONN when the peer is already gone: nothing to tell.
+		shutdown(i ? t->a.fd : t->b.fd, SHUT_WR);
+		ended = 1;
+	}
+	if (waiting) {
+		t->kernel_ms = t->kernel_ms ? t->kernel_ms * 2 : 1;
+		if (t->kernel_ms > FLUSH_POLL_MAX_MS)
+			t->kernel_ms = FLUSH_POLL_MAX_MS;
+		if (kernel_arm(t, t->kernel_ms)) {
+			// No timer: the rest in user space, flushed or not.
+			pvx_sockmap_stop(t->x->sm, t->sm_cookie);
+			way_leave(t, 1);
+			way_leave(t, 0);
+			return release(t) || ended;
+		}
+	}
+	return ended;
+}
+
 int pvx_dp_tunnel_edge(struct pvx_tunnel *t)
 {
-	short want = POLLIN | POLLRDHUP | POLLERR | POLLHUP;
+	short want = POLLIN | POLLRDHUP | POLLERR | POLLHUP, ev;
+	struct pvx_flow *f;
+	int i, stop = 0, eof = 0;
 
 	if (!t->kernel)
 		return 1;
 	if (t->up.kernel_leaving || t->down.kernel_leaving)
 		return release(t);
 	// Edges may be stale (bytes that came as the pair entered, which
-	// the kernel moved): only what a socket holds for user space now
-	// (an EOF, an error, bytes the program passed to it) ends the
-	// kernel's part. Both ways then: a socket that stays in the
-	// verdict map does not read back reliably on every kernel (its
-	// EOF may not show).
-	if (!(poll_now(t->a.fd, POLLIN | POLLRDHUP) & want) &&
-	    !(poll_now(t->b.fd, POLLIN | POLLRDHUP) & want))
-		return 0;
-	pvx_sockmap_stop(t->x->sm, t->sm_cookie);
-	way_leave(t, 1);
-	way_leave(t, 0);
-	return release(t);
+	// the kernel moved): what a source holds now says. An EOF is the
+	// kernel's to finish; bytes, an error, a hang-up are user space's.
+	for (i = 0; i < 2; i++) {
+		f = i ? &t->down : &t->up;
+		if (!f->kernel || f->done || f->kernel_eof)
+			continue;
+		ev = poll_now(i ? t->b.fd : t->a.fd, POLLIN | POLLRDHUP) & want;
+		if (ev & POLLRDHUP) {
+			f->kernel_eof = 1;
+			eof = 1;
+		} else if (ev) {
+			stop = 1;
+		}
+	}
+	if (stop) {
+		pvx_sockmap_stop(t->x->sm, t->sm_cookie);
+		way_leave(t, 1);
+		way_leave(t, 0);
+		return release(t);
+	}
+	if (eof)
+		t->kernel_ms = 0;
+	return eof_check(t);
 }
 
 void pvx_dp_tunnel_activity(struct pvx_tunnel *t)

@@ -46,6 +46,7 @@ struct pvx_flow {
 	unsigned kernel : 1;   // the kernel path moves it: user space waits
 	unsigned kernel_leaving : 1; // to user space once the kernel flushed
 	unsigned kernel_folded : 1;  // the kernel's count is in bytes
+	unsigned kernel_eof : 1;     // EOF: shut the peer once flushed
 	uint64_t bytes; // moved in user space (datapath.h adds the rest)
 };
 
