@@ -12,21 +12,19 @@
 // no EOF seen, so the kernel takes the stream exactly where user space
 // left it. While it is in, its bytes wake nobody; the program counts
 // them (the figures add its counters) and stamps the last move (the
-// idle timer reads it). Anything user space must see -- bytes passed to
-// a socket (a way past the kernel's limit, a stalled reader), an EOF, an
-// error -- makes it let go of the session: stop (nothing more is
-// redirected), then each way becomes user space's again once the kernel
-// has flushed what it took (pvx_sockmap_flushed), polled on a timer
-// that backs off. From then on the session runs on the user-space path,
-// copying only (a socket still known to the maps has bytes splice cannot
-// see), and never enters again. The pair leaves the maps when the tunnel
-// ends (removal drops what is on the way: only once nothing is).
+// idle timer reads it). An EOF is finished in the kernel: once the
+// kernel has flushed that way, the peer's write side is shut down.
+// Anything else user space must see (bytes readable, an error) stops the
+// pair; once the kernel has flushed both ways, user space relays them,
+// copying (the sockets stay in the maps, stopped, until the tunnel ends:
+// taken out while bytes arrive, a TCP socket may lose its place in the
+// stream). Such a session never enters again.
 //
-// Memory: toward a TCP socket the program's limit (PVX_SOCKMAP_LIMIT)
-// bounds what the kernel holds. Toward a Unix socket from a TCP one no
-// limit applies in the kernel, so a timer watches that Unix end while
-// bytes move: not writable (its reader is behind) means the session
-// leaves the kernel, bounded by what moves between two looks.
+// Memory: the program's limit stays off (a TCP socket that the program
+// passed bytes to and that is then stopped loses track of its sequence
+// on Linux 6.18). A watch timer bounds what the kernel holds instead:
+// past PVX_SOCKMAP_LIMIT on the way to a TCP socket, or a Unix socket fed
+// by a TCP one that is not writable, the pair stops (docs/datapath.md).
 
 #define MODULE_NAME "datapath"
 
