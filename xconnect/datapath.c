@@ -48,8 +48,8 @@
 #define FLUSH_POLL_MAX_MS 100
 // The watch of a Unix end fed by a TCP one: this often while bytes move,
 // backing off to WATCH_MAX_MS while they do not.
-#define WATCH_MIN_MS 20
-#define WATCH_MAX_MS 200
+#define WATCH_MIN_MS 50
+#define WATCH_MAX_MS 400
 
 static enum pvx_datapath wanted = PVX_DP_SPLICE;
 static enum pvx_datapath chosen = PVX_DP_SPLICE;

@@ -427,7 +427,13 @@ static void on_end(struct pvx_end *e, uint32_t events)
 		return;
 	// In the kernel path the bytes are not ours: only what a socket
 	// holds for user space (an EOF, bytes passed to it) matters.
-	if (!t->kernel || pvx_dp_tunnel_edge(t))
+	if (!t->kernel) {
+		tunnel_run(t);
+		return;
+	}
+	// Room on a socket the kernel writes to is the kernel's business.
+	if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) &&
+	    pvx_dp_tunnel_edge(t))
 		tunnel_run(t);
 }
 

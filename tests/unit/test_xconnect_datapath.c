@@ -153,8 +153,7 @@ static void test_parse(void)
 	enum pvx_datapath dp = PVX_DP_SPLICE;
 
 	CHECK(pvx_datapath_parse("auto", &dp) == 0 && dp == PVX_DP_AUTO);
-	CHECK(pvx_datapath_parse("sockmap", &dp) == 0 &&
-	      dp == PVX_DP_SOCKMAP);
+	CHECK(pvx_datapath_parse("sockmap", &dp) == 0 && dp == PVX_DP_SOCKMAP);
 	CHECK(pvx_datapath_parse("splice", &dp) == 0 && dp == PVX_DP_SPLICE);
 	CHECK(pvx_datapath_parse("", &dp) == -1);
 	CHECK(pvx_datapath_parse("Sockmap", &dp) == -1);
