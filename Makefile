@@ -154,10 +154,10 @@ CORE_SRCS := platforms.c ipam.c state.c $(wildcard parser/*.c)
 PVD_SRCS := $(filter-out $(COMMON_SRCS) $(CORE_SRCS),$(wildcard *.c)) \
 	$(wildcard ctrl/*.c)
 # The proxy; main.c holds only main() so the rest links into tests.
-# The kernel data path is not part of pv-xconnect yet: only the unit tests
-# and the benchmark link it (DATAPATH_SRCS).
+# The kernel data path's module (DATAPATH_SRCS) is part of it; the
+# benchmark links that module alone.
 DATAPATH_SRCS := xconnect/datapath_sockmap.c
-PVX_LIB_SRCS := $(filter-out xconnect/main.c $(DATAPATH_SRCS), \
+PVX_LIB_SRCS := $(filter-out xconnect/main.c, \
 	$(wildcard xconnect/*.c)) $(wildcard xconnect/plugins/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -188,10 +188,11 @@ $(BUILD)/pvd: $(PVD_OBJS) $(CORE_OBJS) $(COMMON_OBJS)
 
 $(BUILD)/pv-xconnect: $(PVX_MAIN_OBJ) $(PVX_LIB_OBJS) $(COMMON_OBJS)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(PV_LDFLAGS) $(LDFLAGS) -o $@ $^ $(DEPS_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(PV_LDFLAGS) $(LDFLAGS) -o $@ $^ $(DEPS_LIBS) $(BPF_LIBS) \
+		$(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_HELPER_OBJS) \
-		$(CORE_OBJS) $(PVX_LIB_OBJS) $(DATAPATH_OBJS) $(COMMON_OBJS)
+		$(CORE_OBJS) $(PVX_LIB_OBJS) $(COMMON_OBJS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(PV_LDFLAGS) $(LDFLAGS) -o $@ $^ $(DEPS_LIBS) $(BPF_LIBS) \
@@ -260,7 +261,6 @@ sysroot:
 # into a target build.
 cross-header-check: $(if $(filter 1,$(BPF)),$(BPF_SKEL))
 	$(Q)for f in $(PVD_SRCS) $(CORE_SRCS) $(COMMON_SRCS) $(PVX_LIB_SRCS) \
-		$(DATAPATH_SRCS) \
 		$(UNIT_SRCS) $(wildcard xconnect/main.c); do \
 		$(CC) $(filter-out -MMD -MP,$(PV_CFLAGS)) $(CPPFLAGS) $(CFLAGS) \
 			-M $$f || exit 1; \

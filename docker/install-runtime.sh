@@ -1,6 +1,7 @@
 #!/bin/sh
 # What the appengine image runs besides pvd and pv-xconnect, from Debian's
 # archive: liblxc with LXC's runtime files (init.lxc, hooks), libevent,
+# libbpf (pv-xconnect's kernel data path),
 # nginx for the example, and the tools the acceptance check runs inside
 # the container (busybox for its sh, netcat-openbsd for nc -U, wget,
 # iproute2 for ip). Packages already present are skipped, so on a base
@@ -10,7 +11,7 @@
 #   install-runtime.sh --list    print the list, one a line (for debootstrap)
 set -eu
 
-PACKAGES="liblxc1 liblxc-common libevent-2.1-7 libnftables1 nginx-light
+PACKAGES="liblxc1 liblxc-common libevent-2.1-7 libnftables1 libbpf1 nginx-light
 netcat-openbsd busybox wget iproute2"
 
 case ${1:-} in

@@ -9,6 +9,7 @@
 # time (default 4: most of their time is spent waiting on sockets), before
 # the serial ones.
 #
+#   tests/run-integration.sh [SCRIPT...]   those scripts only
 #   ONLY=pattern     only the scripts whose names contain it
 #   JOBS=1           everything one at a time, in order
 #
@@ -24,8 +25,14 @@ jobs=${JOBS:-4}
 logs=${BUILD:-build}/test-logs
 mkdir -p "$logs" || exit 1
 
+# Scripts named on the command line, else all of them.
+if [ $# -gt 0 ]; then
+	scripts=("$@")
+else
+	scripts=(tests/integration/[0-9]*.sh)
+fi
 serial=() parallel=()
-for t in tests/integration/[0-9]*.sh; do
+for t in "${scripts[@]}"; do
 	[ -e "$t" ] || continue
 	case "$t" in *"${ONLY:-}"*) ;; *) continue ;; esac
 	if [ "$jobs" -gt 1 ] && ! grep -qx '# pv-test: serial' "$t"; then

@@ -18,6 +18,7 @@
 #include "utils/addr.h"
 #include "utils/timer.h"
 #include "backend.h"
+#include "datapath.h"
 #include "defs.h"
 #include "frontend.h"
 #include "health.h"
@@ -438,12 +439,14 @@ void pvx_backend_live_bytes(const struct pvx_backend *b, uint64_t *in,
 			    uint64_t *out)
 {
 	const struct pvx_session *s;
+	uint64_t up, down;
 
 	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
 	*in = *out = 0;
 	dl_list_for_each (s, &b->sessions, struct pvx_session, list) {
-		*in += s->tun.up.bytes;
-		*out += s->tun.down.bytes;
+		pvx_dp_tunnel_bytes(&s->tun, &up, &down);
+		*in += up;
+		*out += down;
 	}
 }
 

@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "backend.h"
+#include "datapath.h"
 #include "figures.h"
 #include "frontend.h"
 #include "proxy-t.h"
@@ -137,6 +138,11 @@ int pvx_figures_collect(struct pvx *x, struct pvx_figures *f)
 		}
 	}
 	pvx_workers_figures(x->workers, f);
+	f->dp_wanted = pvx_datapath_name(pvx_datapath_wanted());
+	f->dp_mode = pvx_datapath_name(pvx_datapath_chosen(&f->dp_why));
+	f->dp_now = x->sm_now;
+	f->dp_total = x->sm_total;
+	f->dp_refused = x->sm_refused;
 	if (plugins_status(x, f))
 		goto fail;
 	return 0;

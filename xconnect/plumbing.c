@@ -34,6 +34,7 @@
 #include "log.h"
 #include "utils/timer.h"
 #include "defs.h"
+#include "datapath.h"
 #include "proxy-t.h"
 #include "tunnel.h"
 
@@ -306,6 +307,8 @@ static enum step copy_in(struct pvx_tunnel *t, struct pvx_flow *f,
 		from->readable = 0;
 		if (from->rdhup)
 			f->eof = 1;
+		if (t->small_reads < UINT16_MAX)
+			t->small_reads++;
 	} else if (!f->nosplice) {
 		f->bulk = 1;
 	}
@@ -348,7 +351,7 @@ static void flow_run(struct pvx_tunnel *t, struct pvx_flow *f,
 	enum step s;
 	int rounds = 0, rc;
 
-	while (!f->done) {
+	while (!f->done && !f->kernel) {
 		if (f->piped || f->buf) {
 			if (!to->writable)
 				return;
@@ -390,7 +393,17 @@ static void tunnel_run(struct pvx_tunnel *t)
 {
 	flow_run(t, &t->up, &t->down, &t->a, &t->b);
 	flow_run(t, &t->down, &t->up, &t->b, &t->a);
+	// Both ways idle now: the kernel path may take the session.
+	if (pvx_dp_tunnel_maybe_enter(t, 0)) {
+		flow_run(t, &t->up, &t->down, &t->a, &t->b);
+		flow_run(t, &t->down, &t->up, &t->b, &t->a);
+	}
 	check_finished(t);
+}
+
+void pvx_tunnel_run(struct pvx_tunnel *t)
+{
+	tunnel_run(t);
 }
 
 // An edge on one end: notes what it says, then moves bytes (or, while b
@@ -410,7 +423,17 @@ static void on_end(struct pvx_end *e, uint32_t events)
 		t->connected(t, t->arg);
 		return;
 	}
-	if (t->started)
+	if (!t->started)
+		return;
+	// In the kernel path the bytes are not ours: only what a socket
+	// holds for user space (an EOF, bytes passed to it) matters.
+	if (!t->kernel) {
+		tunnel_run(t);
+		return;
+	}
+	// Room on a socket the kernel writes to is the kernel's business.
+	if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) &&
+	    pvx_dp_tunnel_edge(t))
 		tunnel_run(t);
 }
 
@@ -510,11 +533,13 @@ int pvx_plumbing_init(struct pvx *x)
 		x->epfd = -1;
 		return -1;
 	}
+	pvx_dp_init(x);
 	return 0;
 }
 
 void pvx_plumbing_fini(struct pvx *x)
 {
+	pvx_dp_fini(x);
 	pvx_pipe_trim(x);
 	evtimer_del(&x->ev_again);
 	if (x->epfd == -1)
@@ -533,6 +558,7 @@ static void on_idle(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	pvx_dp_tunnel_activity(t);
 	pvx_now(&now);
 	timersub(&now, &t->last, &since);
 	ms = since.tv_sec * 1000LL + since.tv_usec / 1000;
@@ -642,6 +668,9 @@ int pvx_tunnel_join(struct pvx_tunnel *t, int a, int idle_ms)
 		pv_log(ERROR, "session: cannot arm its idle timer");
 		return -1;
 	}
+	// --datapath sockmap: in the kernel from the start (a TCP client's
+	// first bytes, already there, are moved by the kernel too).
+	pvx_dp_tunnel_maybe_enter(t, 1);
 	tunnel_run(t);
 	return 0;
 }
@@ -673,6 +702,8 @@ void pvx_tunnel_fini(struct pvx_tunnel *t)
 	if (!t->inited)
 		return;
 	evtimer_del(&t->ev_timer);
+	// Out of the maps before the sockets close.
+	pvx_dp_tunnel_fini(t);
 	flow_discard(t, &t->up);
 	flow_discard(t, &t->down);
 	if (t->queued) {

@@ -16,6 +16,7 @@
 #include "utils/addr.h"
 #include "utils/timer.h"
 #include "backend.h"
+#include "datapath.h"
 #include "defs.h"
 #include "frontend.h"
 #include "obj.h"
@@ -66,8 +67,8 @@ void pvx_session_close(struct pvx_session *s, const char *why)
 
 	PVX_CHECK_OBJ_NOTNULL(s, PVX_SESSION_MAGIC);
 	fe = s->fe;
-	in = s->tun.up.bytes;
-	out = s->tun.down.bytes;
+	// The kernel path's share included: read before the tunnel ends.
+	pvx_dp_tunnel_bytes(&s->tun, &in, &out);
 	if (fe->x->verbose)
 		pv_log(DEBUG, "link %s: %s: %s (%llu bytes in, %llu out)",
 		       s->be ? s->be->label : fe->label,

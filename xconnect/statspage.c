@@ -260,6 +260,20 @@ char *pvx_figures_html(const struct pvx_figures *f, int refresh_s, size_t *len)
 		     "<a href=\"/metrics\">Prometheus metrics</a> and "
 		     "<a href=\"/status\">JSON</a>.</p>\n",
 		     refresh_s, style, (int)getpid(), refresh_s);
+	if (f->dp_mode) {
+		pvx_text_put(&t, "<p>Data path: ");
+		put_html(&t, f->dp_mode);
+		if (*f->dp_why) {
+			pvx_text_put(&t, " (sockmap: ");
+			put_html(&t, f->dp_why);
+			pvx_text_put(&t, ")");
+		}
+		pvx_text_put(&t,
+			     "; sessions in the kernel path: %llu now, %llu "
+			     "in all.</p>\n",
+			     (unsigned long long)f->dp_now,
+			     (unsigned long long)f->dp_total);
+	}
 	for (i = 0; i < f->nfe; i++)
 		put_frontend(&t, &f->fe[i]);
 	if (!f->nfe)

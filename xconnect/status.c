@@ -159,6 +159,18 @@ char *pvx_figures_json(const struct pvx_figures *f, size_t *len)
 	for (i = 0; i < f->nfe; i++)
 		ser_frontend(&js, &f->fe[i]);
 	pv_json_ser_array_end(&js);
+	if (f->dp_mode) {
+		// Sessions of this loop (not of --threads' workers).
+		pv_json_ser_key(&js, "datapath");
+		pv_json_ser_object_begin(&js);
+		ser_str(&js, "requested", f->dp_wanted);
+		ser_str(&js, "mode", f->dp_mode);
+		ser_str(&js, "reason", f->dp_why);
+		ser_u64(&js, "kernel_sessions_now", f->dp_now);
+		ser_u64(&js, "kernel_sessions_total", f->dp_total);
+		ser_u64(&js, "kernel_refused", f->dp_refused);
+		pv_json_ser_object_end(&js);
+	}
 	// What each plugin with a status hook says of itself.
 	if (f->nplugins) {
 		pv_json_ser_key(&js, "plugins");

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "utils/addr.h"
 #include "utils/timer.h"
+#include "datapath.h"
 #include "defs.h"
 #include "fetch.h"
 #include "frontend-t.h"
@@ -97,6 +98,7 @@ int pvx_init(struct pvx *x)
 	x->drain_ms = PVX_DRAIN_MS;
 	x->accept = pvx_session_start;
 	x->cut = pvx_session_close;
+	x->datapath = pvx_datapath_chosen(NULL);
 	dl_list_init(&x->frontends);
 	dl_list_init(&x->sessions);
 	pvx_reconciler_init(&x->rec, pvx_plugins, x);
@@ -337,7 +339,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: pv-xconnect [--ctrl SOCK | --graph FILE] "
 		   "[--interval MS] [--stats ADDR] [--maxconn N] "
-		   "[--threads N] [--verbose]\n"
+		   "[--threads N] [--datapath auto|sockmap|splice] "
+		   "[--verbose]\n"
 		   "\n"
 		   "  --ctrl SOCK     read the xconnect-graph from pv-ctrl "
 		   "(default " DEFAULT_CTRL ")\n"
@@ -353,6 +356,11 @@ static void usage(FILE *f)
 		   "  --threads N     N event loops (1..64, default 1), "
 		   "listeners shared\n"
 		   "                  with SO_REUSEPORT: for more cores\n"
+		   "  --datapath DP   how sessions move bytes: sockmap (in the "
+		   "kernel, BPF),\n"
+		   "                  splice (user space), auto (sockmap for "
+		   "request/response\n"
+		   "                  sessions; default, or $PVX_DATAPATH)\n"
 		   "  --verbose       debug logging, one line per connection\n"
 		   "  --help          this text\n");
 }
@@ -444,11 +452,14 @@ int pvx_main(int argc, char **argv)
 		{ "stats", required_argument, NULL, 's' },
 		{ "maxconn", required_argument, NULL, 'm' },
 		{ "threads", required_argument, NULL, 't' },
+		{ "datapath", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	enum pvx_datapath dp = PVX_DP_AUTO;
+	const char *dp_env = getenv("PVX_DATAPATH");
+	int opt, rc = 1, maxconn = 0, threads = 1, dp_given = 0;
 	struct app a;
-	int opt, rc = 1, maxconn = 0, threads = 1;
 
 	memset(&a, 0, sizeof(a));
 	a.interval_ms = DEFAULT_INTERVAL_MS;
@@ -483,6 +494,13 @@ int pvx_main(int argc, char **argv)
 					  "of threads (1..64)",
 					  optarg);
 			break;
+		case 'd':
+			if (pvx_datapath_parse(optarg, &dp))
+				bad_usage("--datapath: \"%s\" is not auto, "
+					  "sockmap or splice",
+					  optarg);
+			dp_given = 1;
+			break;
 		case 's': {
 			struct sockaddr_storage ss;
 			socklen_t sl;
@@ -510,11 +528,19 @@ int pvx_main(int argc, char **argv)
 		bad_usage("%s", "--ctrl and --graph exclude each other");
 	if (!a.graph_file && !a.ctrl)
 		a.ctrl = DEFAULT_CTRL;
+	// The environment's default, for a whole test run on one path.
+	if (!dp_given && dp_env && *dp_env && pvx_datapath_parse(dp_env, &dp))
+		bad_usage("PVX_DATAPATH: \"%s\" is not auto, sockmap or "
+			  "splice",
+			  dp_env);
 
 	if (a.x.verbose)
 		pv_log_set_level(DEBUG);
 	// Writes to a vanished peer fail with EPIPE rather than kill us.
 	signal(SIGPIPE, SIG_IGN);
+	// Before any loop: each takes the choice in pvx_init.
+	if (pvx_datapath_choose(dp))
+		return 1;
 	opt = a.x.verbose;
 	if (pvx_init(&a.x))
 		goto out;

@@ -74,6 +74,11 @@ struct pvx_figures {
 	unsigned int nbe;
 	struct pvx_fig_plugin *plugins;
 	unsigned int nplugins;
+	// The data path (datapath.h); dp_mode NULL: not shown.
+	const char *dp_wanted; // what --datapath asked for
+	const char *dp_mode;   // what sessions use: sockmap, auto, splice
+	const char *dp_why;    // why not the kernel path ("" when it is)
+	uint64_t dp_now, dp_total, dp_refused; // sessions in the kernel
 };
 
 #endif

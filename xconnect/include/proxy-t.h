@@ -41,7 +41,16 @@ struct pvx {
 	struct epoll_event *batch;	 // the edges being handled, or NULL
 	int batch_n, batch_i;		 // their count, the one being handled
 	struct pvx_statspage *statspage; // the HTML stats page, or NULL
-	int reuseport;		     // listeners share their ports (--threads)
+	int reuseport; // listeners share their ports (--threads)
+	// The data path (datapath.h): this loop's choice and kernel path.
+	int datapath;		// enum pvx_datapath
+	struct pvx_sockmap *sm; // opened at the first session to enter
+	int sm_failed;		// could not be opened (said once)
+	int sm_full_said;	// "maps full" said (until the next open)
+	uint64_t sm_next;	// the last pair cookie given
+	uint64_t sm_now;	// sessions in the maps now
+	uint64_t sm_total;	// sessions that entered the maps
+	uint64_t sm_refused;	// sessions the maps refused (limits, errors)
 	struct pvx_workers *workers; // --threads: the others (main's only)
 	struct pvx_http_ctx *http;   // the http plugin's (httpsession.h)
 	// How frontends hand an accepted client up, and how a backend whose

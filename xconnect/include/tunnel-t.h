@@ -43,7 +43,11 @@ struct pvx_flow {
 	unsigned eof : 1;      // the source has ended (EOF or error)
 	unsigned failed : 1;   // the destination failed
 	unsigned done : 1;     // finished: shutdown sent, or failed
-	uint64_t bytes;
+	unsigned kernel : 1;   // the kernel path moves it: user space waits
+	unsigned kernel_leaving : 1; // to user space once the kernel flushed
+	unsigned kernel_folded : 1;  // the kernel's count is in bytes
+	unsigned kernel_eof : 1;     // EOF: shut the peer once flushed
+	uint64_t bytes; // moved in user space (datapath.h adds the rest)
 };
 
 struct pvx_tunnel;
@@ -74,6 +78,17 @@ struct pvx_tunnel {
 	unsigned started : 1;	   // joined: bytes move
 	unsigned finished : 1;	   // done called
 	unsigned idle_expired : 1; // ended by the idle timeout
+	// The kernel data path (datapath.c): the pair in x->sm.
+	uint64_t sm_cookie;	   // 0: never in the maps
+	struct event ev_kernel;	   // flush polls, the watch of a Unix end
+	int kernel_ms;		   // the next poll's delay
+	uint64_t kernel_seen;	   // bytes the kernel moved at the last watch
+	uint16_t small_reads;	   // auto: reads shorter than the buffer
+	uint8_t enter_tries;	   // refusals of a Unix socket not empty
+	unsigned kernel : 1;	   // in the maps, a way still the kernel's
+	unsigned kernel_done : 1;  // never (again) into the maps
+	unsigned kernel_ev : 1;	   // ev_kernel assigned
+	unsigned kernel_watch : 1; // TCP to Unix: watch the Unix end
 };
 
 #endif

@@ -1,0 +1,253 @@
+// The data path's choice and a tunnel on the kernel path: --datapath
+// parsing; with sockmap forced, a TCP tunnel's bytes are moved by the
+// kernel, counted exactly in the tunnel's figures, and half-closed both
+// ways with no tail byte lost; auto enters a request/response session
+// and leaves a bulk one on splice. Where the kernel path does not work
+// (make BPF=0, qemu-user, no CAP_BPF) only the refusal is checked.
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/unit/kit.h"
+#include "xconnect.h"
+#include "datapath.h"
+#include "datapath_sockmap.h"
+
+static struct pvx x;
+static int finished;
+
+struct rig {
+	struct pvx_tunnel t;
+	int client, backend;
+};
+
+static void on_done(struct pvx_tunnel *t, void *arg)
+{
+	(void)arg;
+	finished++;
+	pvx_tunnel_fini(t);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static void pump(void)
+{
+	event_base_loop(x.base, EVLOOP_NONBLOCK);
+}
+
+static void nonblock(int fd)
+{
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+// A connected pair of loopback TCP sockets, both non-blocking.
+static int tcp_pair(int sv[2])
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	int l;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	if (l == -1 || bind(l, (struct sockaddr *)&sin, sizeof(sin)) ||
+	    listen(l, 1) || getsockname(l, (struct sockaddr *)&sin, &len))
+		return -1;
+	sv[0] = socket(AF_INET, SOCK_STREAM, 0);
+	if (sv[0] == -1 || connect(sv[0], (struct sockaddr *)&sin, len))
+		return -1;
+	sv[1] = accept(l, NULL, NULL);
+	close(l);
+	if (sv[1] == -1)
+		return -1;
+	nonblock(sv[0]);
+	nonblock(sv[1]);
+	return 0;
+}
+
+static int rig_start(struct rig *r)
+{
+	int c[2], b[2];
+
+	if (tcp_pair(c) || tcp_pair(b)) {
+		CHECK(!"tcp_pair");
+		return -1;
+	}
+	r->client = c[0];
+	r->backend = b[0];
+	finished = 0;
+	CHECK(pvx_tunnel_start(&r->t, &x, c[1], b[1], 0, on_done, NULL) == 0);
+	return 0;
+}
+
+static void rig_stop(struct rig *r)
+{
+	if (!finished)
+		pvx_tunnel_fini(&r->t);
+	close(r->client);
+	close(r->backend);
+}
+
+// len bytes of a pattern from one end to the other, read as they come;
+// 1 when all arrived intact.
+static size_t chunk = 8192; // bytes written at a time
+
+static int stream(int from, int to, size_t len, unsigned seed)
+{
+	static char out[256 * 1024], in[65536];
+	size_t sent = 0, got = 0, i;
+	long long deadline = now_ms() + 10000;
+	ssize_t n;
+
+	while (got < len && now_ms() < deadline) {
+		if (sent < len) {
+			size_t k = len - sent < chunk ? len - sent : chunk;
+
+			for (i = 0; i < k; i++)
+				out[i] = (char)((sent + i) * seed >> 3);
+			n = write(from, out, k);
+			if (n > 0)
+				sent += n;
+		}
+		pump();
+		while ((n = read(to, in, sizeof(in))) > 0) {
+			for (i = 0; i < (size_t)n; i++)
+				if (in[i] != (char)((got + i) * seed >> 3))
+					return 0;
+			got += n;
+		}
+	}
+	return got == len;
+}
+
+// Reads until EOF (1), data (0) or timeout (-1).
+static int wait_eof(int fd)
+{
+	long long deadline = now_ms() + 3000;
+	char buf[256];
+	ssize_t n;
+
+	while (now_ms() < deadline) {
+		pump();
+		n = read(fd, buf, sizeof(buf));
+		if (n == 0)
+			return 1;
+		if (n > 0)
+			return 0;
+	}
+	return -1;
+}
+
+static void test_parse(void)
+{
+	enum pvx_datapath dp = PVX_DP_SPLICE;
+
+	CHECK(pvx_datapath_parse("auto", &dp) == 0 && dp == PVX_DP_AUTO);
+	CHECK(pvx_datapath_parse("sockmap", &dp) == 0 && dp == PVX_DP_SOCKMAP);
+	CHECK(pvx_datapath_parse("splice", &dp) == 0 && dp == PVX_DP_SPLICE);
+	CHECK(pvx_datapath_parse("", &dp) == -1);
+	CHECK(pvx_datapath_parse("Sockmap", &dp) == -1);
+	CHECK_STR(pvx_datapath_name(PVX_DP_AUTO), "auto");
+	CHECK_STR(pvx_datapath_name(PVX_DP_SOCKMAP), "sockmap");
+	CHECK_STR(pvx_datapath_name(PVX_DP_SPLICE), "splice");
+}
+
+// Forced: in the kernel from the join; exact counts; half-close both ways.
+static void test_sockmap_tunnel(void)
+{
+	uint64_t up = 0, down = 0;
+	struct rig r;
+
+	x.datapath = PVX_DP_SOCKMAP;
+	if (rig_start(&r))
+		return;
+	CHECK(r.t.kernel == 1);
+	CHECK(stream(r.client, r.backend, 3 << 20, 7));
+	CHECK(stream(r.backend, r.client, (2 << 20) + 777, 13));
+	CHECK(r.t.kernel == 1);
+	pvx_dp_tunnel_bytes(&r.t, &up, &down);
+	CHECK(up == 3 << 20);
+	CHECK(down == (2 << 20) + 777);
+	// User space moved none of it.
+	CHECK(r.t.up.bytes == 0 && r.t.down.bytes == 0);
+	shutdown(r.client, SHUT_WR);
+	CHECK(wait_eof(r.backend) == 1);
+	CHECK(!finished);
+	CHECK(stream(r.backend, r.client, 123457, 5));
+	pvx_dp_tunnel_bytes(&r.t, &up, &down);
+	CHECK(down == (2 << 20) + 777 + 123457);
+	shutdown(r.backend, SHUT_WR);
+	CHECK(wait_eof(r.client) == 1);
+	CHECK(finished == 1);
+	CHECK(x.sm_now == 0);
+	rig_stop(&r);
+}
+
+// Auto: small exchanges enter the kernel after PVX_DP_AUTO_READS reads;
+// a bulk session (a read that fills the buffer) stays on splice.
+static void test_auto(void)
+{
+	struct rig r;
+	int i;
+
+	x.datapath = PVX_DP_AUTO;
+	if (rig_start(&r))
+		return;
+	CHECK(r.t.sm_cookie == 0);
+	for (i = 0; i < PVX_DP_AUTO_READS; i++) {
+		CHECK(stream(r.client, r.backend, 100, 3 + i));
+		CHECK(stream(r.backend, r.client, 200, 9 + i));
+	}
+	CHECK(r.t.kernel == 1);
+	CHECK(stream(r.client, r.backend, 1 << 20, 11));
+	rig_stop(&r);
+
+	if (rig_start(&r))
+		return;
+	// Written 256 KiB at a time: reads fill the proxy's buffer.
+	chunk = 256 * 1024;
+	CHECK(stream(r.client, r.backend, 8 << 20, 17));
+	chunk = 8192;
+	for (i = 0; i < 2 * PVX_DP_AUTO_READS; i++)
+		CHECK(stream(r.backend, r.client, 100, 5 + i));
+	CHECK(r.t.sm_cookie == 0 && r.t.kernel == 0);
+	rig_stop(&r);
+	x.datapath = PVX_DP_SPLICE;
+}
+
+int main(void)
+{
+	char why[200];
+	int works = pvx_sockmap_probe(why, sizeof(why));
+
+	RUN(test_parse);
+	if (!works) {
+		// Forced where it cannot work: refused at start.
+		CHECK(pvx_datapath_choose(PVX_DP_SOCKMAP) == -1);
+		CHECK(pvx_datapath_choose(PVX_DP_AUTO) == 0);
+		CHECK(pvx_datapath_chosen(NULL) == PVX_DP_SPLICE);
+		fprintf(stderr, "test_xconnect_datapath: kernel path: %s\n",
+			why);
+		return kit_report("test_xconnect_datapath");
+	}
+	CHECK(pvx_datapath_choose(PVX_DP_SOCKMAP) == 0);
+	if (pvx_init(&x)) {
+		fprintf(stderr, "pvx_init failed\n");
+		return 1;
+	}
+	CHECK(x.sm != NULL);
+	RUN(test_sockmap_tunnel);
+	RUN(test_auto);
+	pvx_fini(&x);
+	return kit_report("test_xconnect_datapath");
+}
