@@ -358,9 +358,10 @@ static void usage(FILE *f)
 		   "                  with SO_REUSEPORT: for more cores\n"
 		   "  --datapath DP   how sessions move bytes: sockmap (in the "
 		   "kernel, BPF),\n"
-		   "                  splice (user space), auto (sockmap for "
-		   "request/response\n"
-		   "                  sessions; default, or $PVX_DATAPATH)\n"
+		   "                  splice (user space; default, or "
+		   "$PVX_DATAPATH), auto\n"
+		   "                  (sockmap for request/response sessions; "
+		   "experimental)\n"
 		   "  --verbose       debug logging, one line per connection\n"
 		   "  --help          this text\n");
 }
@@ -456,7 +457,9 @@ int pvx_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	enum pvx_datapath dp = PVX_DP_AUTO;
+	// splice by default: the kernel path still loses bytes when a session
+	// leaves the maps under load (docs/datapath.md, "Known problems").
+	enum pvx_datapath dp = PVX_DP_SPLICE;
 	const char *dp_env = getenv("PVX_DATAPATH");
 	int opt, rc = 1, maxconn = 0, threads = 1, dp_given = 0;
 	struct app a;
