@@ -120,7 +120,7 @@ BPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf)
 # The build machine's uapi headers (asm/types.h lives in its multiarch
 # directory); bpf_helpers.h from its libbpf-dev, else the sysroot's.
 BPF_HOST_MULTIARCH := $(shell gcc -print-multiarch 2>/dev/null)
-BPF_CLANG_FLAGS := -O2 -g -target bpf -Wall -Werror -Ixconnect/bpf \
+BPF_CLANG_FLAGS := -O2 -g -fdebug-prefix-map=$(CURDIR)=. -target bpf -Wall -Werror -Ixconnect/bpf \
 	$(if $(BPF_HOST_MULTIARCH),-idirafter /usr/include/$(BPF_HOST_MULTIARCH)) \
 	$(if $(SYSROOT_ABS),-idirafter $(SYSROOT_ABS)/usr/include)
 endif

@@ -92,11 +92,17 @@ ctrl() {
 
 # free_ports N: N ports free now, picked below the range the kernel hands
 # out to outgoing connections, so that none of them is taken by a client
-# before the test listens on it (where that range leaves room).
+# before the test listens on it (where that range leaves room), and none
+# handed out before in this test (recorded in $T/.ports-given: two calls
+# in a row, before anything listens, would otherwise risk the same port).
 free_ports() {
 	"$PYTHON" -c '
-import random, socket, sys
+import os, random, socket, sys
 n = int(sys.argv[1])
+given_file = sys.argv[2]
+given = set()
+if given_file and os.path.exists(given_file):
+    given = {int(l) for l in open(given_file) if l.strip()}
 low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
 ports = list(range(10000, low)) if low - 10000 > 100 * n else []
 random.shuffle(ports)
@@ -104,6 +110,8 @@ held = []
 for p in ports:
     if len(held) == n:
         break
+    if p in given:
+        continue
     s = socket.socket()
     try:
         s.bind(("127.0.0.1", p))
@@ -115,7 +123,11 @@ while len(held) < n:
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     held.append(s)
-print("\n".join(str(s.getsockname()[1]) for s in held))' "$1"
+out = [str(s.getsockname()[1]) for s in held]
+if given_file:
+    with open(given_file, "a") as f:
+        f.write("".join(p + "\n" for p in out))
+print("\n".join(out))' "$1" "${T:+$T/.ports-given}"
 }
 
 # free_port: one such port.
