@@ -228,7 +228,10 @@ int pvx_http_build_request(const struct pv_http1_head *h, const char *head,
 	put(&o, head + h->method_off, h->method_len);
 	put(&o, " ", 1);
 	put(&o, path, plen);
-	puts_(&o, " HTTP/1.1\r\n");
+	// The client's version: a backend answers an HTTP/1.0 request
+	// without chunked coding (RFC 9112 6.1), which that client could
+	// not read; Connection: keep-alive below still asks to persist.
+	puts_(&o, h->minor ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n");
 	copy_fields(&o, h, head, skip, upgrade);
 	host = pv_http1_field_get(h, head, "host", &hlen);
 	if (!host && host_default) {

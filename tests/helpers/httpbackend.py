@@ -212,6 +212,10 @@ def serve(sock):
             if path.startswith("/until-close/"):
                 until_close(c, int(path[13:]))
                 return
+            if path.startswith("/chunked/") and version == "HTTP/1.0":
+                # As a server must: no chunked coding to HTTP/1.0.
+                until_close(c, int(path[9:]))
+                return
             if path.startswith("/chunked/"):
                 chunked(c, int(path[9:]), method == "HEAD")
             elif path.startswith("/status/"):

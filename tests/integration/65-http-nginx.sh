@@ -136,6 +136,14 @@ echo "pipelining: 7 answers in order; HEAD, 204, 304 without bodies"
 got=$(curl -sS -0 --max-time 20 "$U/api/ten")
 assert_eq "$(json_field "$got" path)" /ten "path the app saw for an HTTP/1.0 request"
 assert_eq "$(curl -sS -0 --max-time 20 "$U/")" "hello from nginx" "nginx's page to an HTTP/1.0 client"
+# What the app answers 1.1 clients chunked reaches a 1.0 client as a body
+# it can read: the backend was asked in HTTP/1.0, so no chunk framing.
+curl -sS -0 --max-time 60 -D "$T/c10.hdr" "$U/api/chunked/$((1 << 20))" >"$T/c10.body" ||
+	fail "HTTP/1.0 download of a chunked answer failed"
+assert_eq "$(sha256sum <"$T/c10.body" | cut -d' ' -f1)" \
+	"$(tr -d '\r' <"$T/c10.hdr" | awk -F': ' 'tolower($1) == "x-sha256" {print $2}')" \
+	"SHA-256 of a 1 MiB answer to an HTTP/1.0 client (no chunk framing in it)"
+grep -qi '^transfer-encoding' "$T/c10.hdr" && fail "an HTTP/1.0 client got Transfer-Encoding: $(cat "$T/c10.hdr")"
 
 # An upgrade: 101, then a 1 MiB echo through the tunnel, half-close.
 out=$($CLIENT upgrade "$P" /api/ws 2>&1) || fail "upgrade echo: $out"

@@ -102,7 +102,8 @@ static void test_build_request(void)
 	CHECK(pvx_http_build_request(&h, req, "/v1", 3, "192.0.2.7", "x:1", 0,
 				     out, 40) == -1);
 
-	// HTTP/1.0 without Host: one is added; a Unix client: no XFF.
+	// HTTP/1.0 without Host: one is added; a Unix client: no XFF; the
+	// backend is asked in the client's version (no chunked answer).
 	req = "GET / HTTP/1.0\r\nUpgrade: websocket\r\n"
 	      "Connection: Upgrade\r\n\r\n";
 	CHECK(parse_req(&h, req) == PV_HTTP1_DONE);
@@ -111,7 +112,7 @@ static void test_build_request(void)
 	CHECK(n > 0);
 	if (n > 0) {
 		out[n] = '\0';
-		CHECK_STR(out, "GET / HTTP/1.1\r\nUpgrade: websocket\r\n"
+		CHECK_STR(out, "GET / HTTP/1.0\r\nUpgrade: websocket\r\n"
 			       "Host: 10.0.0.2:80\r\n"
 			       "X-Forwarded-Proto: http\r\n"
 			       "Connection: upgrade\r\n\r\n");
