@@ -107,19 +107,12 @@ static void fe_unlisten(struct pvx_listener *l, int fd)
 		close(fd);
 }
 
-// Room for another client: under the frontend's maxconn and the global
-// cap (--maxconn), which is said once when a waiting client meets it.
-static int fe_room(struct pvx_listener *l, int accepting)
+int pvx_frontend_global_room(struct pvx *x, int accepting)
 {
-	struct pvx_frontend *fe = listener_fe(l);
-	struct pvx *x = fe->x;
-
-	if (fe->maxconn && fe->stats.sessions_now >= (uint32_t)fe->maxconn)
-		return 0;
 	if (!x->maxconn || x->nsessions < x->maxconn)
 		return 1;
 	// The global cap: further clients wait in the backlog, for every
-	// frontend.
+	// listener.
 	if (accepting && !x->cap_logged)
 		pv_log(WARN,
 		       "%d sessions: at --maxconn, new clients wait in the "
@@ -128,6 +121,17 @@ static int fe_room(struct pvx_listener *l, int accepting)
 	if (accepting)
 		x->cap_logged = 1;
 	return 0;
+}
+
+// Room for another client: under the frontend's maxconn and the global
+// cap (--maxconn).
+static int fe_room(struct pvx_listener *l, int accepting)
+{
+	struct pvx_frontend *fe = listener_fe(l);
+
+	if (fe->maxconn && fe->stats.sessions_now >= (uint32_t)fe->maxconn)
+		return 0;
+	return pvx_frontend_global_room(fe->x, accepting);
 }
 
 // A session that fails at once drops its reference: fe stays alive until

@@ -66,6 +66,11 @@ void pvx_frontend_resume(struct pvx_frontend *fe);
 // paused, now that a session ended.
 void pvx_frontend_resume_all(struct pvx *x);
 
+// 1 while x is under the global cap (--maxconn): a listener's room (a
+// frontend's, an http site's). accepting: a client waits, and meeting the
+// cap is said (once, until well below it again).
+int pvx_frontend_global_room(struct pvx *x, int accepting);
+
 // Applies the pool-wide settings a link carries (balance, maxconn, allow
 // list, PROXY protocol): the last link applied wins, which is every link
 // when pvd wrote the graph. Resumes accepting if the new maxconn allows.

@@ -80,18 +80,7 @@ static void site_accept(struct pvx_listener *l, int fd,
 // The global cap (--maxconn) only: a route's maxconn counts requests.
 static int site_room(struct pvx_listener *l, int accepting)
 {
-	struct pvx *x = listener_site(l)->x;
-
-	if (!x->maxconn || x->nsessions < x->maxconn)
-		return 1;
-	if (accepting && !x->cap_logged)
-		pv_log(WARN,
-		       "%d sessions: at --maxconn, new clients wait in the "
-		       "backlog",
-		       x->nsessions);
-	if (accepting)
-		x->cap_logged = 1;
-	return 0;
+	return pvx_frontend_global_room(listener_site(l)->x, accepting);
 }
 
 static void site_hold(struct pvx_listener *l, int take)
