@@ -13,10 +13,11 @@
 # lives where containers see it ($V, their /run and /tmp are their own) and
 # is run by Debian's /usr/bin/python3.
 #
-# PVX_HTTP_PROXY=haproxy proves the http assertions against HAProxy 2.6:
-# it serves the graph's http link on :80 (to the REST server's socket seen
-# through /proc/PID/root) in place of pv-xconnect, which must not hold :80
-# then (it does not, before its http engine).
+# PVX_HTTP_PROXY=haproxy proved the http assertions against HAProxy 2.6
+# before pv-xconnect served http links: it serves the graph's http link on
+# :80 (to the REST server's socket seen through /proc/PID/root) in place
+# of pv-xconnect, which must not hold :80 then (it does now: the switch
+# only works with a pv-xconnect that skips http links).
 set -eu
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/helpers/xconnect.sh"
