@@ -471,6 +471,19 @@ void pvx_backend_session_add(struct pvx_backend *b, struct dl_list *node)
 	b->stats.sessions_total++;
 }
 
+void pvx_backend_request_begin(struct pvx_backend *b)
+{
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
+	b->stats.sessions_now++;
+	b->stats.sessions_total++;
+}
+
+void pvx_backend_request_end(struct pvx_backend *b)
+{
+	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);
+	b->stats.sessions_now--;
+}
+
 void pvx_backend_session_del(struct pvx_backend *b, struct dl_list *node)
 {
 	PVX_CHECK_OBJ_NOTNULL(b, PVX_BACKEND_MAGIC);

@@ -323,10 +323,27 @@ static void conn_unpool(struct pvx_http_conn *c)
 	c->pooled = 0;
 }
 
+// c serves s's request from now on: a request on its backend.
+static void conn_bind(struct pvx_http_conn *c, struct pvx_http_session *s)
+{
+	c->s = s;
+	pvx_backend_request_begin(c->be);
+}
+
+// c's request is over (the connection pooled or closed).
+static void conn_unbind(struct pvx_http_conn *c)
+{
+	if (!c->s)
+		return;
+	c->s = NULL;
+	pvx_backend_request_end(c->be);
+}
+
 static void conn_free(struct pvx_http_conn *c)
 {
 	if (!c)
 		return;
+	conn_unbind(c);
 	conn_unpool(c);
 	if (c->ev_added)
 		event_del(&c->ev);
@@ -349,7 +366,7 @@ static void conn_pool(struct pvx_http_conn *c)
 {
 	struct pvx_http_ctx *ctx = c->ctx;
 
-	c->s = NULL;
+	conn_unbind(c);
 	if (!pvx_backend_usable(c->be) || c->be->removed) {
 		conn_free(c);
 		return;
@@ -822,7 +839,7 @@ static void try_backend(struct pvx_http_session *s)
 			return;
 		}
 	}
-	s->bc->s = s;
+	conn_bind(s->bc, s);
 	if (s->bc->connecting) {
 		s->st = PVX_HS_CONNECT;
 		deadline_in(s, b->connect_ms, -1);
@@ -1016,7 +1033,7 @@ static int retry_fresh(struct pvx_http_session *s)
 		return 1;
 	}
 	s->bc = c;
-	c->s = s;
+	conn_bind(c, s);
 	if (c->connecting) {
 		s->st = PVX_HS_CONNECT;
 		deadline_in(s, b->connect_ms, -1);

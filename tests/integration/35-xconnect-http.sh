@@ -62,6 +62,14 @@ assert_eq "$(json_field "$(get "$U/back")" name)" root "backend of /back once / 
 assert_eq "$(fig root .requests)" 1 "requests counted for root since it came back"
 assert_eq "$(fig root '.responses["2xx"]')" 1 "2xx answers of root"
 assert_eq "$(fig api .requests)" 3 "requests counted for api"
+# Each request counts as a session on the backend that served it (what
+# leastconn compares), and none is left open once answered.
+be() { # FIELD of api's backend
+	curl -sS --max-time 10 "http://127.0.0.1:$stats/status" |
+		jq -r ".frontends[] | select(.name == \"api\") | .backends[0].$1"
+}
+assert_eq "$(be sessions_total)" 3 "sessions counted on api's backend"
+assert_eq "$(be sessions_now)" 0 "sessions open on api's backend once all were answered"
 assert_eq "$(curl -sS --max-time 10 "http://127.0.0.1:$stats/status" | jq -r '.plugins.http.unrouted')" 1 \
 	"requests no route took"
 m=$(curl -sS --max-time 10 "http://127.0.0.1:$stats/metrics")

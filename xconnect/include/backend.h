@@ -76,6 +76,12 @@ uint32_t pvx_backend_load(const struct pvx_backend *b);
 void pvx_backend_session_add(struct pvx_backend *b, struct dl_list *node);
 void pvx_backend_session_del(struct pvx_backend *b, struct dl_list *node);
 
+// An http request holds a connection to b (connecting included), or lets
+// it go: counted as a session now and in all (what leastconn compares and
+// the figures show), without a place in b's list of tcp sessions.
+void pvx_backend_request_begin(struct pvx_backend *b);
+void pvx_backend_request_end(struct pvx_backend *b);
+
 // Counts what a session on b did: its bytes (when it ends), a failed
 // connect, a connect retried here after another backend failed.
 void pvx_backend_count_bytes(struct pvx_backend *b, uint64_t in, uint64_t out);
