@@ -109,6 +109,40 @@ static ssize_t buf_read(int fd, struct pvx_hbuf *b)
 	return n;
 }
 
+// ---- requests ----
+
+// The parser state for s's next request, from the free list when one is
+// there. Returns 0, or -1 (out of memory).
+static int txn_get(struct pvx_http_session *s)
+{
+	struct pvx_http_ctx *ctx = s->ctx;
+
+	if (s->t)
+		return 0;
+	if (ctx->nfree_txns)
+		s->t = ctx->free_txns[--ctx->nfree_txns];
+	else
+		s->t = malloc(sizeof(*s->t));
+	if (!s->t)
+		return -1;
+	pv_http1_request_init(&s->t->h, &s->site->lim);
+	return 0;
+}
+
+// s is between requests (or ends): its parser state goes back.
+static void txn_put(struct pvx_http_session *s)
+{
+	struct pvx_http_ctx *ctx = s->ctx;
+
+	if (!s->t)
+		return;
+	if (ctx->nfree_txns < PVX_HTTP_FREE_BUFS)
+		ctx->free_txns[ctx->nfree_txns++] = s->t;
+	else
+		free(s->t);
+	s->t = NULL;
+}
+
 // ---- routes ----
 
 int pvx_http_prefix_match(const char *prefix, size_t plen, const char *path,
@@ -521,6 +555,7 @@ void pvx_http_session_close(struct pvx_http_session *s, const char *why)
 	buf_put(s->ctx, &s->rq);
 	buf_put(s->ctx, &s->rs);
 	buf_put(s->ctx, &s->ob);
+	txn_put(s);
 	dl_list_del(&s->list);
 	x->nsessions--;
 	if (x->maxconn && x->nsessions + 1 >= x->maxconn)
@@ -641,22 +676,22 @@ static void start_request(struct pvx_http_session *s)
 	s->retried = s->upgrade = 0;
 	s->attempts = 0;
 	memset(&s->tried, 0, sizeof(s->tried));
-	s->is_head = s->h.method_len == 4 &&
-		     !memcmp(head + s->h.method_off, "HEAD", 4);
-	if (s->h.minor == 1 && !s->h.has_host) {
+	s->is_head = s->t->h.method_len == 4 &&
+		     !memcmp(head + s->t->h.method_off, "HEAD", 4);
+	if (s->t->h.minor == 1 && !s->t->h.has_host) {
 		answer(s, 400, "HTTP/1.1 request without Host");
 		return;
 	}
-	if (s->h.target_form == PV_HTTP1_AUTHORITY) {
+	if (s->t->h.target_form == PV_HTTP1_AUTHORITY) {
 		answer(s, 501, "CONNECT is not supported");
 		return;
 	}
-	path = s->h.target_form == PV_HTTP1_ASTERISK
+	path = s->t->h.target_form == PV_HTTP1_ASTERISK
 		       ? "/"
-		       : pvx_http_target_path(&s->h, head, &plen);
-	if (s->h.target_form == PV_HTTP1_ASTERISK)
+		       : pvx_http_target_path(&s->t->h, head, &plen);
+	if (s->t->h.target_form == PV_HTTP1_ASTERISK)
 		plen = 1;
-	host = pv_http1_field_get(&s->h, head, "host", &hlen);
+	host = pv_http1_field_get(&s->t->h, head, "host", &hlen);
 	r = pvx_http_route_find(s->site, host, hlen, path, plen);
 	if (!r) {
 		s->site->unrouted++;
@@ -684,24 +719,24 @@ static void start_request(struct pvx_http_session *s)
 	pvx_frontend_session_begin(s->fe);
 	s->response_ms = r->response_ms;
 	s->idle_ms = r->idle_ms;
-	s->upgrade = s->h.upgrade;
-	pv_http1_body_init(&s->rb, &s->h);
+	s->upgrade = s->t->h.upgrade;
+	pv_http1_body_init(&s->t->rb, &s->t->h);
 	s->rq_ready = 0;
 	// The stripped target, kept in ob's future place: built per attempt
 	// (a new connection may need a PROXY header first).
-	if (r->plen > 1 && s->h.target_form != PV_HTTP1_ASTERISK) {
-		s->h.target_off = (path - head) + r->plen;
-		s->h.target_len = plen - r->plen;
+	if (r->plen > 1 && s->t->h.target_form != PV_HTTP1_ASTERISK) {
+		s->t->h.target_off = (path - head) + r->plen;
+		s->t->h.target_len = plen - r->plen;
 	} else {
-		s->h.target_off = path - head;
-		s->h.target_len = plen;
+		s->t->h.target_off = path - head;
+		s->t->h.target_len = plen;
 	}
-	s->h.target_form = PV_HTTP1_ORIGIN;
+	s->t->h.target_form = PV_HTTP1_ORIGIN;
 	if (build_request(s)) {
 		answer(s, 431, "the rewritten head does not fit");
 		return;
 	}
-	s->rq.off += s->h.head_len;
+	s->rq.off += s->t->h.head_len;
 	try_backend(s);
 }
 
@@ -713,8 +748,8 @@ static void start_request(struct pvx_http_session *s)
 static int build_request(struct pvx_http_session *s)
 {
 	const char *head = s->rq.data + s->rq.off;
-	const char *t = head + s->h.target_off;
-	size_t tl = s->h.target_len;
+	const char *t = head + s->t->h.target_off;
+	size_t tl = s->t->h.target_len;
 	char ip[PV_ADDR_STRLEN], *tmp = NULL;
 	int n;
 
@@ -731,7 +766,7 @@ static int build_request(struct pvx_http_session *s)
 		tl++;
 	}
 	n = pvx_http_build_request(
-		&s->h, head, t, tl, client_ip(s, ip, sizeof(ip)),
+		&s->t->h, head, t, tl, client_ip(s, ip, sizeof(ip)),
 		s->site->addr_str, s->upgrade, s->ob.data + PROXY_ROOM,
 		PVX_HTTP_BUF - PROXY_ROOM);
 	free(tmp);
@@ -768,7 +803,7 @@ static void conn_ready(struct pvx_http_session *s)
 			memcpy(s->ob.data + s->ob.off, hdr, n);
 		}
 	}
-	pv_http1_response_init(&s->rh, NULL, s->is_head);
+	pv_http1_response_init(&s->t->rh, NULL, s->is_head);
 	buf_release_empty(s->ctx, &s->rs);
 	s->st = PVX_HS_FORWARD;
 	deadline_in(s, s->response_ms, 504);
@@ -851,7 +886,7 @@ static void try_backend(struct pvx_http_session *s)
 // The answer is complete and written: the next request, or the close.
 static void answer_done(struct pvx_http_session *s)
 {
-	int conn_ok = s->rh.keep_alive && s->req_done &&
+	int conn_ok = s->t->rh.keep_alive && s->req_done &&
 		      s->rs.off == s->rs.len && !s->closing;
 
 	if (s->ctx->access_log)
@@ -867,8 +902,13 @@ static void answer_done(struct pvx_http_session *s)
 		return;
 	}
 	s->st = PVX_HS_HEAD;
-	pv_http1_request_init(&s->h, &s->site->lim);
 	buf_release_empty(s->ctx, &s->rq);
+	// A pipelined request already waits: parsed with the same state;
+	// else an idle client holds none.
+	if (s->rq.data)
+		pv_http1_request_init(&s->t->h, &s->site->lim);
+	else
+		txn_put(s);
 	deadline_in(s, s->rq.data ? s->site->head_ms : s->site->idle_ms,
 		    s->rq.data ? 408 : 0);
 }
@@ -887,16 +927,21 @@ static int step_head(struct pvx_http_session *s)
 		s->rq.off = 0;
 	}
 	for (;;) {
-		if (s->rq.data && s->rq.len > s->h.head_len) {
-			rc = pv_http1_parse(&s->h, s->rq.data + s->h.head_len,
-					    s->rq.len - s->h.head_len, &used);
+		if (s->rq.data && s->rq.len && txn_get(s)) {
+			pvx_http_session_close(s, "out of memory");
+			return -1;
+		}
+		if (s->rq.data && s->rq.len > s->t->h.head_len) {
+			rc = pv_http1_parse(
+				&s->t->h, s->rq.data + s->t->h.head_len,
+				s->rq.len - s->t->h.head_len, &used);
 			if (rc == PV_HTTP1_DONE) {
 				s->rq.off = 0;
 				start_request(s);
 				return 1;
 			}
 			if (rc != PV_HTTP1_MORE) {
-				answer(s, rc, s->h.error);
+				answer(s, rc, s->t->h.error);
 				return 1;
 			}
 		}
@@ -935,35 +980,35 @@ static int answer_head(struct pvx_http_session *s)
 	const char *head = s->rs.data + s->rs.off;
 	int n;
 
-	if (s->rh.head_len > PVX_HTTP_BUF) {
+	if (s->t->rh.head_len > PVX_HTTP_BUF) {
 		answer(s, 502, "the answer's head is too large");
 		return -1;
 	}
-	if (s->rh.interim || (s->rh.status == 101 && s->upgrade)) {
-		memcpy(s->ob.data, head, s->rh.head_len);
+	if (s->t->rh.interim || (s->t->rh.status == 101 && s->upgrade)) {
+		memcpy(s->ob.data, head, s->t->rh.head_len);
 		s->ob.off = 0;
-		s->ob.len = s->rh.head_len;
+		s->ob.len = s->t->rh.head_len;
 		s->ob_resp = 1;
-		s->rs.off += s->rh.head_len;
+		s->rs.off += s->t->rh.head_len;
 		s->resp_sent = 1;
-		if (s->rh.status == 101) {
+		if (s->t->rh.status == 101) {
 			s->status = 101;
 			pvx_frontend_count_http_response(s->fe, 101);
 			s->st = PVX_HS_UPGRADE;
 			deadline_in(s, 0, 0);
 			return 0;
 		}
-		pv_http1_response_init(&s->rh, NULL, s->is_head);
+		pv_http1_response_init(&s->t->rh, NULL, s->is_head);
 		return 0;
 	}
-	if (s->rh.status == 101) {
+	if (s->t->rh.status == 101) {
 		answer(s, 502, "101 to a request that offered no upgrade");
 		return -1;
 	}
-	s->keep = s->h.keep_alive && s->req_done &&
-		  s->rh.framing != PV_HTTP1_BODY_CLOSE && !s->site->closed &&
+	s->keep = s->t->h.keep_alive && s->req_done &&
+		  s->t->rh.framing != PV_HTTP1_BODY_CLOSE && !s->site->closed &&
 		  !s->closing;
-	n = pvx_http_build_response(&s->rh, head, s->keep, s->h.minor,
+	n = pvx_http_build_response(&s->t->rh, head, s->keep, s->t->h.minor,
 				    s->ob.data, PVX_HTTP_BUF);
 	if (n < 0) {
 		answer(s, 502, "the answer's head does not fit");
@@ -972,14 +1017,14 @@ static int answer_head(struct pvx_http_session *s)
 	s->ob.off = 0;
 	s->ob.len = n;
 	s->ob_resp = 1;
-	s->rs.off += s->rh.head_len;
+	s->rs.off += s->t->rh.head_len;
 	s->resp_head = 1;
 	s->resp_sent = 1;
-	s->status = s->rh.status;
+	s->status = s->t->rh.status;
 	pvx_frontend_count_http_response(s->fe, s->status);
-	pv_http1_body_init(&s->sb, &s->rh);
+	pv_http1_body_init(&s->t->sb, &s->t->rh);
 	s->rs_ready = 0;
-	if (s->sb.framing == PV_HTTP1_BODY_NONE)
+	if (s->t->sb.framing == PV_HTTP1_BODY_NONE)
 		s->resp_done = 1;
 	deadline_in(s, s->idle_ms, 0);
 	return 0;
@@ -1022,7 +1067,7 @@ static int retry_fresh(struct pvx_http_session *s)
 	int again;
 
 	if (!s->bc->reused || s->retried || s->rs.len ||
-	    s->h.framing != PV_HTTP1_BODY_NONE)
+	    s->t->h.framing != PV_HTTP1_BODY_NONE)
 		return 0;
 	s->retried = 1;
 	conn_free(s->bc);
@@ -1056,7 +1101,7 @@ static int backend_gone(struct pvx_http_session *s, int err)
 		return 1;
 	}
 	if (s->resp_head && !s->resp_done &&
-	    pv_http1_body_eof(&s->sb) == PV_HTTP1_DONE) {
+	    pv_http1_body_eof(&s->t->sb) == PV_HTTP1_DONE) {
 		// Read until close: complete now.
 		s->resp_done = 1;
 		s->closing = 1;
@@ -1094,14 +1139,14 @@ static int step_forward(struct pvx_http_session *s)
 	if (!s->req_done) {
 		uint32_t before = s->rq_ready;
 
-		rc = check_body(&s->rb, &s->rq, &s->rq_ready);
+		rc = check_body(&s->t->rb, &s->rq, &s->rq_ready);
 		if (s->rq_ready != before)
 			moved = 1;
 		if (rc == 1) {
 			s->req_done = 1;
 			moved = 1;
 		} else if (rc > 1) {
-			answer(s, rc, s->rb.error);
+			answer(s, rc, s->t->rb.error);
 			return 1;
 		} else if (s->c_readable &&
 			   (buf_compact(&s->rq), s->rq.len < PVX_HTTP_BUF)) {
@@ -1141,14 +1186,14 @@ static int step_forward(struct pvx_http_session *s)
 		size_t used;
 
 		rc = pv_http1_parse(
-			&s->rh, s->rs.data + s->rs.off + s->rh.head_len,
-			s->rs.len - s->rs.off - s->rh.head_len, &used);
+			&s->t->rh, s->rs.data + s->rs.off + s->t->rh.head_len,
+			s->rs.len - s->rs.off - s->t->rh.head_len, &used);
 		if (rc == PV_HTTP1_DONE) {
 			if (answer_head(s))
 				return 1;
 			moved = 1;
 		} else if (rc != PV_HTTP1_MORE) {
-			answer(s, 502, s->rh.error);
+			answer(s, 502, s->t->rh.error);
 			return 1;
 		} else if (s->rs.len == PVX_HTTP_BUF) {
 			answer(s, 502, "the answer's head is too large");
@@ -1156,12 +1201,12 @@ static int step_forward(struct pvx_http_session *s)
 		}
 	}
 	if (s->resp_head && !s->resp_done) {
-		rc = check_body(&s->sb, &s->rs, &s->rs_ready);
+		rc = check_body(&s->t->sb, &s->rs, &s->rs_ready);
 		if (rc == 1)
 			s->resp_done = 1;
 		else if (rc > 1) {
 			s->keep = 0;
-			pvx_http_session_close(s, s->sb.error);
+			pvx_http_session_close(s, s->t->sb.error);
 			return -1;
 		}
 	}
@@ -1440,7 +1485,6 @@ int pvx_http_session_start(struct pvx_http_site *site, int cfd,
 	dl_list_add_tail(&ctx->sessions, &s->list);
 	x->nsessions++;
 	evtimer_assign(&s->ev_timer, x->base, on_timer, s);
-	pv_http1_request_init(&s->h, &site->lim);
 	s->st = PVX_HS_HEAD;
 	event_assign(&s->ev_c, x->base, cfd,
 		     EV_READ | EV_WRITE | EV_ET | EV_PERSIST, on_client, s);
@@ -1505,6 +1549,8 @@ void pvx_http_ctx_fini(struct pvx *x)
 		conn_free(c);
 	while (ctx->nfree)
 		free(ctx->free_bufs[--ctx->nfree]);
+	while (ctx->nfree_txns)
+		free(ctx->free_txns[--ctx->nfree_txns]);
 	free(ctx);
 	x->http = NULL;
 }
