@@ -1,5 +1,5 @@
 #!/bin/bash
-# Http links (issue 15): one proxy port, real nginx as a pool of two
+# Http links (docs/http.md): one proxy port, real nginx as a pool of two
 # servers behind `/` (roundrobin) and a Python app on a Unix socket behind
 # `/api`. Routing and prefix strip, nginx's own 404 passed through,
 # keep-alive reuse on both sides, 8 MiB uploads (Content-Length, chunked,

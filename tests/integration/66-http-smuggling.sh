@@ -1,5 +1,5 @@
 #!/bin/bash
-# Http links (issue 15): what a proxy refuses and answers itself. Request
+# Http links (docs/http.md): what a proxy refuses and answers itself. Request
 # smuggling (both Content-Length and Transfer-Encoding, several different
 # Content-Length, bad chunk sizes, obs-fold, a Transfer-Encoding other than
 # one final chunked, NUL or bare CR in the head, space before the colon, a
@@ -85,7 +85,7 @@ refused 400 "Transfer-Encoding: chunked twice" \
 # 422): it drops a Content-Length beside a Transfer-Encoding (RFC 9112 6.3
 # lets it), unfolds obs-fold (RFC 9112 5.2 lets a proxy), passes a NUL in a
 # value, takes several spaces in the request line, Transfer-Encoding from
-# HTTP/1.0 and an HTTP/1.1 request without Host. SPEC.md ("HTTP links"),
+# HTTP/1.0 and an HTTP/1.1 request without Host. docs/contract.md ("HTTP links"),
 # docs/http1.md and RFC 9112 3.2 refuse them, and no HAProxy setting does:
 # pv-xconnect only.
 if pvx_only "CL with TE, obs-fold, NUL, two spaces, TE from HTTP/1.0, gzip, chunked, no Host (9 cases)"; then

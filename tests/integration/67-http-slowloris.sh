@@ -1,5 +1,5 @@
 #!/bin/bash
-# Http links (issue 15): slow clients do not block others. 1,000 clients
+# Http links (docs/http.md): slow clients do not block others. 1,000 clients
 # dribble a head that never ends (a byte each every 200 ms, one Python
 # process) while 50 ordinary requests all get their 200; the proxy's fds
 # return to where they were once the dribblers leave. Then 200 dribblers on
