@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "tests/unit/kit.h"
+#include "tests/unit/kit_sock.h"
 #include "xconnect.h"
 #include "datapath.h"
 #include "datapath_sockmap.h"
@@ -46,40 +47,11 @@ static void pump(void)
 	event_base_loop(x.base, EVLOOP_NONBLOCK);
 }
 
-static void nonblock(int fd)
-{
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-}
-
-// A connected pair of loopback TCP sockets, both non-blocking.
-static int tcp_pair(int sv[2])
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sin);
-	int l;
-
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	l = socket(AF_INET, SOCK_STREAM, 0);
-	if (l == -1 || bind(l, (struct sockaddr *)&sin, sizeof(sin)) ||
-	    listen(l, 1) || getsockname(l, (struct sockaddr *)&sin, &len))
-		return -1;
-	sv[0] = socket(AF_INET, SOCK_STREAM, 0);
-	if (sv[0] == -1 || connect(sv[0], (struct sockaddr *)&sin, len))
-		return -1;
-	sv[1] = accept(l, NULL, NULL);
-	close(l);
-	if (sv[1] == -1)
-		return -1;
-	nonblock(sv[0]);
-	nonblock(sv[1]);
-	return 0;
-}
-
 static int rig_start(struct rig *r)
 {
 	int c[2], b[2];
 
-	if (tcp_pair(c) || tcp_pair(b)) {
+	if (kit_tcp_pair(c) || kit_tcp_pair(b)) {
 		CHECK(!"tcp_pair");
 		return -1;
 	}

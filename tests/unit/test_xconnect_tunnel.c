@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "tests/unit/kit.h"
+#include "tests/unit/kit_sock.h"
 #include "xconnect.h"
 
 static struct pvx x;
@@ -30,11 +31,6 @@ static void on_done(struct pvx_tunnel *t, void *arg)
 	pvx_tunnel_fini(t);
 }
 
-static void nonblock(int fd)
-{
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-}
-
 // Two socket pairs joined by a tunnel in the middle.
 static void rig_start(struct rig *r, int idle_ms)
 {
@@ -42,10 +38,10 @@ static void rig_start(struct rig *r, int idle_ms)
 
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, c) == 0);
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, b) == 0);
-	nonblock(c[0]);
-	nonblock(c[1]);
-	nonblock(b[0]);
-	nonblock(b[1]);
+	kit_nonblock(c[0]);
+	kit_nonblock(c[1]);
+	kit_nonblock(b[0]);
+	kit_nonblock(b[1]);
 	r->client = c[0];
 	r->backend = b[0];
 	finished = 0;
@@ -75,37 +71,13 @@ static long long now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-// A connected pair of loopback TCP sockets, both non-blocking.
-static int tcp_pair(int sv[2])
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sin);
-	int l;
-
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	l = socket(AF_INET, SOCK_STREAM, 0);
-	if (l == -1 || bind(l, (struct sockaddr *)&sin, sizeof(sin)) ||
-	    listen(l, 1) || getsockname(l, (struct sockaddr *)&sin, &len))
-		return -1;
-	sv[0] = socket(AF_INET, SOCK_STREAM, 0);
-	if (sv[0] == -1 || connect(sv[0], (struct sockaddr *)&sin, len))
-		return -1;
-	sv[1] = accept(l, NULL, NULL);
-	close(l);
-	if (sv[1] == -1)
-		return -1;
-	nonblock(sv[0]);
-	nonblock(sv[1]);
-	return 0;
-}
-
 // The same over two loopback TCP pairs, without an idle timeout. Returns
 // -1 (a failed check) when the pairs cannot be made.
 static int rig_start_tcp(struct rig *r)
 {
 	int c[2], b[2];
 
-	if (tcp_pair(c) || tcp_pair(b)) {
+	if (kit_tcp_pair(c) || kit_tcp_pair(b)) {
 		CHECK(!"tcp_pair");
 		return -1;
 	}
