@@ -52,6 +52,7 @@ _run_cleanup() {
 		done
 	fi
 	eval "$_cleanups" >/dev/null 2>&1 || true
+	_drop_port_claims 2>/dev/null || true
 	rm -rf "$T" "$V"
 	exit $rc
 }
@@ -92,17 +93,42 @@ ctrl() {
 
 # free_ports N: N ports free now, picked below the range the kernel hands
 # out to outgoing connections, so that none of them is taken by a client
-# before the test listens on it (where that range leaves room), and none
-# handed out before in this test (recorded in $T/.ports-given: two calls
-# in a row, before anything listens, would otherwise risk the same port).
+# before the test listens on it (where that range leaves room). A port free
+# now may still be handed to a test running beside this one before either
+# listens: each port given is claimed machine-wide first, a file named after
+# it in $PV_PORT_CLAIMS created exclusively and holding this test's pid, and
+# a claim whose test is gone is stale. The claims are dropped at cleanup.
+PV_PORT_CLAIMS=${PV_PORT_CLAIMS:-/tmp/pv-port-claims}
 free_ports() {
+	mkdir -p "$PV_PORT_CLAIMS"
 	"$PYTHON" -c '
 import os, random, socket, sys
-n = int(sys.argv[1])
-given_file = sys.argv[2]
-given = set()
-if given_file and os.path.exists(given_file):
-    given = {int(l) for l in open(given_file) if l.strip()}
+n, claims, owner, given_file = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
+
+def claim(p):
+    """True when this test now holds port p: created, or taken over stale."""
+    path = os.path.join(claims, str(p))
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            try:
+                holder = int(open(path).read() or 0)
+                os.kill(holder, 0)
+                return False
+            except ProcessLookupError:
+                os.unlink(path)  # its test is gone
+                continue
+            except (OSError, ValueError):
+                return False  # being written, or removed meanwhile
+        os.write(fd, str(owner).encode())
+        os.close(fd)
+        return True
+    return False
+
+def unclaim(p):
+    os.unlink(os.path.join(claims, str(p)))
+
 low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
 ports = list(range(10000, low)) if low - 10000 > 100 * n else []
 random.shuffle(ports)
@@ -110,24 +136,33 @@ held = []
 for p in ports:
     if len(held) == n:
         break
-    if p in given:
+    if not claim(p):
         continue
     s = socket.socket()
     try:
         s.bind(("127.0.0.1", p))
     except OSError:
         s.close()
+        unclaim(p)
         continue
     held.append(s)
 while len(held) < n:
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
+    if not claim(s.getsockname()[1]):
+        s.close()
+        continue
     held.append(s)
 out = [str(s.getsockname()[1]) for s in held]
-if given_file:
-    with open(given_file, "a") as f:
-        f.write("".join(p + "\n" for p in out))
-print("\n".join(out))' "$1" "${T:+$T/.ports-given}"
+with open(given_file, "a") as f:
+    f.write("".join(p + "\n" for p in out))
+print("\n".join(out))' "$1" "$PV_PORT_CLAIMS" "$$" "$T/.ports-given"
+}
+
+# _drop_port_claims: gives back the ports this test claimed.
+_drop_port_claims() {
+	[ -s "$T/.ports-given" ] || return 0
+	(cd "$PV_PORT_CLAIMS" && xargs rm -f <"$T/.ports-given")
 }
 
 # free_port: one such port.
