@@ -8,7 +8,11 @@
 // Sockets are watched with libevent events, edge-triggered and persistent
 // (EV_ET | EV_PERSIST), registered once per fd for reading and writing:
 // no epoll_ctl per state change, and one pump (run) that moves whatever
-// can move whenever any edge comes, as the tunnel's data path does. The
+// can move whenever any edge comes, as the tunnel's data path does. A
+// read shorter than the room asked for drained the socket (epoll(7)), so
+// the next read waits for the next edge rather than costing a recv that
+// says EAGAIN; unless the peer's FIN came too (EV_CLOSED, EPOLLRDHUP):
+// its end is read only by reading on. The
 // plumbing's own epoll set is for byte tunnels only; an upgraded session
 // is handed to it (pvx_tunnel_start).
 //
@@ -96,16 +100,21 @@ static void buf_compact(struct pvx_hbuf *b)
 }
 
 // Reads into b's free room. Returns bytes read, 0 at EOF, -1 with errno
-// (EAGAIN: nothing now).
-static ssize_t buf_read(int fd, struct pvx_hbuf *b)
+// (EAGAIN: nothing now). A short read when no FIN was seen (hup) means
+// the socket is drained: *drained says so, the caller's readable flag
+// drops until the socket's next edge.
+static ssize_t buf_read(int fd, struct pvx_hbuf *b, int hup, int *drained)
 {
+	size_t room = PVX_HTTP_BUF - b->len;
 	ssize_t n;
 
 	do
-		n = recv(fd, b->data + b->len, PVX_HTTP_BUF - b->len, 0);
+		n = recv(fd, b->data + b->len, room, 0);
 	while (n == -1 && errno == EINTR);
-	if (n > 0)
+	if (n > 0) {
 		b->len += n;
+		*drained = (size_t)n < room && !hup;
+	}
 	return n;
 }
 
@@ -473,7 +482,8 @@ static struct pvx_http_conn *conn_new(struct pvx_http_ctx *ctx,
 	c->connecting = !b->tp->connects_at_once;
 	c->writable = !c->connecting;
 	event_assign(&c->ev, ctx->x->base, fd,
-		     EV_READ | EV_WRITE | EV_ET | EV_PERSIST, on_conn, c);
+		     EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST,
+		     on_conn, c);
 	if (event_add(&c->ev, NULL)) {
 		*reason = "cannot watch the socket";
 		conn_free(c);
@@ -918,6 +928,7 @@ static int step_head(struct pvx_http_session *s)
 {
 	size_t used;
 	ssize_t n;
+	int drained = 0;
 	int rc, was_empty;
 
 	if (s->rq.data && s->rq.off) {
@@ -956,7 +967,9 @@ static int step_head(struct pvx_http_session *s)
 			answer(s, 431, "head too large");
 			return 1;
 		}
-		n = buf_read(s->cfd, &s->rq);
+		n = buf_read(s->cfd, &s->rq, s->c_hup, &drained);
+		if (n > 0 && drained)
+			s->c_readable = 0;
 		if (n == -1 && errno == EAGAIN) {
 			s->c_readable = 0;
 			if (was_empty)
@@ -1122,6 +1135,7 @@ static int step_forward(struct pvx_http_session *s)
 	uint32_t zero = 0;
 	int moved = 0, rc;
 	ssize_t n;
+	int drained = 0;
 
 	// Client to backend: the head, then checked body bytes.
 	if (c->writable) {
@@ -1150,9 +1164,11 @@ static int step_forward(struct pvx_http_session *s)
 			return 1;
 		} else if (s->c_readable &&
 			   (buf_compact(&s->rq), s->rq.len < PVX_HTTP_BUF)) {
-			n = buf_read(s->cfd, &s->rq);
+			n = buf_read(s->cfd, &s->rq, s->c_hup, &drained);
 			if (n > 0) {
 				moved = 1;
+				if (drained)
+					s->c_readable = 0;
 			} else if (n == -1 && errno == EAGAIN) {
 				s->c_readable = 0;
 			} else {
@@ -1172,9 +1188,11 @@ static int step_forward(struct pvx_http_session *s)
 			pvx_http_session_close(s, "out of memory");
 			return -1;
 		}
-		n = buf_read(c->fd, &s->rs);
+		n = buf_read(c->fd, &s->rs, c->hup, &drained);
 		if (n > 0) {
 			moved = 1;
+			if (drained)
+				c->readable = 0;
 		} else if (n == -1 && errno == EAGAIN) {
 			c->readable = 0;
 		} else {
@@ -1374,7 +1392,9 @@ static void on_client(evutil_socket_t fd, short what, void *arg)
 
 	PVX_CHECK_OBJ_NOTNULL(s, PVX_HTTP_SESSION_MAGIC);
 	(void)fd;
-	if (what & EV_READ)
+	if (what & EV_CLOSED)
+		s->c_hup = 1;
+	if (what & (EV_READ | EV_CLOSED))
 		s->c_readable = 1;
 	if (what & EV_WRITE)
 		s->c_writable = 1;
@@ -1388,7 +1408,9 @@ static void on_conn(evutil_socket_t fd, short what, void *arg)
 	socklen_t len = sizeof(int);
 	int err = 0;
 
-	if (what & EV_READ)
+	if (what & EV_CLOSED)
+		c->hup = 1;
+	if (what & (EV_READ | EV_CLOSED))
 		c->readable = 1;
 	if (what & EV_WRITE)
 		c->writable = 1;
@@ -1396,7 +1418,7 @@ static void on_conn(evutil_socket_t fd, short what, void *arg)
 		// Pooled: the backend closed it (or sent what nobody asked);
 		// room to write (the last request's bytes acknowledged) is no
 		// news.
-		if (what & EV_READ)
+		if (what & (EV_READ | EV_CLOSED))
 			conn_free(c);
 		return;
 	}
@@ -1487,7 +1509,8 @@ int pvx_http_session_start(struct pvx_http_site *site, int cfd,
 	evtimer_assign(&s->ev_timer, x->base, on_timer, s);
 	s->st = PVX_HS_HEAD;
 	event_assign(&s->ev_c, x->base, cfd,
-		     EV_READ | EV_WRITE | EV_ET | EV_PERSIST, on_client, s);
+		     EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST,
+		     on_client, s);
 	if (event_add(&s->ev_c, NULL)) {
 		s->cfd = -1;
 		close(cfd);

@@ -86,7 +86,7 @@ struct pvx_http_conn {
 	struct pvx_http_session *s; // the user, NULL while pooled
 	struct pvx_http_ctx *ctx;
 	unsigned readable : 1, writable : 1, connecting : 1, reused : 1;
-	unsigned pooled : 1, ev_added : 1;
+	unsigned pooled : 1, ev_added : 1, hup : 1;
 	struct dl_list idle; // in ctx->idle while pooled
 };
 
@@ -122,7 +122,7 @@ struct pvx_http_session {
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
 	enum pvx_http_state st;
-	unsigned c_readable : 1, c_writable : 1, c_eof : 1;
+	unsigned c_readable : 1, c_writable : 1, c_eof : 1, c_hup : 1;
 	unsigned req_done : 1, resp_head : 1, resp_done : 1, resp_sent : 1;
 	unsigned keep : 1, is_head : 1, retried : 1, ob_resp : 1;
 	unsigned upgrade : 1, timer_on : 1, in_pump : 1, closing : 1;
