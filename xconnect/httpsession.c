@@ -134,6 +134,7 @@ static int txn_get(struct pvx_http_session *s)
 		s->t = malloc(sizeof(*s->t));
 	if (!s->t)
 		return -1;
+	s->t->in = s->t->out = 0;
 	pv_http1_request_init(&s->t->h, &s->site->lim);
 	return 0;
 }
@@ -334,18 +335,14 @@ static void on_timer(evutil_socket_t fd, short what, void *arg);
 // answered (0: the client is closed).
 static void deadline_in(struct pvx_http_session *s, int ms, int status)
 {
-	struct timeval tv;
-
 	if (s->timer_on) {
 		evtimer_del(&s->ev_timer);
 		s->timer_on = 0;
 	}
 	if (ms <= 0)
 		return;
-	pvx_now(&s->last);
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	timeradd(&s->last, &tv, &s->deadline);
+	if (s->t)
+		pvx_now(&s->t->last);
 	s->deadline_status = status;
 	if (pv_timer_arm(&s->ev_timer, ms) == 0)
 		s->timer_on = 1;
@@ -498,9 +495,9 @@ static struct pvx_http_conn *conn_new(struct pvx_http_ctx *ctx,
 static const char *client_ip(const struct pvx_http_session *s, char *buf,
 			     size_t n)
 {
-	if (s->peer.ss_family != AF_INET && s->peer.ss_family != AF_INET6)
+	if (s->peer.sa.sa_family != AF_INET && s->peer.sa.sa_family != AF_INET6)
 		return NULL;
-	if (!pv_addr_format((const struct sockaddr *)&s->peer, buf, n))
+	if (!pv_addr_format(&s->peer.sa, buf, n))
 		return NULL;
 	// pv_addr_format writes IP:PORT ([IPv6]:PORT): keep the address.
 	{
@@ -522,21 +519,23 @@ static const char *client_ip(const struct pvx_http_session *s, char *buf,
 static void request_end(struct pvx_http_session *s, int conn_ok)
 {
 	struct pvx_http_conn *c = s->bc;
+	uint64_t in = s->t ? s->t->in : 0, out = s->t ? s->t->out : 0;
 
+	if (s->t)
+		s->t->in = s->t->out = 0;
 	if (c) {
 		s->bc = NULL;
-		pvx_backend_count_bytes(c->be, s->in, s->out);
+		pvx_backend_count_bytes(c->be, in, out);
 		if (conn_ok)
 			conn_pool(c);
 		else
 			conn_free(c);
 	}
 	if (s->fe) {
-		pvx_frontend_session_end(s->fe, s->in, s->out);
+		pvx_frontend_session_end(s->fe, in, out);
 		pvx_frontend_unref(s->fe);
 		s->fe = NULL;
 	}
-	s->in = s->out = 0;
 }
 
 void pvx_http_session_close(struct pvx_http_session *s, const char *why)
@@ -647,7 +646,8 @@ static int send_out(struct pvx_http_session *s, int fd, struct pvx_hbuf *ob,
 			}
 			return -1;
 		}
-		pvx_now(&s->last);
+		if (s->t)
+			pvx_now(&s->t->last);
 		if ((size_t)w >= hl) {
 			if (hl)
 				ob->off = ob->len;
@@ -684,8 +684,9 @@ static void start_request(struct pvx_http_session *s)
 	s->nreq++;
 	s->req_done = s->resp_head = s->resp_done = s->resp_sent = 0;
 	s->retried = s->upgrade = 0;
-	s->attempts = 0;
-	memset(&s->tried, 0, sizeof(s->tried));
+	s->t->attempts = 0;
+	s->t->status = 0;
+	memset(&s->t->tried, 0, sizeof(s->t->tried));
 	s->is_head = s->t->h.method_len == 4 &&
 		     !memcmp(head + s->t->h.method_off, "HEAD", 4);
 	if (s->t->h.minor == 1 && !s->t->h.has_host) {
@@ -711,8 +712,8 @@ static void start_request(struct pvx_http_session *s)
 	pvx_frontend_ref(r->fe);
 	s->fe = r->fe;
 	pvx_frontend_count_http_request(s->fe);
-	if (s->fe->nallow && !pvx_cidr_match(s->fe->allow, s->fe->nallow,
-					     (struct sockaddr *)&s->peer)) {
+	if (s->fe->nallow &&
+	    !pvx_cidr_match(s->fe->allow, s->fe->nallow, &s->peer.sa)) {
 		s->fe->stats.denied++;
 		answer(s, 403, "client not allowed");
 		return;
@@ -721,17 +722,17 @@ static void start_request(struct pvx_http_session *s)
 	    s->fe->stats.sessions_now >= (uint32_t)s->fe->maxconn) {
 		pvx_frontend_unref(s->fe);
 		s->fe = NULL;
-		s->status = 503;
+		s->t->status = 503;
 		pvx_frontend_count_http_response(r->fe, 503);
 		answer(s, 503, "maxconn reached");
 		return;
 	}
 	pvx_frontend_session_begin(s->fe);
-	s->response_ms = r->response_ms;
-	s->idle_ms = r->idle_ms;
+	s->t->response_ms = r->response_ms;
+	s->t->idle_ms = r->idle_ms;
 	s->upgrade = s->t->h.upgrade;
 	pv_http1_body_init(&s->t->rb, &s->t->h);
-	s->rq_ready = 0;
+	s->t->rq_ready = 0;
 	// The stripped target, kept in ob's future place: built per attempt
 	// (a new connection may need a PROXY header first).
 	if (r->plen > 1 && s->t->h.target_form != PV_HTTP1_ASTERISK) {
@@ -782,9 +783,9 @@ static int build_request(struct pvx_http_session *s)
 	free(tmp);
 	if (n < 0)
 		return -1;
-	s->ob_hs = PROXY_ROOM;
-	s->ob_he = PROXY_ROOM + n;
-	s->ob.off = s->ob.len = s->ob_he;
+	s->t->ob_hs = PROXY_ROOM;
+	s->t->ob_he = PROXY_ROOM + n;
+	s->ob.off = s->ob.len = s->t->ob_he;
 	s->ob_resp = 0;
 	return 0;
 }
@@ -799,15 +800,15 @@ static void conn_ready(struct pvx_http_session *s)
 	int n;
 
 	pvx_frontend_session_through(s->fe, s->bc->be->label);
-	s->ob.off = s->ob_hs;
-	s->ob.len = s->ob_he;
+	s->ob.off = s->t->ob_hs;
+	s->ob.len = s->t->ob_he;
 	s->ob_resp = 0;
 	// A new connection tells who the client is first, when asked.
 	if (s->fe->proxy_protocol && !s->bc->reused &&
 	    getsockname(s->cfd, (struct sockaddr *)&local, &llen) == 0) {
-		n = pvx_proxy_header(
-			s->fe->proxy_protocol, (struct sockaddr *)&s->peer,
-			(struct sockaddr *)&local, hdr, sizeof(hdr));
+		n = pvx_proxy_header(s->fe->proxy_protocol, &s->peer.sa,
+				     (struct sockaddr *)&local, hdr,
+				     sizeof(hdr));
 		if (n > 0) {
 			s->ob.off -= n;
 			memcpy(s->ob.data + s->ob.off, hdr, n);
@@ -816,7 +817,7 @@ static void conn_ready(struct pvx_http_session *s)
 	pv_http1_response_init(&s->t->rh, NULL, s->is_head);
 	buf_release_empty(s->ctx, &s->rs);
 	s->st = PVX_HS_FORWARD;
-	deadline_in(s, s->response_ms, 504);
+	deadline_in(s, s->t->response_ms, 504);
 	run(s);
 }
 
@@ -835,7 +836,7 @@ static void attempt_failed(struct pvx_http_session *s, int err,
 	pvx_backend_count_connect_error(b);
 	pvx_frontend_count_connect_error(s->fe);
 	pvx_backend_connected(b, 0);
-	pvx_frontend_tried_mark(s->fe, &s->tried, b);
+	pvx_frontend_tried_mark(s->fe, &s->t->tried, b);
 	s->bc = NULL;
 	conn_free(c);
 	try_backend(s);
@@ -849,21 +850,21 @@ static void try_backend(struct pvx_http_session *s)
 	const char *reason;
 	int again;
 
-	if (s->attempts >= (int)(pool ? pool : 1)) {
+	if (s->t->attempts >= (int)(pool ? pool : 1)) {
 		answer(s, 502, "no backend could be reached");
 		return;
 	}
-	b = pvx_frontend_pick(s->fe, (struct sockaddr *)&s->peer, &s->tried);
+	b = pvx_frontend_pick(s->fe, &s->peer.sa, &s->t->tried);
 	if (!b) {
 		pvx_frontend_no_backend(s->fe);
-		answer(s, s->attempts ? 502 : 503, "no usable backend");
+		answer(s, s->t->attempts ? 502 : 503, "no usable backend");
 		return;
 	}
-	if (s->attempts > 0) {
+	if (s->t->attempts > 0) {
 		pvx_backend_count_retry(b);
 		pvx_frontend_count_retry(s->fe);
 	}
-	s->attempts++;
+	s->t->attempts++;
 	s->bc = conn_take(s->ctx, b);
 	if (!s->bc) {
 		s->bc = conn_new(s->ctx, b, &again, &reason);
@@ -901,7 +902,7 @@ static void answer_done(struct pvx_http_session *s)
 
 	if (s->ctx->access_log)
 		pv_log(INFO, "http %s: %d", s->fe ? s->fe->label : "-",
-		       s->status);
+		       s->t->status);
 	request_end(s, conn_ok);
 	buf_put(s->ctx, &s->rs);
 	buf_release_empty(s->ctx, &s->ob);
@@ -1005,7 +1006,7 @@ static int answer_head(struct pvx_http_session *s)
 		s->rs.off += s->t->rh.head_len;
 		s->resp_sent = 1;
 		if (s->t->rh.status == 101) {
-			s->status = 101;
+			s->t->status = 101;
 			pvx_frontend_count_http_response(s->fe, 101);
 			s->st = PVX_HS_UPGRADE;
 			deadline_in(s, 0, 0);
@@ -1033,13 +1034,13 @@ static int answer_head(struct pvx_http_session *s)
 	s->rs.off += s->t->rh.head_len;
 	s->resp_head = 1;
 	s->resp_sent = 1;
-	s->status = s->t->rh.status;
-	pvx_frontend_count_http_response(s->fe, s->status);
+	s->t->status = s->t->rh.status;
+	pvx_frontend_count_http_response(s->fe, s->t->status);
 	pv_http1_body_init(&s->t->sb, &s->t->rh);
-	s->rs_ready = 0;
+	s->t->rs_ready = 0;
 	if (s->t->sb.framing == PV_HTTP1_BODY_NONE)
 		s->resp_done = 1;
-	deadline_in(s, s->idle_ms, 0);
+	deadline_in(s, s->t->idle_ms, 0);
 	return 0;
 }
 
@@ -1139,22 +1140,22 @@ static int step_forward(struct pvx_http_session *s)
 
 	// Client to backend: the head, then checked body bytes.
 	if (c->writable) {
-		uint64_t before = s->in + s->ob.off;
+		uint64_t before = s->t->in + s->ob.off;
 
 		w = c->writable;
 		if (send_out(s, c->fd, s->ob_resp ? NULL : &s->ob, &s->rq,
-			     &s->rq_ready, &s->in, &w))
+			     &s->t->rq_ready, &s->t->in, &w))
 			return backend_gone(s, errno);
 		c->writable = w;
 		// Room made in rq: the client may be read again.
-		if (s->in + s->ob.off != before)
+		if (s->t->in + s->ob.off != before)
 			moved = 1;
 	}
 	if (!s->req_done) {
-		uint32_t before = s->rq_ready;
+		uint32_t before = s->t->rq_ready;
 
-		rc = check_body(&s->t->rb, &s->rq, &s->rq_ready);
-		if (s->rq_ready != before)
+		rc = check_body(&s->t->rb, &s->rq, &s->t->rq_ready);
+		if (s->t->rq_ready != before)
 			moved = 1;
 		if (rc == 1) {
 			s->req_done = 1;
@@ -1219,7 +1220,7 @@ static int step_forward(struct pvx_http_session *s)
 		}
 	}
 	if (s->resp_head && !s->resp_done) {
-		rc = check_body(&s->t->sb, &s->rs, &s->rs_ready);
+		rc = check_body(&s->t->sb, &s->rs, &s->t->rs_ready);
 		if (rc == 1)
 			s->resp_done = 1;
 		else if (rc > 1) {
@@ -1229,23 +1230,23 @@ static int step_forward(struct pvx_http_session *s)
 		}
 	}
 	if (s->ob_resp && s->c_writable) {
-		uint64_t before = s->out + s->ob.off;
+		uint64_t before = s->t->out + s->ob.off;
 
 		w = s->c_writable;
 		if (send_out(s, s->cfd, &s->ob, &s->rs,
-			     s->resp_head ? &s->rs_ready : &zero,
-			     s->resp_head ? &s->out : &dummy, &w)) {
+			     s->resp_head ? &s->t->rs_ready : &zero,
+			     s->resp_head ? &s->t->out : &dummy, &w)) {
 			pvx_http_session_close(s, strerror(errno));
 			return -1;
 		}
 		s->c_writable = w;
 		// Room made in rs: the backend may be read again.
-		if (s->out + s->ob.off != before)
+		if (s->t->out + s->ob.off != before)
 			moved = 1;
 	}
 	if (s->st == PVX_HS_UPGRADE)
 		return 1;
-	if (s->resp_done && s->ob.off == s->ob.len && !s->rs_ready &&
+	if (s->resp_done && s->ob.off == s->ob.len && !s->t->rs_ready &&
 	    (s->req_done || !s->keep)) {
 		if (!s->req_done)
 			s->keep = 0;
@@ -1274,14 +1275,14 @@ static int step_upgrade(struct pvx_http_session *s)
 
 	ready = s->rs.data ? s->rs.len - s->rs.off : 0;
 	w = s->c_writable;
-	if (send_out(s, s->cfd, &s->ob, &s->rs, &ready, &s->out, &w)) {
+	if (send_out(s, s->cfd, &s->ob, &s->rs, &ready, &s->t->out, &w)) {
 		pvx_http_session_close(s, strerror(errno));
 		return -1;
 	}
 	s->c_writable = w;
 	ready = s->rq.data ? s->rq.len - s->rq.off : 0;
 	w = c->writable;
-	if (send_out(s, c->fd, NULL, &s->rq, &ready, &s->in, &w)) {
+	if (send_out(s, c->fd, NULL, &s->rq, &ready, &s->t->in, &w)) {
 		pvx_http_session_close(s, strerror(errno));
 		return -1;
 	}
@@ -1306,8 +1307,8 @@ static int step_upgrade(struct pvx_http_session *s)
 	buf_put(s->ctx, &s->rs);
 	buf_put(s->ctx, &s->ob);
 	s->st = PVX_HS_TUNNEL;
-	if (pvx_tunnel_start(s->tun, s->x, cfd, bfd, s->idle_ms, on_tunnel_done,
-			     s))
+	if (pvx_tunnel_start(s->tun, s->x, cfd, bfd, s->t->idle_ms,
+			     on_tunnel_done, s))
 		pvx_http_session_close(s, "cannot start the tunnel");
 	return -1;
 }
@@ -1336,7 +1337,7 @@ static void run(struct pvx_http_session *s)
 		case PVX_HS_FORWARD:
 			rc = step_forward(s);
 			if (rc >= 0 && s->closing && s->st == PVX_HS_FORWARD &&
-			    s->ob.off == s->ob.len && !s->rs_ready) {
+			    s->ob.off == s->ob.len && !s->t->rs_ready) {
 				pvx_http_session_close(s, "closed");
 				rc = -1;
 			}
@@ -1451,10 +1452,10 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	pvx_now(&now);
 	// In a body, the wait is for a pause of idle_ms, not a total.
 	if (s->st == PVX_HS_FORWARD && s->resp_head) {
-		timersub(&now, &s->last, &left);
-		if (left.tv_sec * 1000 + left.tv_usec / 1000 < s->idle_ms) {
-			int ms = s->idle_ms - (int)(left.tv_sec * 1000 +
-						    left.tv_usec / 1000);
+		timersub(&now, &s->t->last, &left);
+		if (left.tv_sec * 1000 + left.tv_usec / 1000 < s->t->idle_ms) {
+			int ms = s->t->idle_ms - (int)(left.tv_sec * 1000 +
+						       left.tv_usec / 1000);
 
 			if (pv_timer_arm(&s->ev_timer, ms) == 0)
 				s->timer_on = 1;
@@ -1500,10 +1501,8 @@ int pvx_http_session_start(struct pvx_http_site *site, int cfd,
 	s->site = site;
 	pvx_http_site_ref(site);
 	s->cfd = cfd;
-	if (peer_len <= sizeof(s->peer)) {
+	if (peer_len <= sizeof(s->peer))
 		memcpy(&s->peer, peer, peer_len);
-		s->peer_len = peer_len;
-	}
 	dl_list_add_tail(&ctx->sessions, &s->list);
 	x->nsessions++;
 	evtimer_assign(&s->ev_timer, x->base, on_timer, s);

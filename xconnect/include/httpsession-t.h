@@ -108,6 +108,15 @@ struct pvx_http_txn {
 	struct pv_http1_head rh; // the answer head
 	struct pv_http1_body rb; // the request body
 	struct pv_http1_body sb; // the answer body
+	struct pvx_tried tried;	 // backends tried for this request
+	int attempts;
+	int status;		  // the answer's, for the access log
+	uint32_t ob_hs, ob_he;	  // the rewritten request head in ob
+	uint32_t rq_ready;	  // body bytes at rq.off checked, not yet sent
+	uint32_t rs_ready;	  // same from the backend
+	int response_ms, idle_ms; // the route's
+	uint64_t in, out;	  // bytes of this request each way
+	struct timeval last;	  // last progress (loop time)
 };
 
 // One client connection, and the request it is on.
@@ -119,8 +128,13 @@ struct pvx_http_session {
 	int cfd;
 	struct event ev_c;
 	struct event ev_timer;
-	struct sockaddr_storage peer;
-	socklen_t peer_len;
+	// The client: a site listens on IP:PORT, so no sockaddr_storage
+	// (128 bytes) per idle client.
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in4;
+		struct sockaddr_in6 in6;
+	} peer;
 	enum pvx_http_state st;
 	unsigned c_readable : 1, c_writable : 1, c_eof : 1, c_hup : 1;
 	unsigned req_done : 1, resp_head : 1, resp_done : 1, resp_sent : 1;
@@ -129,24 +143,14 @@ struct pvx_http_session {
 	struct pvx_hbuf rq;	// from the client
 	struct pvx_hbuf rs;	// from the backend
 	struct pvx_hbuf ob;	// a head being written (request, then answer)
-	uint32_t ob_hs, ob_he;	// the rewritten request head in ob
-	uint32_t rq_ready;	// body bytes at rq.off checked, not yet sent
-	uint32_t rs_ready;	// same from the backend
 	struct pvx_http_txn *t; // NULL while no request is under way
 	// The request being served.
 	struct pvx_frontend *fe; // its route's pool (reference held)
 	struct pvx_http_conn *bc;
-	struct pvx_tried tried;
-	int attempts;
-	int status;
-	int response_ms, idle_ms;
-	uint64_t in, out; // bytes of this request each way
 	unsigned nreq;
-	struct timeval last;	 // last progress (loop time)
-	struct timeval deadline; // of the current wait
-	int deadline_status;	 // answered when it passes (0: close)
-	struct pvx_tunnel *tun;	 // after an upgrade
-	struct dl_list list;	 // in ctx->sessions
+	int deadline_status;	// answered when the timer fires (0: close)
+	struct pvx_tunnel *tun; // after an upgrade
+	struct dl_list list;	// in ctx->sessions
 };
 
 // The http plugin's state per proxy context (x->http).
