@@ -135,6 +135,7 @@ static int txn_get(struct pvx_http_session *s)
 	if (!s->t)
 		return -1;
 	s->t->in = s->t->out = 0;
+	s->t->request[0] = '\0';
 	pv_http1_request_init(&s->t->h, &s->site->lim);
 	return 0;
 }
@@ -513,6 +514,28 @@ static const char *client_ip(const struct pvx_http_session *s, char *buf,
 	return buf;
 }
 
+// The access log's line for the request under way (nothing when it is
+// off): its bytes and time so far.
+static void log_request(struct pvx_http_session *s, int status)
+{
+	char client[PV_ADDR_STRLEN];
+	struct timeval now, took;
+	long ms = 0;
+
+	if (!s->x->access_log || !s->t)
+		return;
+	if (s->t->request[0]) {
+		pvx_now(&now);
+		timersub(&now, &s->t->start, &took);
+		ms = took.tv_sec * 1000 + took.tv_usec / 1000;
+	}
+	pvx_access_log_line(&s->ctx->alog,
+			    s->fe ? s->fe->label : s->site->addr_str,
+			    client_ip(s, client, sizeof(client)) ?: "-",
+			    s->t->request[0] ? s->t->request : "-", status,
+			    s->t->in, s->t->out, ms);
+}
+
 // The request is over (answered, or the session ends): the route's
 // counts and the backend connection (kept with the session for the next
 // request when reusable, else closed).
@@ -591,6 +614,8 @@ static void answer(struct pvx_http_session *s, int status, const char *why)
 		       why);
 	if (s->fe)
 		pvx_frontend_count_http_response(s->fe, status);
+	// Mid-answer, the client got the backend's status and a cut answer.
+	log_request(s, s->resp_sent && s->t ? s->t->status : status);
 	if (s->resp_sent) {
 		s->closing = 1;
 		return;
@@ -687,6 +712,13 @@ static void start_request(struct pvx_http_session *s)
 	s->t->attempts = 0;
 	s->t->status = 0;
 	memset(&s->t->tried, 0, sizeof(s->t->tried));
+	if (s->x->access_log) {
+		pvx_access_log_request(s->t->request, head + s->t->h.method_off,
+				       s->t->h.method_len,
+				       head + s->t->h.target_off,
+				       s->t->h.target_len, s->t->h.minor);
+		pvx_now(&s->t->start);
+	}
 	s->is_head = s->t->h.method_len == 4 &&
 		     !memcmp(head + s->t->h.method_off, "HEAD", 4);
 	if (s->t->h.minor == 1 && !s->t->h.has_host) {
@@ -900,9 +932,7 @@ static void answer_done(struct pvx_http_session *s)
 	int conn_ok = s->t->rh.keep_alive && s->req_done &&
 		      s->rs.off == s->rs.len && !s->closing;
 
-	if (s->ctx->access_log)
-		pv_log(INFO, "http %s: %d", s->fe ? s->fe->label : "-",
-		       s->t->status);
+	log_request(s, s->t->status);
 	request_end(s, conn_ok);
 	buf_put(s->ctx, &s->rs);
 	buf_release_empty(s->ctx, &s->ob);
@@ -916,9 +946,10 @@ static void answer_done(struct pvx_http_session *s)
 	buf_release_empty(s->ctx, &s->rq);
 	// A pipelined request already waits: parsed with the same state;
 	// else an idle client holds none.
-	if (s->rq.data)
+	if (s->rq.data) {
+		s->t->request[0] = '\0';
 		pv_http1_request_init(&s->t->h, &s->site->lim);
-	else
+	} else
 		txn_put(s);
 	deadline_in(s, s->rq.data ? s->site->head_ms : s->site->idle_ms,
 		    s->rq.data ? 408 : 0);
@@ -1008,6 +1039,7 @@ static int answer_head(struct pvx_http_session *s)
 		if (s->t->rh.status == 101) {
 			s->t->status = 101;
 			pvx_frontend_count_http_response(s->fe, 101);
+			log_request(s, 101);
 			s->st = PVX_HS_UPGRADE;
 			deadline_in(s, 0, 0);
 			return 0;

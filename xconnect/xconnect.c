@@ -340,7 +340,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: pv-xconnect [--ctrl SOCK | --graph FILE] "
 		   "[--interval MS] [--stats ADDR] [--maxconn N] "
 		   "[--threads N] [--datapath auto|sockmap|splice] "
-		   "[--verbose]\n"
+		   "[--access-log] [--verbose]\n"
 		   "\n"
 		   "  --ctrl SOCK     read the xconnect-graph from pv-ctrl "
 		   "(default " DEFAULT_CTRL ")\n"
@@ -362,6 +362,8 @@ static void usage(FILE *f)
 		   "$PVX_DATAPATH), auto\n"
 		   "                  (sockmap for request/response sessions; "
 		   "experimental)\n"
+		   "  --access-log    one line per http request (at most "
+		   "100 a second)\n"
 		   "  --verbose       debug logging, one line per connection\n"
 		   "  --help          this text\n");
 }
@@ -450,6 +452,7 @@ int pvx_main(int argc, char **argv)
 		{ "graph", required_argument, NULL, 'g' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "access-log", no_argument, NULL, 'a' },
 		{ "stats", required_argument, NULL, 's' },
 		{ "maxconn", required_argument, NULL, 'm' },
 		{ "threads", required_argument, NULL, 't' },
@@ -462,6 +465,7 @@ int pvx_main(int argc, char **argv)
 	enum pvx_datapath dp = PVX_DP_SPLICE;
 	const char *dp_env = getenv("PVX_DATAPATH");
 	int opt, rc = 1, maxconn = 0, threads = 1, dp_given = 0;
+	int access_log = 0;
 	struct app a;
 
 	memset(&a, 0, sizeof(a));
@@ -484,6 +488,9 @@ int pvx_main(int argc, char **argv)
 			break;
 		case 'v':
 			a.x.verbose = 1;
+			break;
+		case 'a':
+			access_log = 1;
 			break;
 		case 'm':
 			if (parse_count(optarg, PVX_MAXCONN_MAX, &maxconn))
@@ -548,6 +555,7 @@ int pvx_main(int argc, char **argv)
 	if (pvx_init(&a.x))
 		goto out;
 	a.x.verbose = opt;
+	a.x.access_log = access_log;
 	a.x.maxconn = maxconn ? maxconn : default_maxconn();
 	pv_log(INFO, "at most %d sessions%s", a.x.maxconn,
 	       maxconn ? "" : " (from the fd limit; --maxconn sets it)");

@@ -4,7 +4,7 @@
 # other route keeps serving), a body read until the backend closes, 503
 # and 502 on routes without a usable backend, and the per-request figures
 # in the status document and /metrics: requests, answers by status class,
-# and the requests no route took.
+# and the requests no route took; no access log unless asked for.
 set -eu
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/helpers/xconnect.sh"
@@ -76,5 +76,7 @@ m=$(curl -sS --max-time 10 "http://127.0.0.1:$stats/metrics")
 grep -q "^pvx_http_requests_total{frontend=\"api\",.*} 3\$" <<<"$m" ||
 	fail "pvx_http_requests_total of api: want 3, got: $(grep pvx_http_requests_total <<<"$m")"
 
+# No access log unless asked for (36 asks).
+! grep -q "\[access\]" "$T/pvx.log" || fail "access-log lines without --access-log"
 kill -0 "$PVX_PID" || fail "pv-xconnect died: $(tail "$T/pvx.log")"
 echo "ok"

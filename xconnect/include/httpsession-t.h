@@ -9,6 +9,7 @@
 
 #include <event2/event_struct.h>
 
+#include "accesslog.h"
 #include "frontend-t.h"
 #include "listener-t.h"
 #include "transport.h"
@@ -117,6 +118,10 @@ struct pvx_http_txn {
 	int response_ms, idle_ms; // the route's
 	uint64_t in, out;	  // bytes of this request each way
 	struct timeval last;	  // last progress (loop time)
+	// For the access log, when it is on: the request line as it came,
+	// "" until its head is complete, and when that was.
+	char request[PVX_ACCESS_LOG_REQUEST];
+	struct timeval start;
 };
 
 // One client connection, and the request it is on.
@@ -164,7 +169,7 @@ struct pvx_http_ctx {
 	int nfree;
 	struct pvx_http_txn *free_txns[PVX_HTTP_FREE_BUFS];
 	int nfree_txns;
-	int access_log; // one line per request
+	struct pvx_access_log alog; // --access-log
 };
 
 #endif

@@ -21,6 +21,7 @@ struct pvx_workers;
 struct pvx {
 	struct event_base *base;
 	int verbose;
+	int access_log; // --access-log: a line per http request (main loop)
 	int drain_ms;
 	int maxconn;	// sessions at most, all frontends together; 0: no cap
 	int nsessions;	// sessions now (connecting or established)
