@@ -600,9 +600,26 @@ void pvx_http_session_close(struct pvx_http_session *s, const char *why)
 	free(s);
 }
 
-// Our own answer (an error), then the client is closed. Only before any
-// byte of the backend's answer went to the client; else the client is
-// just closed.
+static void next_request(struct pvx_http_session *s);
+
+// Whether the client's connection may carry another request after our
+// own answer with this status, as HAProxy and nginx keep it: the request
+// was valid, routed, without a body (so the stream is at the next
+// request) and asked for keep-alive, and the status says nothing about
+// the connection (no route, not allowed, no backend, backend timeout).
+static int keeps_after(const struct pvx_http_session *s, int status)
+{
+	if (!s->t || !s->head_ok || s->resp_sent || s->closing ||
+	    s->site->closed || !s->t->h.keep_alive ||
+	    s->t->h.framing != PV_HTTP1_BODY_NONE)
+		return 0;
+	return status == 403 || status == 404 || status == 502 ||
+	       status == 503 || status == 504;
+}
+
+// Our own answer (an error). Only before any byte of the backend's answer
+// went to the client; else the client is just closed. Then the next
+// request (keeps_after) or the close.
 static void answer(struct pvx_http_session *s, int status, const char *why)
 {
 	const char *reason = pv_http1_reason(status);
@@ -620,16 +637,25 @@ static void answer(struct pvx_http_session *s, int status, const char *why)
 		s->closing = 1;
 		return;
 	}
+	s->keep = keeps_after(s, status);
 	request_end(s, 0);
 	buf_put(s->ctx, &s->rs);
 	if (buf_get(s->ctx, &s->ob)) {
 		s->closing = 1;
 		return;
 	}
+	if (s->keep && !s->head_gone) {
+		s->rq.off += s->t->h.head_len;
+		s->head_gone = 1;
+	}
+	// An answer to HEAD has no body, its length all the same.
 	n = snprintf(s->ob.data, PVX_HTTP_BUF,
 		     "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
-		     "Content-Length: %zu\r\nConnection: close\r\n\r\n%s\n",
-		     status, reason, strlen(reason) + 1, reason);
+		     "Content-Length: %zu\r\nConnection: %s\r\n\r\n%s%s",
+		     status, reason, strlen(reason) + 1,
+		     s->keep ? "keep-alive" : "close",
+		     s->keep && s->is_head ? "" : reason,
+		     s->keep && s->is_head ? "" : "\n");
 	s->ob.off = 0;
 	s->ob.len = n;
 	s->ob_resp = 1;
@@ -729,6 +755,7 @@ static void start_request(struct pvx_http_session *s)
 		answer(s, 501, "CONNECT is not supported");
 		return;
 	}
+	s->head_ok = 1;
 	path = s->t->h.target_form == PV_HTTP1_ASTERISK
 		       ? "/"
 		       : pvx_http_target_path(&s->t->h, head, &plen);
@@ -780,6 +807,7 @@ static void start_request(struct pvx_http_session *s)
 		return;
 	}
 	s->rq.off += s->t->h.head_len;
+	s->head_gone = 1;
 	try_backend(s);
 }
 
@@ -934,6 +962,13 @@ static void answer_done(struct pvx_http_session *s)
 
 	log_request(s, s->t->status);
 	request_end(s, conn_ok);
+	next_request(s);
+}
+
+// The request is over, its answer written: the next one, or the close.
+static void next_request(struct pvx_http_session *s)
+{
+	s->head_ok = s->head_gone = 0;
 	buf_put(s->ctx, &s->rs);
 	buf_release_empty(s->ctx, &s->ob);
 	if (!s->keep) {
@@ -1385,9 +1420,8 @@ static void run(struct pvx_http_session *s)
 			s->c_writable = w;
 			rc = 0;
 			if (s->ob.off == s->ob.len) {
-				shutdown(s->cfd, SHUT_WR);
-				s->st = PVX_HS_LINGER;
-				deadline_in(s, PVX_HTTP_LINGER_MS, 0);
+				s->ob_resp = 0;
+				next_request(s);
 				rc = 1;
 			}
 			break;

@@ -145,6 +145,9 @@ struct pvx_http_session {
 	unsigned req_done : 1, resp_head : 1, resp_done : 1, resp_sent : 1;
 	unsigned keep : 1, is_head : 1, retried : 1, ob_resp : 1;
 	unsigned upgrade : 1, timer_on : 1, in_pump : 1, closing : 1;
+	// The request's head was valid and routed (head_ok), and has left rq
+	// (head_gone): our own answer to it may keep the connection.
+	unsigned head_ok : 1, head_gone : 1;
 	struct pvx_hbuf rq;	// from the client
 	struct pvx_hbuf rs;	// from the backend
 	struct pvx_hbuf ob;	// a head being written (request, then answer)
