@@ -260,42 +260,51 @@ static void way_give(struct pvx_tunnel *t, struct pvx_flow *f, int from_a)
 		t->b.readable = t->a.writable = 1;
 }
 
-// Once the kernel has flushed both leaving ways, gives both to user
-// space; else polls again later.
-// Returns 1 when the ways were given (the tunnel should run).
+// Gives each leaving way to user space once the kernel has flushed it;
+// polls again later for the others. Each way on its own: a way toward a
+// peer that is itself blocked writing to us (an echo server whose reply
+// fills our stopped socket) flushes only once user space relays the
+// other way, so waiting for both would hold both for ever.
+// Returns 1 when a way is user space's (the tunnel should run).
 static int release(struct pvx_tunnel *t)
 {
 	struct pvx *x = t->x;
-
 	uint64_t k[2] = { 0, 0 };
-	int flushed;
+	struct pvx_flow *f;
+	int stable, i;
 
 	if (!t->up.kernel_leaving && !t->down.kernel_leaving)
 		return 0;
-	// Flushed twice in a row with the counts unchanged in between: a
-	// verdict already running when the pair stopped counts its skb
-	// before the kernel queues it.
+	// Flushed with the counts unchanged since the last poll: a verdict
+	// already running when the pair stopped counts its skb before the
+	// kernel queues it.
 	pvx_sockmap_counters(x->sm, t->sm_cookie, &k[0], &k[1], NULL);
-	flushed = (!t->up.kernel_leaving || way_flushed(t, 1)) &&
-		  (!t->down.kernel_leaving || way_flushed(t, 0));
-	if (flushed && t->kernel_seen == k[0] + k[1] + 1 && t->kernel_ms)
-		flushed = 2;
+	stable = t->kernel_seen == k[0] + k[1] + 1 && t->kernel_ms;
 	t->kernel_seen = k[0] + k[1] + 1;
-	if (flushed != 2) {
+	for (i = 0; i < 2; i++) {
+		f = i ? &t->down : &t->up;
+		if (f->kernel_leaving && stable && way_flushed(t, !i)) {
+			way_give(t, f, !i);
+		}
+	}
+	if (t->up.kernel_leaving || t->down.kernel_leaving) {
 		t->kernel_ms = t->kernel_ms ? t->kernel_ms * 2 : 1;
 		if (t->kernel_ms > FLUSH_POLL_MAX_MS)
 			t->kernel_ms = FLUSH_POLL_MAX_MS;
 		if (!kernel_arm(t, t->kernel_ms))
-			return 0;
+			return !t->up.kernel || !t->down.kernel;
 		// No timer: given unflushed rather than never (the
 		// kernel's rest may be lost; the session goes on).
+		for (i = 0; i < 2; i++) {
+			f = i ? &t->down : &t->up;
+			if (f->kernel_leaving)
+				way_give(t, f, !i);
+		}
 	}
 	// The pair stays in the maps, stopped, until the tunnel ends: a
 	// TCP socket taken out of them while bytes wait in it may lose its
 	// place in the stream (Linux 6.18); read through the maps' hooks
 	// its bytes come in order. Copied, not spliced (way_leave).
-	way_give(t, &t->up, 1);
-	way_give(t, &t->down, 0);
 	t->kernel_done = 1;
 	if (t->kernel_ev)
 		evtimer_del(&t->ev_kernel);
