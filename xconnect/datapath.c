@@ -450,6 +450,15 @@ int pvx_dp_tunnel_maybe_enter(struct pvx_tunnel *t, int at_join)
 	if (!flow_idle(&t->up) || !flow_idle(&t->down) || t->a.rdhup ||
 	    t->b.rdhup)
 		return 0;
+	// Only TCP to TCP: a way toward a Unix socket cannot be told
+	// flushed exactly (a redirected skb waits in the destination's
+	// psock queue charged to no socket, and a Unix socket has no write
+	// sequence to compare the program's count with), so an EOF or a
+	// stop on such a session could end or reorder its stream.
+	if (is_unix(t->a.fd) || is_unix(t->b.fd)) {
+		refused(t, EPROTONOSUPPORT);
+		return 0;
+	}
 	sm = loop_maps(x);
 	if (!sm) {
 		t->kernel_done = 1;
