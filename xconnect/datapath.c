@@ -8,17 +8,20 @@
 // faster). Each loop (--threads: each worker) opens its own maps at its
 // first session to enter.
 //
-// A tunnel enters when both ways are idle: nothing waits in user space,
-// no EOF seen, so the kernel takes the stream exactly where user space
-// left it. While it is in, its bytes wake nobody; the program counts
-// them (the figures add its counters) and stamps the last move (the
-// idle timer reads it). An EOF is finished in the kernel: once the
-// kernel has flushed that way, the peer's write side is shut down.
-// Anything else user space must see (bytes readable, an error) stops the
-// pair; once the kernel has flushed both ways, user space relays them,
-// copying (the sockets stay in the maps, stopped, until the tunnel ends:
-// taken out while bytes arrive, a TCP socket may lose its place in the
-// stream). Such a session never enters again.
+// Only a tunnel between two TCP sockets enters: a way toward a Unix
+// socket cannot be told flushed (pvx_dp_tunnel_maybe_enter), so a
+// session with one stays on splice. A tunnel enters when both ways are
+// idle: nothing waits in user space, no EOF seen, so the kernel takes
+// the stream exactly where user space left it. While it is in, its bytes
+// wake nobody; the program counts them (the figures add its counters)
+// and stamps the last move (the idle timer reads it). An EOF is finished
+// in the kernel: once the kernel has flushed that way, the peer's write
+// side is shut down. Anything else user space must see (bytes readable,
+// an error) stops the pair; once the kernel has flushed a way, user
+// space relays it (each way on its own: an echo peer may drain one only
+// as the other moves), copying (the sockets stay in the maps, stopped,
+// until the tunnel ends: taken out while bytes arrive, a TCP socket may
+// lose its place in the stream). Such a session never enters again.
 //
 // Memory: the program's limit stays off (a TCP socket that the program
 // passed bytes to and that is then stopped loses track of its sequence
