@@ -520,14 +520,23 @@ int pvx_dp_tunnel_maybe_enter(struct pvx_tunnel *t, int at_join)
 // may be over); polls again later for those not flushed yet.
 static int eof_check(struct pvx_tunnel *t)
 {
+	uint64_t k[2] = { 0, 0 };
 	struct pvx_flow *f;
-	int i, ended = 0, waiting = 0;
+	int i, ended = 0, waiting = 0, stable;
 
+	// Flushed at two polls with the counts unchanged in between, as in
+	// release: a TCP source's last skb leaves its receive memory (the
+	// verdict orphans it) just before the program counts it, and an
+	// EOF is visible before the verdict of the data ahead of it has
+	// run, so one look can see "all sent" with a skb in between.
+	pvx_sockmap_counters(t->x->sm, t->sm_cookie, &k[0], &k[1], NULL);
+	stable = t->kernel_seen == k[0] + k[1] + 1 && t->kernel_ms;
+	t->kernel_seen = k[0] + k[1] + 1;
 	for (i = 0; i < 2; i++) {
 		f = i ? &t->down : &t->up;
 		if (!f->kernel_eof || f->done || f->kernel_leaving)
 			continue;
-		if (!way_flushed(t, !i)) {
+		if (!stable || !way_flushed(t, !i)) {
 			waiting = 1;
 			continue;
 		}
@@ -547,6 +556,11 @@ static int eof_check(struct pvx_tunnel *t)
 			way_leave(t, 0);
 			return release(t) || ended;
 		}
+	} else if (ended && t->kernel && t->kernel_watch) {
+		// The other way goes on in the kernel: watched again.
+		t->kernel_ms = WATCH_MIN_MS;
+		if (kernel_arm(t, t->kernel_ms))
+			t->kernel_watch = 0;
 	}
 	return ended;
 }
