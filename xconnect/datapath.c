@@ -8,17 +8,20 @@
 // faster). Each loop (--threads: each worker) opens its own maps at its
 // first session to enter.
 //
-// A tunnel enters when both ways are idle: nothing waits in user space,
-// no EOF seen, so the kernel takes the stream exactly where user space
-// left it. While it is in, its bytes wake nobody; the program counts
-// them (the figures add its counters) and stamps the last move (the
-// idle timer reads it). An EOF is finished in the kernel: once the
-// kernel has flushed that way, the peer's write side is shut down.
-// Anything else user space must see (bytes readable, an error) stops the
-// pair; once the kernel has flushed both ways, user space relays them,
-// copying (the sockets stay in the maps, stopped, until the tunnel ends:
-// taken out while bytes arrive, a TCP socket may lose its place in the
-// stream). Such a session never enters again.
+// Only a tunnel between two TCP sockets enters: a way toward a Unix
+// socket cannot be told flushed (pvx_dp_tunnel_maybe_enter), so a
+// session with one stays on splice. A tunnel enters when both ways are
+// idle: nothing waits in user space, no EOF seen, so the kernel takes
+// the stream exactly where user space left it. While it is in, its bytes
+// wake nobody; the program counts them (the figures add its counters)
+// and stamps the last move (the idle timer reads it). An EOF is finished
+// in the kernel: once the kernel has flushed that way, the peer's write
+// side is shut down. Anything else user space must see (bytes readable,
+// an error) stops the pair; once the kernel has flushed a way, user
+// space relays it (each way on its own: an echo peer may drain one only
+// as the other moves), copying (the sockets stay in the maps, stopped,
+// until the tunnel ends: taken out while bytes arrive, a TCP socket may
+// lose its place in the stream). Such a session never enters again.
 //
 // Memory: the program's limit stays off (a TCP socket that the program
 // passed bytes to and that is then stopped loses track of its sequence
@@ -260,42 +263,51 @@ static void way_give(struct pvx_tunnel *t, struct pvx_flow *f, int from_a)
 		t->b.readable = t->a.writable = 1;
 }
 
-// Once the kernel has flushed both leaving ways, gives both to user
-// space; else polls again later.
-// Returns 1 when the ways were given (the tunnel should run).
+// Gives each leaving way to user space once the kernel has flushed it;
+// polls again later for the others. Each way on its own: a way toward a
+// peer that is itself blocked writing to us (an echo server whose reply
+// fills our stopped socket) flushes only once user space relays the
+// other way, so waiting for both would hold both for ever.
+// Returns 1 when a way is user space's (the tunnel should run).
 static int release(struct pvx_tunnel *t)
 {
 	struct pvx *x = t->x;
-
 	uint64_t k[2] = { 0, 0 };
-	int flushed;
+	struct pvx_flow *f;
+	int stable, i;
 
 	if (!t->up.kernel_leaving && !t->down.kernel_leaving)
 		return 0;
-	// Flushed twice in a row with the counts unchanged in between: a
-	// verdict already running when the pair stopped counts its skb
-	// before the kernel queues it.
+	// Flushed with the counts unchanged since the last poll: a verdict
+	// already running when the pair stopped counts its skb before the
+	// kernel queues it.
 	pvx_sockmap_counters(x->sm, t->sm_cookie, &k[0], &k[1], NULL);
-	flushed = (!t->up.kernel_leaving || way_flushed(t, 1)) &&
-		  (!t->down.kernel_leaving || way_flushed(t, 0));
-	if (flushed && t->kernel_seen == k[0] + k[1] + 1 && t->kernel_ms)
-		flushed = 2;
+	stable = t->kernel_seen == k[0] + k[1] + 1 && t->kernel_ms;
 	t->kernel_seen = k[0] + k[1] + 1;
-	if (flushed != 2) {
+	for (i = 0; i < 2; i++) {
+		f = i ? &t->down : &t->up;
+		if (f->kernel_leaving && stable && way_flushed(t, !i)) {
+			way_give(t, f, !i);
+		}
+	}
+	if (t->up.kernel_leaving || t->down.kernel_leaving) {
 		t->kernel_ms = t->kernel_ms ? t->kernel_ms * 2 : 1;
 		if (t->kernel_ms > FLUSH_POLL_MAX_MS)
 			t->kernel_ms = FLUSH_POLL_MAX_MS;
 		if (!kernel_arm(t, t->kernel_ms))
-			return 0;
+			return !t->up.kernel || !t->down.kernel;
 		// No timer: given unflushed rather than never (the
 		// kernel's rest may be lost; the session goes on).
+		for (i = 0; i < 2; i++) {
+			f = i ? &t->down : &t->up;
+			if (f->kernel_leaving)
+				way_give(t, f, !i);
+		}
 	}
 	// The pair stays in the maps, stopped, until the tunnel ends: a
 	// TCP socket taken out of them while bytes wait in it may lose its
 	// place in the stream (Linux 6.18); read through the maps' hooks
 	// its bytes come in order. Copied, not spliced (way_leave).
-	way_give(t, &t->up, 1);
-	way_give(t, &t->down, 0);
 	t->kernel_done = 1;
 	if (t->kernel_ev)
 		evtimer_del(&t->ev_kernel);
@@ -441,6 +453,15 @@ int pvx_dp_tunnel_maybe_enter(struct pvx_tunnel *t, int at_join)
 	if (!flow_idle(&t->up) || !flow_idle(&t->down) || t->a.rdhup ||
 	    t->b.rdhup)
 		return 0;
+	// Only TCP to TCP: a way toward a Unix socket cannot be told
+	// flushed exactly (a redirected skb waits in the destination's
+	// psock queue charged to no socket, and a Unix socket has no write
+	// sequence to compare the program's count with), so an EOF or a
+	// stop on such a session could end or reorder its stream.
+	if (is_unix(t->a.fd) || is_unix(t->b.fd)) {
+		refused(t, EPROTONOSUPPORT);
+		return 0;
+	}
 	sm = loop_maps(x);
 	if (!sm) {
 		t->kernel_done = 1;
@@ -499,14 +520,23 @@ int pvx_dp_tunnel_maybe_enter(struct pvx_tunnel *t, int at_join)
 // may be over); polls again later for those not flushed yet.
 static int eof_check(struct pvx_tunnel *t)
 {
+	uint64_t k[2] = { 0, 0 };
 	struct pvx_flow *f;
-	int i, ended = 0, waiting = 0;
+	int i, ended = 0, waiting = 0, stable;
 
+	// Flushed at two polls with the counts unchanged in between, as in
+	// release: a TCP source's last skb leaves its receive memory (the
+	// verdict orphans it) just before the program counts it, and an
+	// EOF is visible before the verdict of the data ahead of it has
+	// run, so one look can see "all sent" with a skb in between.
+	pvx_sockmap_counters(t->x->sm, t->sm_cookie, &k[0], &k[1], NULL);
+	stable = t->kernel_seen == k[0] + k[1] + 1 && t->kernel_ms;
+	t->kernel_seen = k[0] + k[1] + 1;
 	for (i = 0; i < 2; i++) {
 		f = i ? &t->down : &t->up;
 		if (!f->kernel_eof || f->done || f->kernel_leaving)
 			continue;
-		if (!way_flushed(t, !i)) {
+		if (!stable || !way_flushed(t, !i)) {
 			waiting = 1;
 			continue;
 		}
@@ -526,6 +556,11 @@ static int eof_check(struct pvx_tunnel *t)
 			way_leave(t, 0);
 			return release(t) || ended;
 		}
+	} else if (ended && t->kernel && t->kernel_watch) {
+		// The other way goes on in the kernel: watched again.
+		t->kernel_ms = WATCH_MIN_MS;
+		if (kernel_arm(t, t->kernel_ms))
+			t->kernel_watch = 0;
 	}
 	return ended;
 }

@@ -431,6 +431,14 @@ static void on_end(struct pvx_end *e, uint32_t events)
 		tunnel_run(t);
 		return;
 	}
+	// One way is user space's already, the other still flushing in the
+	// kernel: that way runs on every edge (room on its destination
+	// included).
+	if (!t->up.kernel || !t->down.kernel) {
+		pvx_dp_tunnel_edge(t);
+		tunnel_run(t);
+		return;
+	}
 	// Room on a socket the kernel writes to is the kernel's business.
 	if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) &&
 	    pvx_dp_tunnel_edge(t))

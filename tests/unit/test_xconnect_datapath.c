@@ -1,8 +1,11 @@
 // The data path's choice and a tunnel on the kernel path: --datapath
 // parsing; with sockmap forced, a TCP tunnel's bytes are moved by the
 // kernel, counted exactly in the tunnel's figures, and half-closed both
-// ways with no tail byte lost; auto enters a request/response session
-// and leaves a bulk one on splice. Where the kernel path does not work
+// ways with no tail byte lost; a session stopped past the watch mark
+// toward an echo backend that reads only once its echo is out is
+// released way by way and comes back exact; a session with a Unix
+// socket stays on splice; auto enters a request/response session and
+// leaves a bulk one on splice. Where the kernel path does not work
 // (make BPF=0, qemu-user, no CAP_BPF) only the refusal is checked.
 
 #include <errno.h>
@@ -47,19 +50,31 @@ static void pump(void)
 	event_base_loop(x.base, EVLOOP_NONBLOCK);
 }
 
-static int rig_start(struct rig *r)
+// A tunnel between a TCP client and a TCP backend, or a Unix one.
+static int rig_start_kind(struct rig *r, int unix_backend)
 {
 	int c[2], b[2];
 
-	if (kit_tcp_pair(c) || kit_tcp_pair(b)) {
-		CHECK(!"tcp_pair");
+	if (kit_tcp_pair(c) ||
+	    (unix_backend ? socketpair(AF_UNIX, SOCK_STREAM, 0, b)
+			  : kit_tcp_pair(b))) {
+		CHECK(!"socket pair");
 		return -1;
+	}
+	if (unix_backend) {
+		kit_nonblock(b[0]);
+		kit_nonblock(b[1]);
 	}
 	r->client = c[0];
 	r->backend = b[0];
 	finished = 0;
 	CHECK(pvx_tunnel_start(&r->t, &x, c[1], b[1], 0, on_done, NULL) == 0);
 	return 0;
+}
+
+static int rig_start(struct rig *r)
+{
+	return rig_start_kind(r, 0);
 }
 
 static void rig_stop(struct rig *r)
@@ -165,6 +180,91 @@ static void test_sockmap_tunnel(void)
 	rig_stop(&r);
 }
 
+// Forced, an echo backend that reads only once it has written back all
+// it read (an echo server blocked in send does), with small buffers
+// toward it: the backend reads nothing at first, the kernel takes more
+// than the watch mark toward it and the pair stops. That way then
+// flushes only as the backend reads, which it does only while it can
+// write its echo, i.e. while user space relays the way back: each way is
+// released on its own (both at once would wait for ever), and every byte
+// comes back in order.
+static void test_echo_stop(void)
+{
+	static char out[65536], in[65536], echo[16384];
+	size_t len = 24 << 20, sent = 0, got = 0, elen = 0, eoff = 0, i, k;
+	long long deadline = now_ms() + 5000;
+	int bad = 0, small = 65536;
+	struct rig r;
+	ssize_t n;
+
+	x.datapath = PVX_DP_SOCKMAP;
+	if (rig_start(&r))
+		return;
+	CHECK(r.t.kernel == 1);
+	setsockopt(r.t.b.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	setsockopt(r.backend, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+	setsockopt(r.backend, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	while (got < len && !bad && now_ms() < deadline) {
+		// The backend starts once the pair has stopped.
+		if (!r.t.up.kernel_leaving && r.t.kernel)
+			deadline = now_ms() + 10000;
+		if (sent < len) {
+			k = len - sent < sizeof(out) ? len - sent : sizeof(out);
+			for (i = 0; i < k; i++)
+				out[i] = (char)((sent + i) * 11 >> 3);
+			n = write(r.client, out, k);
+			if (n > 0)
+				sent += n;
+		}
+		pump();
+		if (r.t.kernel && !r.t.up.kernel_leaving)
+			continue;
+		if (eoff < elen) {
+			n = write(r.backend, echo + eoff, elen - eoff);
+			if (n > 0)
+				eoff += n;
+		}
+		if (eoff == elen) {
+			n = read(r.backend, echo, sizeof(echo));
+			elen = n > 0 ? (size_t)n : 0;
+			eoff = 0;
+		}
+		while ((n = read(r.client, in, sizeof(in))) > 0) {
+			for (i = 0; i < (size_t)n; i++)
+				if (in[i] != (char)((got + i) * 11 >> 3))
+					bad = 1;
+			got += n;
+		}
+	}
+	CHECK(!bad);
+	CHECK(got == len);
+	// It left the kernel (the mark), and user space moved the rest.
+	CHECK(r.t.kernel == 0 && r.t.kernel_done == 1);
+	CHECK(r.t.up.bytes == len && r.t.down.bytes == len);
+	rig_stop(&r);
+	x.datapath = PVX_DP_SPLICE;
+}
+
+// Forced, a Unix backend: the session stays on splice (a way toward a
+// Unix socket cannot be told flushed), refused once, its bytes exact.
+static void test_unix_stays(void)
+{
+	uint64_t refused = x.sm_refused;
+	struct rig r;
+
+	x.datapath = PVX_DP_SOCKMAP;
+	if (rig_start_kind(&r, 1))
+		return;
+	CHECK(r.t.sm_cookie == 0 && r.t.kernel == 0);
+	CHECK(x.sm_refused == refused + 1);
+	CHECK(stream(r.client, r.backend, 1 << 20, 3));
+	CHECK(stream(r.backend, r.client, 1 << 20, 5));
+	CHECK(r.t.sm_cookie == 0);
+	CHECK(r.t.up.bytes == 1 << 20 && r.t.down.bytes == 1 << 20);
+	rig_stop(&r);
+	x.datapath = PVX_DP_SPLICE;
+}
+
 // Auto: small exchanges enter the kernel after PVX_DP_AUTO_READS reads;
 // a bulk session (a read that fills the buffer) stays on splice.
 static void test_auto(void)
@@ -219,6 +319,8 @@ int main(void)
 	}
 	CHECK(x.sm != NULL);
 	RUN(test_sockmap_tunnel);
+	RUN(test_echo_stop);
+	RUN(test_unix_stays);
 	RUN(test_auto);
 	pvx_fini(&x);
 	return kit_report("test_xconnect_datapath");
