@@ -48,10 +48,9 @@ void pvx_access_log_request(char *out, const char *method, size_t method_len,
 		out[at++] = ' ';
 		cut = put_escaped(out, &at, room, target, target_len);
 	}
-	if (cut) {
-		memcpy(out + at, "...", 3);
-		at += 3;
-	}
+	if (cut)
+		for (int i = 0; i < 3; i++)
+			out[at++] = '.';
 	snprintf(out + at, PVX_ACCESS_LOG_REQUEST - at, " HTTP/1.%d",
 		 minor == 0 ? 0 : 1);
 }

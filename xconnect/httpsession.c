@@ -342,8 +342,7 @@ static void deadline_in(struct pvx_http_session *s, int ms, int status)
 	}
 	if (ms <= 0)
 		return;
-	if (s->t)
-		pvx_now(&s->t->last);
+	pvx_now(&s->last);
 	s->deadline_status = status;
 	if (pv_timer_arm(&s->ev_timer, ms) == 0)
 		s->timer_on = 1;
@@ -697,8 +696,7 @@ static int send_out(struct pvx_http_session *s, int fd, struct pvx_hbuf *ob,
 			}
 			return -1;
 		}
-		if (s->t)
-			pvx_now(&s->t->last);
+		pvx_now(&s->last);
 		if ((size_t)w >= hl) {
 			if (hl)
 				ob->off = ob->len;
@@ -1518,7 +1516,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	pvx_now(&now);
 	// In a body, the wait is for a pause of idle_ms, not a total.
 	if (s->st == PVX_HS_FORWARD && s->resp_head) {
-		timersub(&now, &s->t->last, &left);
+		timersub(&now, &s->last, &left);
 		if (left.tv_sec * 1000 + left.tv_usec / 1000 < s->t->idle_ms) {
 			int ms = s->t->idle_ms - (int)(left.tv_sec * 1000 +
 						       left.tv_usec / 1000);

@@ -117,7 +117,6 @@ struct pvx_http_txn {
 	uint32_t rs_ready;	  // same from the backend
 	int response_ms, idle_ms; // the route's
 	uint64_t in, out;	  // bytes of this request each way
-	struct timeval last;	  // last progress (loop time)
 	// For the access log, when it is on: the request line as it came,
 	// "" until its head is complete, and when that was.
 	char request[PVX_ACCESS_LOG_REQUEST];
@@ -127,10 +126,10 @@ struct pvx_http_txn {
 // One client connection, and the request it is on.
 struct pvx_http_session {
 	unsigned magic; // PVX_HTTP_SESSION_MAGIC
+	int cfd;
 	struct pvx *x;
 	struct pvx_http_ctx *ctx;
 	struct pvx_http_site *site; // reference held
-	int cfd;
 	struct event ev_c;
 	struct event ev_timer;
 	// The client: a site listens on IP:PORT, so no sockaddr_storage
@@ -157,6 +156,7 @@ struct pvx_http_session {
 	struct pvx_http_conn *bc;
 	unsigned nreq;
 	int deadline_status;	// answered when the timer fires (0: close)
+	struct timeval last;	// last progress (loop time)
 	struct pvx_tunnel *tun; // after an upgrade
 	struct dl_list list;	// in ctx->sessions
 };
