@@ -557,6 +557,24 @@ start_target() {
 	fi
 }
 
+# restart_target NAME: stops NAME's processes and starts it again, on new
+# ports: a fresh process, whose heap no earlier hold has grown.
+restart_target() {
+	local t=$1 p i
+	for p in ${PIDS[$t]}; do
+		kill_tree "$p" TERM
+	done
+	for i in $(seq 60); do
+		# shellcheck disable=SC2086 # one word per pid
+		any_alive ${PIDS[$t]} || break
+		sleep 0.05
+	done
+	for p in ${PIDS[$t]}; do
+		kill_tree "$p" KILL
+	done
+	start_target "$t"
+}
+
 # check_alive NAME WHAT: marks NAME down if one of its processes exited.
 check_alive() {
 	local t=$1
