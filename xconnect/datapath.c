@@ -263,6 +263,21 @@ static void way_give(struct pvx_tunnel *t, struct pvx_flow *f, int from_a)
 		t->b.readable = t->a.writable = 1;
 }
 
+// Whether the kernel's counts are what they were at the last poll (and
+// there was one): a verdict already running when the pair stopped, or
+// on a TCP source's last skb, counts its skb just after the socket
+// stops showing it, so "flushed" is believed only at a second look.
+static int counts_stable(struct pvx_tunnel *t)
+{
+	uint64_t k[2] = { 0, 0 };
+	int stable;
+
+	pvx_sockmap_counters(t->x->sm, t->sm_cookie, &k[0], &k[1], NULL);
+	stable = t->kernel_seen == k[0] + k[1] + 1 && t->kernel_ms;
+	t->kernel_seen = k[0] + k[1] + 1;
+	return stable;
+}
+
 // Gives each leaving way to user space once the kernel has flushed it;
 // polls again later for the others. Each way on its own: a way toward a
 // peer that is itself blocked writing to us (an echo server whose reply
@@ -272,18 +287,12 @@ static void way_give(struct pvx_tunnel *t, struct pvx_flow *f, int from_a)
 static int release(struct pvx_tunnel *t)
 {
 	struct pvx *x = t->x;
-	uint64_t k[2] = { 0, 0 };
 	struct pvx_flow *f;
 	int stable, i;
 
 	if (!t->up.kernel_leaving && !t->down.kernel_leaving)
 		return 0;
-	// Flushed with the counts unchanged since the last poll: a verdict
-	// already running when the pair stopped counts its skb before the
-	// kernel queues it.
-	pvx_sockmap_counters(x->sm, t->sm_cookie, &k[0], &k[1], NULL);
-	stable = t->kernel_seen == k[0] + k[1] + 1 && t->kernel_ms;
-	t->kernel_seen = k[0] + k[1] + 1;
+	stable = counts_stable(t);
 	for (i = 0; i < 2; i++) {
 		f = i ? &t->down : &t->up;
 		if (f->kernel_leaving && stable && way_flushed(t, !i)) {
@@ -338,8 +347,8 @@ static void way_leave(struct pvx_tunnel *t, int from_a)
 		       from_a ? "the client" : "the backend");
 }
 
-// Stops the kernel for both ways (a TCP to Unix way whose reader is
-// behind, where no limit holds what the kernel takes). May free t.
+// Stops the kernel for both ways (a way whose reader is behind, where no
+// limit holds what the kernel takes). May free t.
 static void stop_all(struct pvx_tunnel *t)
 {
 	pvx_sockmap_stop(t->x->sm, t->sm_cookie);
@@ -349,21 +358,16 @@ static void stop_all(struct pvx_tunnel *t)
 		pvx_tunnel_run(t);
 }
 
-// Whether the way from a (from_a) or b holds too much on the way: toward
-// a TCP socket, more than PVX_SOCKMAP_LIMIT taken and not yet in its
-// send queue; toward a Unix socket fed by a TCP one (no count to compare
-// with), a Unix end that is not writable (its reader is behind).
+// Whether the way from a (from_a) or b holds too much on the way: more
+// than PVX_SOCKMAP_LIMIT taken and not yet in its TCP destination's send
+// queue (only TCP to TCP enters, so the count is always there).
 static int way_over(struct pvx_tunnel *t, int from_a)
 {
-	int to = from_a ? t->b.fd : t->a.fd;
 	uint64_t inflight = 0;
 
-	if (pvx_sockmap_inflight(t->x->sm, t->sm_cookie, from_a, &inflight) ==
-	    0)
-		return inflight > PVX_SOCKMAP_LIMIT;
-	if (errno != EOPNOTSUPP || is_unix(from_a ? t->a.fd : t->b.fd))
-		return 0;
-	return !(poll_now(to, POLLOUT) & POLLOUT);
+	return pvx_sockmap_inflight(t->x->sm, t->sm_cookie, from_a,
+				    &inflight) == 0 &&
+	       inflight > PVX_SOCKMAP_LIMIT;
 }
 
 // While in the kernel and bytes move: a way past its mark stops the
@@ -441,7 +445,6 @@ int pvx_dp_tunnel_maybe_enter(struct pvx_tunnel *t, int at_join)
 	struct pvx *x = t->x;
 	struct pvx_sockmap *sm;
 	uint64_t cookie;
-	int ua, ub;
 
 	if (x->datapath == PVX_DP_SPLICE || t->kernel_done || t->sm_cookie ||
 	    !t->started || t->finished)
@@ -497,19 +500,14 @@ int pvx_dp_tunnel_maybe_enter(struct pvx_tunnel *t, int at_join)
 	t->up.kernel = t->down.kernel = 1;
 	x->sm_now++;
 	x->sm_total++;
-	// Unix to Unix: the sender's buffers bound what the kernel holds.
-	ua = is_unix(t->a.fd);
-	ub = is_unix(t->b.fd);
-	t->kernel_watch = !ua || !ub;
 	if (x->verbose)
 		pv_log(DEBUG, "session: enters the kernel path");
-	if (t->kernel_watch) {
-		t->kernel_ms = WATCH_MIN_MS;
-		// Unwatched, a stalled Unix reader could make the
-		// kernel hold what the client sends (said by kernel_arm).
-		if (kernel_arm(t, t->kernel_ms))
-			t->kernel_watch = 0;
-	}
+	// Unwatched, a stalled reader could make the kernel hold what the
+	// other side sends (said by kernel_arm).
+	t->kernel_watch = 1;
+	t->kernel_ms = WATCH_MIN_MS;
+	if (kernel_arm(t, t->kernel_ms))
+		t->kernel_watch = 0;
 	return 0;
 }
 
@@ -520,18 +518,12 @@ int pvx_dp_tunnel_maybe_enter(struct pvx_tunnel *t, int at_join)
 // may be over); polls again later for those not flushed yet.
 static int eof_check(struct pvx_tunnel *t)
 {
-	uint64_t k[2] = { 0, 0 };
 	struct pvx_flow *f;
 	int i, ended = 0, waiting = 0, stable;
 
-	// Flushed at two polls with the counts unchanged in between, as in
-	// release: a TCP source's last skb leaves its receive memory (the
-	// verdict orphans it) just before the program counts it, and an
-	// EOF is visible before the verdict of the data ahead of it has
-	// run, so one look can see "all sent" with a skb in between.
-	pvx_sockmap_counters(t->x->sm, t->sm_cookie, &k[0], &k[1], NULL);
-	stable = t->kernel_seen == k[0] + k[1] + 1 && t->kernel_ms;
-	t->kernel_seen = k[0] + k[1] + 1;
+	// An EOF is visible before the verdict of the data ahead of it has
+	// run: one look can see "all sent" with a skb in between.
+	stable = counts_stable(t);
 	for (i = 0; i < 2; i++) {
 		f = i ? &t->down : &t->up;
 		if (!f->kernel_eof || f->done || f->kernel_leaving)
